@@ -1,0 +1,38 @@
+# Two commands do all the set-up on a fresh Debian machine:
+#   make run   — the product with simulated devices
+#   make test  — every test, against real servers the tests start
+# Both install what is missing (Debian packages when root, a virtualenv, the Python packages)
+# and are safe to run again.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.ztc-installed
+
+.PHONY: setup system run test lint bench clean
+
+setup: system $(STAMP)
+
+system:
+	@scripts/setup-system.sh
+
+$(STAMP): setup.py
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip
+	@$(BIN)/python -m pip install -q -e '.[dev,kiosk]'
+	@touch $(STAMP)
+
+run: setup
+	@$(BIN)/ztc demo
+
+test: setup
+	@$(BIN)/ruff check .
+	@$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: setup
+	@$(BIN)/ruff check .
+
+bench: setup
+	@$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,35 @@
+"""ztc — software for the government-service bus (政务服务直通车)."""
+from setuptools import find_packages, setup
+
+setup(
+    name="ztc",
+    version="0.1.0",
+    description="Government-service bus: kiosk, devices, telemetry and headquarters",
+    python_requires=">=3.11",
+    packages=find_packages(include=["ztc*", "kiosk*", "drivers*", "telemetry*", "hq*"]),
+    package_data={"ztc.db": ["migrations/*.sql"]},
+    include_package_data=True,
+    install_requires=[
+        "pydantic>=2.7,<3",  # config validation with exact error locations
+        "PyYAML>=6",
+        "tzdata",  # Asia/Shanghai even where the OS has no zoneinfo
+        "paho-mqtt>=2.1,<3",
+        "python-escpos==3.1",  # behaviour checked in DESIGN.md; pin until re-checked
+        "pyserial>=3.5",
+        "pyusb>=1.2",
+        "Pillow>=10",
+        "qrcode>=7.4",
+        "opencv-python-headless>=4.9",
+        "img2pdf>=0.5",
+        "gpsdclient>=1.3",  # replaces gpsd-py3, see ARCHITECTURE.md
+        "sdnotify>=0.3",
+        "fastapi>=0.110",
+        "uvicorn>=0.29",
+        "argon2-cffi>=23",
+    ],
+    extras_require={
+        "kiosk": ["kivy==2.3.1"],
+        "dev": ["pytest>=8", "pytest-timeout>=2.3", "hypothesis>=6.100", "ruff>=0.5", "httpx>=0.27"],
+    },
+    entry_points={"console_scripts": ["ztc=ztc.cli:main"]},
+)

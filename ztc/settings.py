@@ -1,0 +1,433 @@
+"""One validated settings object for every ztc process.
+
+Layers, lowest first: the shipped defaults in ``config/*.yaml`` < the file named by ``--config``
+or ``ZTC_CONFIG`` < environment variables ``ZTC_<SECTION>__<KEY>``. Every error names the layer
+(file or variable) that supplied the bad value, the key path and what is wrong, because the person
+reading it is a county IT technician on a bus, not the author.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "config"
+SHIPPED_FILES = ("bus.yaml", "services.yaml", "route.yaml")
+ENV_PREFIX = "ZTC_"
+SECRET_KEYS = {"password", "secret", "token", "key"}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; ``errors`` lists every problem, one line each."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors (a typo must not silently fall back to a default)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+Letter = Annotated[str, Field(pattern=r"^[A-Z]$")]
+
+
+class BusSettings(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,32}$")]
+    name_zh: str
+    name_en: str
+    timezone: str = "Asia/Shanghai"
+    hotline: str = ""
+    ticket_url: str = "http://127.0.0.1:8080/t/{ticket_id}"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"unknown time zone {v!r}") from e
+        return v
+
+    @field_validator("ticket_url")
+    @classmethod
+    def _has_placeholder(cls, v: str) -> str:
+        if "{ticket_id}" not in v:
+            raise ValueError("must contain {ticket_id}")
+        return v
+
+
+class QueueSettings(Strict):
+    no_show_after_calls: Annotated[int, Field(ge=1, le=10)] = 3
+    priority_ratio: Annotated[int, Field(ge=0, le=20)] = 2
+    cutoff_margin_min: Annotated[int, Field(ge=0, le=240)] = 10
+    estimate_samples: Annotated[int, Field(ge=1, le=200)] = 10
+    appointment_early_min: Annotated[int, Field(ge=0, le=240)] = 30
+    daily_caps: dict[Letter, Annotated[int, Field(ge=1, le=10000)]] = {}
+
+
+class MqttSettings(Strict):
+    host: str = "127.0.0.1"
+    port: Port = 1883
+    tls: bool = False
+    ca_file: str | None = None
+    username: str = ""
+    password: str = ""
+    keepalive_s: Annotated[int, Field(ge=5, le=3600)] = 30
+
+
+class GpsSettings(Strict):
+    host: str = "127.0.0.1"
+    port: Port = 2947
+
+
+class HqSettings(Strict):
+    host: str = "127.0.0.1"
+    port: Port = 8080
+    database_url: str = "sqlite:////var/lib/ztc-hq/hq.db"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, v: str) -> str:
+        if not re.match(r"^(sqlite|postgresql)://", v):
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return v
+
+
+class _TicketPrinterBase(Strict):
+    paper_width_mm: Literal[58, 80] = 80
+    text_mode: Literal["raster", "native"] = "raster"
+    retries: Annotated[int, Field(ge=0, le=10)] = 1
+
+
+class UsbTicketPrinter(_TicketPrinterBase):
+    kind: Literal["usb"]
+    vendor_id: Annotated[int, Field(ge=0, le=0xFFFF)]
+    product_id: Annotated[int, Field(ge=0, le=0xFFFF)]
+    interface: Annotated[int, Field(ge=0)] = 0
+    in_ep: int = 0x82
+    out_ep: int = 0x01
+    timeout_ms: Annotated[int, Field(ge=10, le=60000)] = 2000
+
+
+class SerialTicketPrinter(_TicketPrinterBase):
+    kind: Literal["serial"]
+    device: str
+    baudrate: Literal[9600, 19200, 38400, 57600, 115200] = 9600
+    timeout_s: Annotated[float, Field(gt=0, le=60)] = 2.0
+
+
+class NetworkTicketPrinter(_TicketPrinterBase):
+    kind: Literal["network"]
+    host: str
+    port: Port = 9100
+    timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+
+
+class FileTicketPrinter(_TicketPrinterBase):
+    kind: Literal["file"]
+    device: str
+
+
+class SimTicketPrinter(_TicketPrinterBase):
+    kind: Literal["sim"]
+    host: str = "127.0.0.1"
+    port: Port = 9100
+    timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+
+
+TicketPrinterSettings = Annotated[
+    UsbTicketPrinter | SerialTicketPrinter | NetworkTicketPrinter | FileTicketPrinter | SimTicketPrinter,
+    Field(discriminator="kind"),
+]
+
+
+class A4PrinterSettings(Strict):
+    queue: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,127}$")] = "ztc-a4"
+
+
+class CameraSettings(Strict):
+    source: str | int = "sim"
+
+
+class DevicesSettings(Strict):
+    ticket_printer: TicketPrinterSettings = SimTicketPrinter(kind="sim")
+    a4_printer: A4PrinterSettings = A4PrinterSettings()
+    camera: CameraSettings = CameraSettings()
+
+
+class ServiceItem(Strict):
+    code: Annotated[str, Field(pattern=r"^[A-Z][0-9]{2}$")]
+    name_zh: str
+    name_en: str
+    minutes: Annotated[float, Field(gt=0, le=480)]
+
+
+class ServiceCategory(Strict):
+    code: Letter
+    name_zh: str
+    name_en: str
+    items: Annotated[list[ServiceItem], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _items_share_prefix(self) -> ServiceCategory:
+        for item in self.items:
+            if not item.code.startswith(self.code):
+                raise ValueError(f"item {item.code} must start with its category letter {self.code}")
+        return self
+
+    @property
+    def minutes(self) -> float:
+        """Expected minutes for a ticket of this category: the mean over its items."""
+        return sum(i.minutes for i in self.items) / len(self.items)
+
+
+class Stop(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,64}$")]
+    name_zh: str
+    name_en: str = ""
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    radius_m: Annotated[float, Field(gt=5, le=5000)] = 80
+
+
+class ScheduledVisit(Strict):
+    stop: str
+    arrive: time
+    depart: time
+    services: Annotated[list[Letter], Field(min_length=1)]
+    theme: str | None = None
+
+    @model_validator(mode="after")
+    def _arrive_before_depart(self) -> ScheduledVisit:
+        if self.depart <= self.arrive:
+            raise ValueError(f"depart {self.depart} must be after arrive {self.arrive}")
+        return self
+
+
+class RouteSettings(Strict):
+    stops: list[Stop]
+    schedule: list[ScheduledVisit] = []
+
+
+class Settings(Strict):
+    bus: BusSettings
+    data_dir: Path
+    queue: QueueSettings = QueueSettings()
+    mqtt: MqttSettings = MqttSettings()
+    gps: GpsSettings = GpsSettings()
+    hq: HqSettings = HqSettings()
+    devices: DevicesSettings = DevicesSettings()
+    services: Annotated[list[ServiceCategory], Field(min_length=1)]
+    route: RouteSettings
+
+    def cross_reference_problems(self) -> list[tuple[tuple, str]]:
+        """Checks that span sections (a schedule naming an unknown stop, …), as (key path, problem)."""
+        problems: list[tuple[tuple, str]] = []
+        letters = [c.code for c in self.services]
+        for n, c in enumerate(self.services):
+            if letters.index(c.code) != n:
+                problems.append((("services", n, "code"), f"prefix {c.code} is used twice"))
+        items = [(n, m, i.code) for n, c in enumerate(self.services) for m, i in enumerate(c.items)]
+        seen: set[str] = set()
+        for n, m, code in items:
+            if code in seen:
+                problems.append((("services", n, "items", m, "code"), f"item code {code} is used twice"))
+            seen.add(code)
+        stop_ids = [s.id for s in self.route.stops]
+        for n, s in enumerate(self.route.stops):
+            if stop_ids.index(s.id) != n:
+                problems.append((("route", "stops", n, "id"), f"stop id {s.id} is used twice"))
+        for n, visit in enumerate(self.route.schedule):
+            if visit.stop not in stop_ids:
+                problems.append((("route", "schedule", n, "stop"), f"unknown stop {visit.stop!r}"))
+            for code in visit.services:
+                if code not in letters:
+                    problems.append((("route", "schedule", n, "services"), f"unknown service {code!r}"))
+        for code in self.queue.daily_caps:
+            if code not in letters:
+                problems.append((("queue", "daily_caps", code), f"unknown service {code!r}"))
+        return problems
+
+    # Small lookups used everywhere; derived, never stored twice.
+    def category(self, code: str) -> ServiceCategory:
+        for c in self.services:
+            if c.code == code:
+                return c
+        raise KeyError(code)
+
+    def stop(self, stop_id: str) -> Stop | None:
+        return next((s for s in self.route.stops if s.id == stop_id), None)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.bus.timezone)
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "bus.db"
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+Layer = tuple[str, dict[str, Any]]  # (name shown in errors, data)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError([f"{path}: cannot read: {e.strerror}"]) from e
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        raise ConfigError([f"{path}:{where}: not valid YAML: {problem}"]) from e
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: the top level must be a mapping of keys, not {type(data).__name__}"])
+    return data
+
+
+def env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
+    """``ZTC_MQTT__PORT=18830`` → ``{"mqtt": {"port": 18830}}``; values are read as YAML scalars."""
+    out: dict[str, Any] = {}
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX) or name == "ZTC_CONFIG":
+            continue
+        path = [p.lower() for p in name[len(ENV_PREFIX):].split("__") if p]
+        if not path:
+            continue
+        try:
+            value = yaml.safe_load(raw) if raw != "" else ""
+        except yaml.YAMLError:
+            value = raw
+        node = out
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                break
+        else:
+            node[path[-1]] = value
+    return out
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any], origin: dict[tuple, str], name: str,
+           prefix: tuple = ()) -> None:
+    """Deep-merge ``top`` into ``base``, remembering which layer set each key path."""
+    for key, value in top.items():
+        path = (*prefix, key)
+        same_kind = not (isinstance(value, dict) and isinstance(base.get(key), dict)
+                         and "kind" in value and value["kind"] != base[key].get("kind"))
+        # A layer that changes a device's kind replaces that device's section: the old kind's
+        # fields (a network printer's host) mean nothing to the new kind (a USB printer).
+        if same_kind and isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value, origin, name, path)
+        else:
+            base[key] = value
+            origin[path] = name
+            for p in [p for p in origin if p[: len(path)] == path and p != path]:
+                del origin[p]
+            if isinstance(value, dict):
+                _record(value, origin, name, path)
+
+
+def _record(value: dict[str, Any], origin: dict[tuple, str], name: str, prefix: tuple) -> None:
+    for key, sub in value.items():
+        origin[(*prefix, key)] = name
+        if isinstance(sub, dict):
+            _record(sub, origin, name, (*prefix, key))
+
+
+def _source_of(loc: tuple, origin: dict[tuple, str]) -> str:
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in origin:
+            return origin[loc[:n]]
+    return "configuration"
+
+
+def _format_error(err: Mapping[str, Any], origin: dict[tuple, str]) -> str:
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+    path = ".".join(str(p) for p in loc) or "(top level)"
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key (not a ztc setting; check the spelling)"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    elif "input" in err and err["type"] not in ("value_error",) and not isinstance(err["input"], dict):
+        msg = f"{msg} (got {err['input']!r})"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    return f"{_source_of(loc, origin)}: {path}: {msg}"
+
+
+_UNION_TAGS = {"usb", "serial", "network", "file", "sim"}
+
+
+def load_settings(config_file: str | os.PathLike | None = None,
+                  environ: Mapping[str, str] | None = None,
+                  shipped_dir: Path = SHIPPED_DIR) -> Settings:
+    """Build the effective settings from all layers, or raise ConfigError listing every problem."""
+    environ = os.environ if environ is None else environ
+    layers: list[Layer] = []
+    errors: list[str] = []
+    for fname in SHIPPED_FILES:
+        path = shipped_dir / fname
+        try:
+            layers.append((str(path), _read_yaml(path)))
+        except ConfigError as e:
+            errors += e.errors
+    chosen = config_file or environ.get("ZTC_CONFIG")
+    if chosen:
+        try:
+            layers.append((str(chosen), _read_yaml(Path(chosen))))
+        except ConfigError as e:
+            errors += e.errors
+    layers.append(("environment", env_layer(environ)))
+    if errors:
+        raise ConfigError(errors)
+
+    merged: dict[str, Any] = {}
+    origin: dict[tuple, str] = {}
+    for name, data in layers:
+        _merge(merged, data, origin, name)
+    # An environment variable is named, not the word "environment": that is what the reader set.
+    for path, name in list(origin.items()):
+        if name == "environment":
+            names = [ENV_PREFIX + "__".join(p.upper() for p in path[:n]) for n in range(1, len(path) + 1)]
+            origin[path] = "environment variable " + next((v for v in names if v in environ), names[-1])
+    try:
+        settings = Settings.model_validate(merged)
+    except ValidationError as e:
+        raise ConfigError([_format_error(err, origin) for err in e.errors()]) from e
+    problems = settings.cross_reference_problems()
+    if problems:
+        raise ConfigError([f"{_source_of(loc, origin)}: {'.'.join(map(str, loc))}: {msg}"
+                           for loc, msg in problems])
+    return settings
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective configuration as plain data with secrets replaced, for printing."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: ("***" if k in SECRET_KEYS and v else walk(v)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(settings.model_dump(mode="json"))
