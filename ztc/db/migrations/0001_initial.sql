@@ -61,7 +61,9 @@ CREATE TABLE tickets (
     crew             TEXT,
     started_at       REAL,
     ended_at         REAL,
-    printed          INTEGER NOT NULL DEFAULT 0,
+    printed          INTEGER NOT NULL DEFAULT 0,  -- times the ticket was printed (reprints are copies)
+    pages_scanned    INTEGER NOT NULL DEFAULT 0,  -- counted by the devices while it is served
+    pages_printed    INTEGER NOT NULL DEFAULT 0,
     UNIQUE (service_day, number)
 );
 CREATE INDEX tickets_state ON tickets(state, prefix, order_key);
@@ -89,7 +91,8 @@ CREATE TABLE records (
     pages_scanned INTEGER NOT NULL DEFAULT 0,
     pages_printed INTEGER NOT NULL DEFAULT 0,
     ems_no        TEXT,
-    ts            REAL NOT NULL
+    ts            REAL NOT NULL,
+    event_seq     INTEGER NOT NULL             -- outbox seq of its ticket.served event
 );
 CREATE INDEX records_prefix ON records(prefix, ts);
 
@@ -131,3 +134,16 @@ CREATE TABLE documents (
     body       TEXT NOT NULL,
     applied_at REAL NOT NULL
 );
+
+-- Captured documents (PDF files under data_dir), kept until headquarters acknowledged the record
+-- of their ticket and the retention passed.
+CREATE TABLE scans (
+    id         TEXT PRIMARY KEY,
+    ticket_id  TEXT REFERENCES tickets(id),
+    path       TEXT NOT NULL,
+    pages      INTEGER NOT NULL,
+    mode       TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    purged_at  REAL
+);
+CREATE INDEX scans_ticket ON scans(ticket_id);
