@@ -193,7 +193,8 @@ def open_database(path: str | os.PathLike) -> Database:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', ?)", (str(uuid.uuid4()),))
             if aside is not None:
-                note = f"数据库损坏，已另存为 {aside.name} / database was corrupt ({problem}); moved aside to {aside.name}"
+                note = (f"数据库损坏，已另存为 {aside.name} / "
+                        f"database was corrupt ({problem}); moved aside to {aside.name}")
                 conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('storage_problem', ?)", (note,))
             conn.execute("COMMIT")
         except sqlite3.Error as e:

@@ -1,0 +1,1 @@
+"""Device drivers; each has a simulator that speaks the real transport."""

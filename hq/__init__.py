@@ -1,0 +1,1 @@
+"""Headquarters: MQTT ingest, storage, HTTP API and dashboard."""

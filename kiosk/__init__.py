@@ -1,0 +1,1 @@
+"""The Kivy kiosk (resident, crew and display roles). The domain core never imports this."""

@@ -1,0 +1,1 @@
+"""The bus agent: GPS tracking, stop detection, outbox drain and the MQTT uplink."""
