@@ -1,0 +1,227 @@
+"""QueueEngine: the one door the kiosk, the CLI and the agent use to change the queue.
+
+Each method is one write transaction (BEGIN IMMEDIATE) over the shared database: the change and
+its outbox event commit together, and concurrent processes are serialised by SQLite, so two kiosks
+issuing at the same instant get different numbers. The rules live in the small modules this class
+delegates to; this class only binds them to a database, the settings and a clock.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ztc.db import Database
+from ztc.domain import appointments, feedback, snapshot, tickets, visits, windows
+from ztc.domain.context import Ctx
+from ztc.domain.errors import QueueError
+from ztc.domain.estimate import estimate
+from ztc.domain.numbering import current_day
+from ztc.settings import Settings
+
+__all__ = ["QueueEngine", "QueueError"]
+
+
+class QueueEngine:
+    def __init__(self, db: Database, settings: Settings, clock: Callable[[], float] = time.time):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[Ctx]:
+        with self.db.write() as conn:
+            yield Ctx(conn, self.settings, self.clock())
+
+    @contextlib.contextmanager
+    def _ro(self) -> Iterator[Ctx]:
+        with self.db.read() as conn:
+            yield Ctx(conn, self.settings, self.clock())
+
+    # --- stop visits ---
+    def arrive(self, stop_id: str, source: str = "crew") -> dict[str, Any]:
+        with self._tx() as ctx:
+            return visits.arrive(ctx, stop_id, source)
+
+    def arrive_adhoc(self, name: str, source: str = "crew") -> dict[str, Any]:
+        with self._tx() as ctx:
+            return visits.arrive_adhoc(ctx, name, source)
+
+    def depart(self, source: str = "crew", decision: str | dict[str, str] | None = None) -> dict[str, Any]:
+        """Close the open visit. Without a decision for waiting tickets, the visit stops taking
+        tickets ("closing") and QueueError('pending_tickets') lists who still waits."""
+        with self._tx() as ctx:
+            result = visits.depart(ctx, source, decision)
+        if not result["closed"] and decision is None:
+            raise QueueError("pending_tickets",
+                             f"还有 {len(result['remaining'])} 人未办理：请选择先办理、释放或改约",
+                             f"{len(result['remaining'])} tickets still open: serve, release or rebook them",
+                             remaining=result["remaining"])
+        return result
+
+    def current_visit(self) -> dict[str, Any] | None:
+        with self._ro() as ctx:
+            return visits.public(visits.current(ctx))
+
+    def planned(self) -> list[dict[str, Any]]:
+        from ztc.domain.schedule import planned_visits
+        with self._ro() as ctx:
+            return [v.to_dict() for v in planned_visits(ctx.conn, self.settings, ctx.now)]
+
+    # --- tickets ---
+    def issue(self, prefix: str, item: str | None = None, priority: bool = False) -> dict[str, Any]:
+        with self._tx() as ctx:
+            visit = visits.current(ctx)
+            if visit is None:
+                raise QueueError("no_visit", "车辆尚未到站，暂不取号", "the bus is not at a stop; no tickets yet")
+            if visit["closing"]:
+                raise QueueError("closing", "本站即将结束，已停止取号", "this stop is closing; no new tickets",
+                                 later=visits.later_offering(ctx, prefix, ctx.now))
+            category = ctx.catalog.category(prefix)
+            if item is not None and item not in {i.code for i in category.items}:
+                raise QueueError("unknown_item", f"{category.name_zh} 没有这个事项：{item}",
+                                 f"{category.name_en} has no item {item}")
+            offered = visits.public(visit)["services"]
+            if prefix not in offered:
+                raise QueueError("not_offered", f"本站不办理{category.name_zh}",
+                                 f"{category.name_en} is not offered at this stop",
+                                 later=visits.later_offering(ctx, prefix, ctx.now))
+            self._check_cap(ctx, prefix, category)
+            self._check_cutoff(ctx, visit, prefix, category)
+            return tickets.issue(ctx, visit, prefix, item, priority)
+
+    def _check_cap(self, ctx: Ctx, prefix: str, category: Any) -> None:
+        cap = self.settings.queue.daily_caps.get(prefix)
+        if cap is None:
+            return
+        issued = ctx.conn.execute(
+            "SELECT COUNT(*) FROM tickets WHERE prefix = ? AND service_day = ? AND transferred_from IS NULL",
+            (prefix, current_day(ctx))).fetchone()[0]
+        if issued >= cap:
+            raise QueueError("cap_reached", f"{category.name_zh}今日号已发完（{cap}）",
+                             f"today's {cap} tickets for {category.name_en} are all taken",
+                             later=visits.later_offering(ctx, prefix, ctx.now))
+
+    def _check_cutoff(self, ctx: Ctx, visit: Any, prefix: str, category: Any) -> None:
+        if visit["planned_depart"] is None:
+            return
+        est = estimate(ctx, prefix)
+        deadline = visit["planned_depart"] - self.settings.queue.cutoff_margin_min * 60
+        if ctx.now + est.finish_s > deadline:
+            raise QueueError("cutoff", f"本站{category.name_zh}已截止取号（车辆即将离开）",
+                             f"{category.name_en} can no longer be served before the bus leaves",
+                             later=visits.later_offering(ctx, prefix, visit["planned_depart"]))
+
+    def estimate(self, prefix: str) -> dict[str, Any]:
+        with self._ro() as ctx:
+            ctx.catalog.category(prefix)
+            return estimate(ctx, prefix).to_dict()
+
+    def check_in(self, code: str | None = None, phone_last4: str | None = None,
+                 prefix: str | None = None) -> dict[str, Any]:
+        """Appointment check-in; the ticket skips the cut-off (the slot was booked)."""
+        with self._tx() as ctx:
+            visit = visits.current(ctx)
+            if visit is None:
+                raise QueueError("no_visit", "车辆尚未到站，暂不签到", "the bus is not at a stop yet")
+            appt = appointments.find(ctx, code, phone_last4, prefix)
+            return appointments.check_in(ctx, visit, appt)
+
+    def replace_appointments(self, items: list[dict[str, Any]]) -> int:
+        with self._tx() as ctx:
+            return appointments.replace_from_hq(ctx, items)
+
+    def ticket(self, ref: str) -> dict[str, Any]:
+        with self._ro() as ctx:
+            return tickets.public(ctx, tickets.find(ctx, ref))
+
+    def waiting(self) -> list[dict[str, Any]]:
+        with self._ro() as ctx:
+            rows = ctx.conn.execute("SELECT * FROM tickets WHERE state IN ('waiting', 'called', 'serving') "
+                                    "ORDER BY order_key").fetchall()
+            return [tickets.public(ctx, r) for r in rows]
+
+    def mark_printed(self, ticket_id: str) -> int:
+        """Count a print of the ticket; returns how many times it has been printed (>1: a copy)."""
+        with self._tx() as ctx:
+            tickets.get(ctx, ticket_id)
+            ctx.conn.execute("UPDATE tickets SET printed = printed + 1 WHERE id = ?", (ticket_id,))
+            return tickets.get(ctx, ticket_id)["printed"]
+
+    def record_pages(self, ticket_id: str, scanned: int = 0, printed: int = 0) -> None:
+        with self._tx() as ctx:
+            tickets.record_pages(ctx, tickets.get(ctx, ticket_id), scanned, printed)
+
+    # --- windows and calling ---
+    def open_window(self, number: int, crew: str, skills: list[str]) -> dict[str, Any]:
+        with self._tx() as ctx:
+            return windows.open_window(ctx, number, crew, skills)
+
+    def close_window(self, number: int) -> None:
+        with self._tx() as ctx:
+            windows.close_window(ctx, number)
+
+    def pause_window(self, number: int, paused: bool = True) -> dict[str, Any]:
+        with self._tx() as ctx:
+            return windows.set_paused(ctx, number, paused)
+
+    def windows(self) -> list[dict[str, Any]]:
+        with self._ro() as ctx:
+            return windows.all_windows(ctx)
+
+    def call_next(self, window: int) -> dict[str, Any] | None:
+        with self._tx() as ctx:
+            return tickets.call_next(ctx, window)
+
+    def recall(self, window: int) -> dict[str, Any]:
+        with self._tx() as ctx:
+            return tickets.recall(ctx, window)
+
+    def serving_ticket(self, window: int) -> dict[str, Any] | None:
+        with self._ro() as ctx:
+            row = tickets.at_window(ctx, window)
+            return tickets.public(ctx, row) if row else None
+
+    def _window_ticket(self, ctx: Ctx, window: int) -> Any:
+        row = tickets.at_window(ctx, window)
+        if row is None:
+            raise QueueError("nothing_called", f"{window} 号窗口没有在办的号", f"window {window} has no ticket")
+        return row
+
+    def start(self, window: int) -> dict[str, Any]:
+        with self._tx() as ctx:
+            return tickets.start(ctx, self._window_ticket(ctx, window))
+
+    def complete(self, window: int, item: str, outcome: str, ems_no: str | None = None) -> dict[str, Any]:
+        with self._tx() as ctx:
+            return tickets.complete(ctx, self._window_ticket(ctx, window), item, outcome, ems_no)
+
+    def no_show(self, window: int) -> dict[str, Any]:
+        with self._tx() as ctx:
+            return tickets.no_show(ctx, self._window_ticket(ctx, window))
+
+    def transfer(self, ref: str, to_prefix: str) -> dict[str, Any]:
+        with self._tx() as ctx:
+            row = tickets.find(ctx, ref)
+            visit = ctx.conn.execute("SELECT * FROM visits WHERE id = ?", (row["visit_id"],)).fetchone()
+            return tickets.transfer(ctx, row, visit, to_prefix)
+
+    def cancel(self, ref: str) -> dict[str, Any]:
+        with self._tx() as ctx:
+            return tickets.cancel(ctx, tickets.find(ctx, ref))
+
+    # --- feedback ---
+    def rate(self, ref: str, level: int, reasons: list[str] | None = None) -> dict[str, Any]:
+        with self._tx() as ctx:
+            return feedback.rate(ctx, ref, level, reasons or [])
+
+    def suggest(self, topics: list[str]) -> dict[str, Any]:
+        with self._tx() as ctx:
+            visit = visits.current(ctx)
+            return feedback.suggest(ctx, topics, visit["id"] if visit else None)
+
+    # --- state for screens and telemetry ---
+    def snapshot(self) -> dict[str, Any]:
+        with self._ro() as ctx:
+            return snapshot.queue_payload(ctx)
