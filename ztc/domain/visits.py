@@ -6,6 +6,7 @@ visit that offers their service — so nobody's number silently disappears.
 """
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import uuid
 from typing import Any
@@ -81,7 +82,11 @@ def arrive_adhoc(ctx: Ctx, name: str, source: str) -> dict[str, Any]:
 def later_offering(ctx: Ctx, prefix: str, after: float, limit: int = 3) -> list[dict[str, Any]]:
     """Planned visits after ``after`` that offer ``prefix``, for 'come back then' advice."""
     visits = [v for v in planned_visits(ctx.conn, ctx.settings, ctx.now) if v.arrive > after and prefix in v.services]
-    return [{"stop": v.stop, "name": v.name, "arrive": v.arrive, "depart": v.depart} for v in visits[:limit]]
+    def local(ts: float) -> str:
+        return dt.datetime.fromtimestamp(ts, ctx.settings.tz).strftime("%m-%d %H:%M")
+
+    return [{"stop": v.stop, "name": v.name, "arrive": v.arrive, "depart": v.depart, "arrive_local": local(v.arrive)}
+            for v in visits[:limit]]
 
 
 def mark_closing(ctx: Ctx, visit: sqlite3.Row) -> None:
