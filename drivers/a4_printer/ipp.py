@@ -1,0 +1,154 @@
+"""Queries CUPS answers through ``ipptool`` (CUPS' own IPP client) and the health they mean.
+
+Why ipptool and not ``lpstat`` for states: ``lpstat`` lists a cancelled or aborted job among the
+"completed" ones and does not print printer-state-reasons (media-empty, toner-low, …); IPP
+attributes say exactly that. The test files are tiny and written per call (no shell involved).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+PRINTER_ATTRS = ("printer-state,printer-state-reasons,printer-state-message,"
+                 "printer-is-accepting-jobs,queued-job-count")
+GET_PRINTER = """{
+  OPERATION Get-Printer-Attributes
+  GROUP operation-attributes-tag
+  ATTR charset attributes-charset utf-8
+  ATTR naturalLanguage attributes-natural-language en
+  ATTR uri printer-uri $uri
+  ATTR keyword requested-attributes """ + PRINTER_ATTRS + """
+  STATUS successful-ok
+  DISPLAY printer-state
+  DISPLAY printer-state-reasons
+  DISPLAY printer-state-message
+  DISPLAY printer-is-accepting-jobs
+  DISPLAY queued-job-count
+}
+"""
+
+GET_JOB = """{
+  OPERATION Get-Job-Attributes
+  GROUP operation-attributes-tag
+  ATTR charset attributes-charset utf-8
+  ATTR naturalLanguage attributes-natural-language en
+  ATTR uri printer-uri $uri
+  ATTR integer job-id $job_id
+  ATTR keyword requested-attributes job-state,job-state-reasons,job-state-message,job-impressions-completed
+  STATUS successful-ok
+  DISPLAY job-state
+  DISPLAY job-state-reasons
+  DISPLAY job-state-message
+  DISPLAY job-impressions-completed
+}
+"""
+
+FINAL_JOB_STATES = {"completed", "canceled", "aborted"}
+
+# printer-state-reasons (RFC 8011 / PWG 5100.x) the crew can act on: reason → (health, zh, en).
+REASONS: dict[str, tuple[str, str, str]] = {
+    "media-empty": ("error", "打印机缺纸", "printer out of paper"),
+    "media-needed": ("error", "打印机缺纸", "printer out of paper"),
+    "media-jam": ("error", "打印机卡纸", "paper jam"),
+    "media-low": ("degraded", "纸张不多", "paper low"),
+    "toner-empty": ("error", "墨粉用完", "toner empty"),
+    "marker-supply-empty": ("error", "墨粉（墨水）用完", "toner/ink empty"),
+    "toner-low": ("degraded", "墨粉不足", "toner low"),
+    "marker-supply-low": ("degraded", "墨粉（墨水）不足", "toner/ink low"),
+    "door-open": ("error", "打印机盖板打开", "printer door open"),
+    "cover-open": ("error", "打印机盖板打开", "printer cover open"),
+    "input-tray-missing": ("error", "纸盒未插好", "paper tray missing"),
+    "offline-report": ("offline", "打印机离线", "printer offline"),
+    "connecting-to-device": ("offline", "正在连接打印机", "connecting to the printer"),
+    "paused": ("error", "打印队列已停止", "print queue stopped"),
+    "shutdown": ("offline", "打印机已关机", "printer shut down"),
+}
+_RANK = {"ok": 0, "degraded": 1, "offline": 2, "error": 3}
+
+
+def parse_csv(text: str) -> dict[str, str]:
+    """The first data row of ``ipptool -c`` output as {attribute: value}."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if len(rows) < 2:
+        return {}
+    return dict(zip(rows[0], rows[1], strict=False))
+
+
+@dataclass(frozen=True)
+class PrinterState:
+    """What CUPS says about the queue, and what that means for device health."""
+
+    state: str                      # idle | processing | stopped
+    reasons: tuple[str, ...] = ()
+    message: str = ""
+    accepting: bool = True
+    queued: int = 0
+
+    def health(self) -> dict[str, str]:
+        """``{"state": ok|degraded|error|offline, "detail": "中文 / English"}`` for PROTOCOL.md health."""
+        level, zh, en = self.describe()
+        return {"state": level, "detail": f"{zh} / {en}"}
+
+    def describe(self) -> tuple[str, str, str]:
+        """(health level, Chinese, English) of the queue's condition."""
+        level, zh, en = "ok", [], []
+        for reason in self.reasons:
+            base = reason.rsplit("-", 1)[0] if reason.endswith(("-error", "-warning", "-report")) else reason
+            known = REASONS.get(reason) or REASONS.get(base)
+            if known is None:
+                continue
+            if reason.endswith("-warning") and known[0] == "error":
+                known = ("degraded", *known[1:])
+            level = max(level, known[0], key=_RANK.__getitem__)
+            zh.append(known[1])
+            en.append(known[2])
+        if self.state == "stopped" and "paused" not in self.reasons:
+            level = "error"
+            zh.append("打印机已停止")
+            en.append("printer stopped")
+        if not self.accepting:
+            level = "error"
+            zh.append("打印队列拒绝新任务")
+            en.append("queue is not accepting jobs")
+        if self.message and level != "ok":
+            en.append(self.message)
+        if level == "ok":
+            word = {"idle": ("空闲", "idle"), "processing": ("正在打印", "printing")}.get(self.state, ("正常", "ok"))
+            return "ok", word[0], word[1]
+        return level, "，".join(dict.fromkeys(zh)), "; ".join(dict.fromkeys(en))
+
+    @classmethod
+    def from_row(cls, row: dict[str, str]) -> PrinterState:
+        reasons = tuple(r for r in row.get("printer-state-reasons", "").split(",") if r and r != "none")
+        queued = row.get("queued-job-count", "0")
+        return cls(state=row.get("printer-state", "idle") or "idle", reasons=reasons,
+                   message=row.get("printer-state-message", ""),
+                   accepting=row.get("printer-is-accepting-jobs", "true") != "false",
+                   queued=int(queued) if queued.isdigit() else 0)
+
+
+@dataclass(frozen=True)
+class JobState:
+    """One job as CUPS reports it; ``final`` once it will not change any more."""
+
+    job_id: str
+    state: str                      # pending | pending-held | processing | processing-stopped | completed | …
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+    message: str = ""
+    impressions: int = 0
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL_JOB_STATES
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "completed"
+
+    @classmethod
+    def from_row(cls, job_id: str, row: dict[str, str]) -> JobState:
+        reasons = tuple(r for r in row.get("job-state-reasons", "").split(",") if r and r != "none")
+        done = row.get("job-impressions-completed", "0")
+        return cls(job_id, row.get("job-state", "unknown") or "unknown", reasons,
+                   row.get("job-state-message", ""), int(done) if done.isdigit() else 0)
