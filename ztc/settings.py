@@ -89,6 +89,31 @@ class MqttSettings(Strict):
 class GpsSettings(Strict):
     host: str = "127.0.0.1"
     port: Port = 2947
+    timeout_s: Annotated[float, Field(gt=0, le=600)] = 10.0  # nothing from gpsd this long → reconnect
+    reconnect_max_s: Annotated[float, Field(gt=0, le=600)] = 30.0  # backoff ceiling between attempts
+    max_speed_kmh: Annotated[float, Field(gt=0, le=2000)] = 200.0  # a jump implying more is a glitch
+    future_tolerance_s: Annotated[float, Field(ge=0, le=3600)] = 60.0  # fixes dated further ahead: rejected
+
+
+class StopDetectionSettings(Strict):
+    hysteresis_m: Annotated[float, Field(ge=0, le=1000)] = 30.0  # leave only beyond radius + this
+    min_dwell_s: Annotated[float, Field(ge=0, le=3600)] = 20.0  # inside this long (and slow) = arrived
+    arrive_max_speed_ms: Annotated[float, Field(gt=0, le=50)] = 2.0  # driving through is not arriving
+    depart_confirm_s: Annotated[float, Field(ge=0, le=3600)] = 10.0  # outside this long = departed
+
+
+class TelemetrySettings(Strict):
+    """How often a position goes out live, and how often one is recorded while the link is down."""
+
+    moving_speed_ms: Annotated[float, Field(gt=0, le=50)] = 1.5  # above this the bus counts as moving
+    moving_interval_s: Annotated[float, Field(gt=0, le=3600)] = 15.0
+    parked_interval_s: Annotated[float, Field(gt=0, le=86400)] = 120.0
+    min_distance_m: Annotated[float, Field(gt=0, le=100000)] = 100.0  # moved this far → publish early
+    min_interval_s: Annotated[float, Field(ge=0, le=3600)] = 3.0  # never faster than this
+    track_moving_interval_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    track_parked_interval_s: Annotated[float, Field(gt=0, le=86400)] = 600.0
+    track_min_distance_m: Annotated[float, Field(gt=0, le=100000)] = 500.0
+    stops: StopDetectionSettings = StopDetectionSettings()
 
 
 class HqSettings(Strict):
@@ -226,6 +251,7 @@ class Settings(Strict):
     queue: QueueSettings = QueueSettings()
     mqtt: MqttSettings = MqttSettings()
     gps: GpsSettings = GpsSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
     hq: HqSettings = HqSettings()
     devices: DevicesSettings = DevicesSettings()
     services: Annotated[list[ServiceCategory], Field(min_length=1)]

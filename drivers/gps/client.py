@@ -1,0 +1,190 @@
+"""The GPS source: gpsd's ``?WATCH`` JSON stream (via gpsdclient) inside a reconnect loop.
+
+gpsd restarting, a receiver being unplugged, or an hour without a fix are normal on a bus, so none
+of them ends the stream: a read timeout or a dropped connection leads to a new connection after a
+backoff (0.5 s doubling to ``reconnect_max_s``), reset as soon as gpsd talks again. Broken lines are
+logged and skipped. Everything the crew needs to judge the receiver is in ``get_status()``.
+
+Runs in the caller's thread (the agent gives it its own); ``stop()`` may be called from any thread.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import statistics
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from gpsdclient import GPSDClient
+
+from drivers.gps.filters import FixFilter
+from drivers.gps.fix import BadReport, Fix, fix_from_tpv, sats_from_sky
+
+log = logging.getLogger(__name__)
+
+FIX_STALE_S = 10.0      # no accepted fix for this long: health says "no fix"
+DRIFT_WARN_S = 5.0      # system clock further than this from GPS time: health says so
+BACKOFF_START_S = 0.5
+
+
+class GpsdSource:
+    """Fixes from gpsd, filtered; reconnects by itself. Open lazily: nothing happens until iterated."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 2947, timeout_s: float = 10.0,
+                 reconnect_max_s: float = 30.0, fix_filter: FixFilter | None = None,
+                 clock: Callable[[], float] = time.time):
+        self.host, self.port = host, port
+        self.timeout_s = timeout_s
+        self.reconnect_max_s = reconnect_max_s
+        self.filter = fix_filter or FixFilter(clock=clock)
+        self.clock = clock
+        self._stop = threading.Event()
+        self._client: GPSDClient | None = None
+        # Health, written by the reading thread and read by anyone (plain attributes: GIL-safe).
+        self.connected = False
+        self.receivers: int | None = None     # devices gpsd reports; None until it said
+        self.last_error = ""
+        self.reconnects = 0
+        self.bad_reports = 0
+        self.last_fix: Fix | None = None
+        self.last_fix_at: float | None = None  # system time the last accepted fix arrived
+        self.sats: int | None = None
+        self._drift: deque[float] = deque(maxlen=15)
+
+    @classmethod
+    def from_settings(cls, gps: Any, clock: Callable[[], float] = time.time) -> GpsdSource:
+        """Build from ``Settings.gps`` (host, port, timeouts, filter limits)."""
+        flt = FixFilter(max_speed_ms=gps.max_speed_kmh / 3.6, future_tolerance_s=gps.future_tolerance_s,
+                        clock=clock)
+        return cls(gps.host, gps.port, gps.timeout_s, gps.reconnect_max_s, flt, clock)
+
+    # --- the stream --------------------------------------------------------------------------
+
+    def reports(self) -> Iterator[dict[str, Any]]:
+        """Every JSON report gpsd sends, across reconnects, until ``stop()``."""
+        backoff = BACKOFF_START_S
+        while not self._stop.is_set():
+            client = GPSDClient(host=self.host, port=self.port, timeout=self.timeout_s)
+            self._client = client
+            problem = "gpsd 关闭了连接 / gpsd closed the connection"
+            try:
+                for line in client.json_stream():
+                    if self._stop.is_set():
+                        break
+                    report = self._decode(line)
+                    if report is None:
+                        continue
+                    if not self.connected:
+                        log.info("已连接 gpsd / connected to gpsd at %s:%s", self.host, self.port)
+                    self.connected, self.last_error, backoff = True, "", BACKOFF_START_S
+                    yield report
+            except TimeoutError:
+                problem = f"gpsd {self.timeout_s:g} 秒无数据 / nothing from gpsd for {self.timeout_s:g} s"
+            except (OSError, ValueError) as e:
+                problem = f"gpsd 连接失败 / gpsd connection failed: {e}"
+            finally:
+                client.close()
+                self._client = None
+            if self._stop.is_set():
+                break
+            if self.connected or problem != self.last_error:
+                log.warning("%s (%s:%s); 将重连 / reconnecting in %.1f s", problem, self.host, self.port, backoff)
+            self.connected, self.last_error = False, problem
+            self.reconnects += 1
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, self.reconnect_max_s)
+        self.connected = False
+
+    def fixes(self) -> Iterator[Fix]:
+        """Accepted fixes only (mode ≥ 2, plausible); refusals are counted and logged by the filter."""
+        for report in self.reports():
+            kind = report.get("class")
+            if kind == "SKY":
+                self.sats = sats_from_sky(report)
+            elif kind == "DEVICES":
+                devices = report.get("devices")
+                self.receivers = len(devices) if isinstance(devices, list) else None
+            elif kind == "DEVICE" and report.get("activated") == 0:
+                self.receivers = max(0, (self.receivers or 1) - 1)
+            elif kind == "DEVICE":
+                self.receivers = max(1, self.receivers or 0)
+            elif kind == "TPV":
+                fix = self._fix_from(report)
+                if fix is not None:
+                    yield fix
+
+    def _fix_from(self, report: dict[str, Any]) -> Fix | None:
+        try:
+            fix = fix_from_tpv(report, self.sats)
+        except BadReport as e:
+            self.bad_reports += 1
+            log.warning("GPS 报文无效 / invalid GPS report: %s: %s", e, str(report)[:200])
+            return None
+        now = self.clock()
+        if fix.mode >= 2:
+            self._drift.append(now - fix.ts)
+        if not self.filter.check(fix):
+            return None
+        self.last_fix, self.last_fix_at = fix, now
+        return fix
+
+    def _decode(self, line: str) -> dict[str, Any] | None:
+        try:
+            report = json.loads(line)
+        except ValueError:
+            report = None
+        if not isinstance(report, dict):
+            self.bad_reports += 1
+            log.warning("gpsd 发来无法解析的数据 / unparseable line from gpsd: %r", line[:200])
+            return None
+        return report
+
+    def stop(self) -> None:
+        """End the stream soon (from any thread): wakes a blocked read by shutting the socket."""
+        self._stop.set()
+        client = self._client
+        sock = getattr(client, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    # --- health ------------------------------------------------------------------------------
+
+    @property
+    def clock_drift_s(self) -> float | None:
+        """System clock minus GPS time (median of recent fixes); positive: the system clock is ahead."""
+        return round(statistics.median(self._drift), 1) if self._drift else None
+
+    def get_status(self) -> dict[str, Any]:
+        """Device health for the agent's ``health`` message: state, a bilingual detail, and figures."""
+        now = self.clock()
+        fix = self.last_fix
+        age = None if self.last_fix_at is None else round(now - self.last_fix_at, 1)
+        drift = self.clock_drift_s
+        if not self.connected:
+            state = "error"
+            detail = self.last_error or f"未连接 gpsd / not connected to gpsd at {self.host}:{self.port}"
+        elif self.receivers == 0:
+            state, detail = "offline", "gpsd 未发现接收器 / no GPS receiver attached to gpsd"
+        elif fix is None or age is None or age > FIX_STALE_S:
+            state, detail = "degraded", "无定位 / no GPS fix"
+        else:
+            state = "ok"
+            sats = f", {fix.sats} 颗卫星 / sats" if fix.sats is not None else ""
+            detail = f"{fix.mode}D 定位正常 / {fix.mode}D fix{sats}"
+        if drift is not None and abs(drift) > DRIFT_WARN_S:
+            if state == "ok":
+                state = "degraded"
+            detail += f"; 系统时钟与GPS相差 {drift:+.0f} 秒 / system clock off GPS time by {drift:+.0f} s"
+        return {
+            "state": state, "detail": detail, "connected": self.connected, "receivers": self.receivers,
+            "mode": fix.mode if fix else None, "sats": fix.sats if fix else self.sats,
+            "last_fix_ts": fix.ts if fix else None, "fix_age_s": age, "clock_drift_s": drift,
+            "fixes": self.filter.accepted, "rejected": dict(self.filter.counts),
+            "bad_reports": self.bad_reports, "reconnects": self.reconnects,
+        }
