@@ -133,6 +133,8 @@ class _TicketPrinterBase(Strict):
     paper_width_mm: Literal[58, 80] = 80
     text_mode: Literal["raster", "native"] = "raster"
     retries: Annotated[int, Field(ge=0, le=10)] = 1
+    # How long to wait for a DLE EOT status reply; silence after that means "status unknown".
+    status_timeout_s: Annotated[float, Field(gt=0, le=10)] = 1.0
 
 
 class UsbTicketPrinter(_TicketPrinterBase):

@@ -1,0 +1,261 @@
+"""Byte sinks for the ticket printer: USB, serial, network (port 9100), device file, and the simulator.
+
+Each transport is a thin wrapper over the matching python-escpos printer class (which opens lazily,
+never in its constructor), adding what a kiosk needs and escpos lacks: finite timeouts on every
+read and write, "no answer" told apart from "connection lost", and one exception type
+(``TransportError``) whose message names the device, so the job worker can decide to reconnect.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+from abc import ABC, abstractmethod
+from typing import Any
+
+from escpos.exceptions import DeviceNotFoundError
+
+from drivers.ticket_printer.escpos_lib import printer
+
+log = logging.getLogger(__name__)
+
+CHUNK = 4096   # bytes per write: a timeout then means "no progress", not "the whole ticket took long"
+
+
+class TransportError(Exception):
+    """The printer cannot be reached or the link was lost; the job may be retried after reopening."""
+
+
+class Transport(ABC):
+    """One byte link to one printer. Not thread-safe: only the printer's worker thread uses it."""
+
+    can_read = True      # False where the link is write-only (then status is always "unknown")
+    keep_open = True     # False: open per job (port 9100 printers serve one connection at a time)
+
+    def __init__(self) -> None:
+        self._open = False
+
+    @property
+    def name(self) -> str:
+        """Human-readable address, used in every message about this printer."""
+        return self.__class__.__name__
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
+    def open(self) -> None:
+        if self._open:
+            return
+        try:
+            self._open_device()
+        except (DeviceNotFoundError, OSError, ValueError) as e:
+            raise TransportError(f"{self.name}: {_first_line(e)}") from e
+        self._open = True
+
+    def write(self, data: bytes) -> None:
+        self.open()
+        try:
+            for start in range(0, len(data), CHUNK):
+                self._write(data[start:start + CHUNK])
+        except (OSError, ValueError) as e:   # pyserial/pyusb errors subclass OSError/IOError
+            self.close()
+            raise TransportError(f"{self.name}: {_first_line(e) or type(e).__name__}") from e
+
+    def read(self, n: int, timeout_s: float) -> bytes:
+        """Up to ``n`` bytes; ``b""`` when nothing came within ``timeout_s`` (a silent printer)."""
+        self.open()
+        try:
+            return self._read(n, timeout_s)
+        except TransportError:
+            self.close()
+            raise
+        except (OSError, ValueError) as e:
+            self.close()
+            raise TransportError(f"{self.name}: {_first_line(e) or type(e).__name__}") from e
+
+    def drain(self) -> bytes:
+        """Discard bytes already waiting (stale or unsolicited replies) before a new query."""
+        junk = b""
+        while self.can_read:
+            got = self.read(64, 0.0)
+            if not got:
+                break
+            junk += got
+        return junk
+
+    def close(self) -> None:
+        if not self._open:
+            return
+        self._open = False
+        try:
+            self._close_device()
+        except Exception as e:  # closing a dead link must never raise into the worker
+            log.debug("closing %s: %s", self.name, e)
+
+    @abstractmethod
+    def _open_device(self) -> None: ...
+
+    @abstractmethod
+    def _write(self, chunk: bytes) -> None: ...
+
+    def _read(self, n: int, timeout_s: float) -> bytes:
+        return b""
+
+    @abstractmethod
+    def _close_device(self) -> None: ...
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return " ".join(text.split("\n")) if text else type(e).__name__
+
+
+class NetworkTransport(Transport):
+    """A network printer (raw TCP, usually port 9100); also the virtual printer (kind ``sim``)."""
+
+    keep_open = False
+
+    def __init__(self, host: str, port: int = 9100, timeout_s: float = 5.0):
+        super().__init__()
+        self.host, self.port, self.timeout_s = host, port, timeout_s
+        self._p = printer.Network(host=host, port=port, timeout=timeout_s)
+
+    @property
+    def name(self) -> str:
+        return f"tcp://{self.host}:{self.port}"
+
+    @classmethod
+    def from_settings(cls, cfg: Any) -> NetworkTransport:
+        return cls(cfg.host, cfg.port, cfg.timeout_s)
+
+    def _open_device(self) -> None:
+        self._p.open()
+
+    def _sock(self) -> socket.socket:
+        sock = self._p._device
+        if not isinstance(sock, socket.socket):
+            raise TransportError(f"{self.name}: not connected")
+        return sock
+
+    def _write(self, chunk: bytes) -> None:
+        sock = self._sock()
+        sock.settimeout(self.timeout_s)
+        sock.sendall(chunk)
+
+    def _read(self, n: int, timeout_s: float) -> bytes:
+        sock = self._sock()
+        sock.settimeout(timeout_s if timeout_s > 0 else 0.0)
+        try:
+            data = sock.recv(n)
+        except (TimeoutError, BlockingIOError):
+            return b""
+        if not data:
+            raise TransportError(f"{self.name}: 连接被打印机关闭 / connection closed by the printer")
+        return data
+
+    def _close_device(self) -> None:
+        self._p.close()
+
+
+class SerialTransport(Transport):
+    """A serial printer; address it by ``/dev/serial/by-id/…`` so it survives re-plugging."""
+
+    def __init__(self, device: str, baudrate: int = 9600, timeout_s: float = 2.0):
+        super().__init__()
+        self.device, self.baudrate, self.timeout_s = device, baudrate, timeout_s
+        # dsrdtr=False: most kiosk printers wire RTS/CTS or nothing; DSR/DTR would block on a bare cable.
+        self._p = printer.Serial(devfile=device, baudrate=baudrate, timeout=timeout_s, dsrdtr=False)
+
+    @property
+    def name(self) -> str:
+        return f"serial:{self.device}@{self.baudrate}"
+
+    @classmethod
+    def from_settings(cls, cfg: Any) -> SerialTransport:
+        return cls(cfg.device, cfg.baudrate, cfg.timeout_s)
+
+    def _open_device(self) -> None:
+        self._p.open()
+        self._p._device.write_timeout = self.timeout_s
+
+    def _write(self, chunk: bytes) -> None:
+        self._p._device.write(chunk)
+
+    def _read(self, n: int, timeout_s: float) -> bytes:
+        port = self._p._device
+        port.timeout = timeout_s
+        return bytes(port.read(n))
+
+    def _close_device(self) -> None:
+        port = self._p._device
+        if port:
+            port.write_timeout = 0.5       # escpos flushes on close; never hang on a dead line
+            port.close()
+        self._p._device = False
+
+
+class UsbTransport(Transport):
+    """A USB printer found by vendor/product id (pyusb); every transfer has a finite timeout."""
+
+    def __init__(self, vendor_id: int, product_id: int, interface: int = 0, in_ep: int = 0x82,
+                 out_ep: int = 0x01, timeout_ms: int = 2000):
+        super().__init__()
+        self.vendor_id, self.product_id, self.interface = vendor_id, product_id, interface
+        self.in_ep, self.out_ep, self.timeout_ms = in_ep, out_ep, timeout_ms
+        # Keywords only: the positional meaning of Usb()'s arguments changed between escpos releases.
+        self._p = printer.Usb(idVendor=vendor_id, idProduct=product_id, timeout=timeout_ms,
+                              in_ep=in_ep, out_ep=out_ep)
+
+    @property
+    def name(self) -> str:
+        return f"usb:{self.vendor_id:04x}:{self.product_id:04x}"
+
+    @classmethod
+    def from_settings(cls, cfg: Any) -> UsbTransport:
+        return cls(cfg.vendor_id, cfg.product_id, cfg.interface, cfg.in_ep, cfg.out_ep, cfg.timeout_ms)
+
+    def _open_device(self) -> None:
+        self._p.open()
+
+    def _write(self, chunk: bytes) -> None:
+        self._p._device.write(self.out_ep, chunk, self.timeout_ms)
+
+    def _read(self, n: int, timeout_s: float) -> bytes:
+        import usb.core
+
+        try:
+            return bytes(self._p._device.read(self.in_ep, max(n, 64), max(1, int(timeout_s * 1000))))
+        except usb.core.USBTimeoutError:
+            return b""
+
+    def _close_device(self) -> None:
+        self._p.close()
+
+
+class FileTransport(Transport):
+    """A printer device node such as ``/dev/usb/lp0``, written as a file (no status can be read)."""
+
+    can_read = False
+
+    def __init__(self, device: str):
+        super().__init__()
+        self.device = device
+        self._p = printer.File(devfile=device)
+
+    @property
+    def name(self) -> str:
+        return f"file:{self.device}"
+
+    @classmethod
+    def from_settings(cls, cfg: Any) -> FileTransport:
+        return cls(cfg.device)
+
+    def _open_device(self) -> None:
+        self._p.open()
+
+    def _write(self, chunk: bytes) -> None:
+        self._p._device.write(chunk)
+        self._p._device.flush()
+
+    def _close_device(self) -> None:
+        self._p.close()
