@@ -153,9 +153,10 @@ class A4Printer:
                                job_id)
 
     def wait(self, job_id: str, timeout_s: float | None = None, poll_s: float = 0.2) -> JobState:
-        """Follow a job until it completes. Raises PrinterError when it failed, was cancelled, is held
-        by a stopped printer (code ``stopped``; the job stays queued and prints after a restart),
-        or did not finish in time; the error carries ``job_id``."""
+        """Follow a job until it completes. Raises PrinterError when it failed or was cancelled
+        (``failed``), waits behind a stopped printer (``stopped``: it stays queued and prints after
+        a restart), is held after an error (``held``), or did not finish in time (``timeout``);
+        the error carries ``job_id``."""
         deadline = time.monotonic() + (self.job_timeout_s if timeout_s is None else timeout_s)
         while True:
             job = self.job(job_id)
@@ -165,11 +166,15 @@ class A4Printer:
                 raise PrinterError("failed", f"打印任务 {job_id} 未完成（{job.state}）",
                                    f"print job {job_id} ended {job.state} {job.message}".strip(), job_id)
             printer = self.state()
-            if printer.state == "stopped" or job.state == "processing-stopped":
+            if printer.state == "stopped":
                 _, zh, en = printer.describe()
                 raise PrinterError("stopped", f"打印机已停止（{zh}），任务 {job_id} 保留在队列中，恢复后自动打印",
                                    f"printer stopped ({en}); job {job_id} is kept queued and prints once it is "
                                    "resumed", job_id)
+            if job.state in ("processing-stopped", "pending-held"):
+                why = job.message or printer.message or job.state
+                raise PrinterError("held", f"打印任务 {job_id} 已暂停（{why}），保留在队列中",
+                                   f"print job {job_id} is held ({why}); it is kept queued", job_id)
             if time.monotonic() >= deadline:
                 raise PrinterError("timeout", f"打印任务 {job_id} 超时仍未完成（{job.state}）",
                                    f"print job {job_id} not finished in time ({job.state})", job_id)

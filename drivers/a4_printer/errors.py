@@ -3,7 +3,8 @@ from __future__ import annotations
 
 
 class PrinterError(Exception):
-    """``code``: no_scheduler | no_queue | not_accepting | stopped | rejected | timeout | failed | bad_file."""
+    """``code``: no_cups_tools | no_scheduler | no_queue | not_accepting | bad_file | bad_copies | stopped |
+    held | timeout | failed | unknown_job."""
 
     def __init__(self, code: str, zh: str, en: str, job_id: str | None = None):
         super().__init__(f"{zh} / {en}")

@@ -2,16 +2,19 @@
 
 Jobs go through the real scheduler, the real filters (pdftopdf, pdftops) and the cups-pdf
 backend, and come out as PDF files in ``out_dir``, so a test can open the printed pages.
-Everything lives in one temporary directory and on a free loopback port; the system's cupsd
-and its queues are not touched. cups-pdf reads its settings only from ``/etc/cups``, so one
+Everything lives in one temporary directory (its own, made world-traversable: the filters run
+as user ``lp``, so it cannot sit inside pytest's private 0700 tmp tree) and on a free loopback
+port; the system's cupsd and its queues are not touched. cups-pdf reads its settings only from ``/etc/cups``, so one
 instance file ``/etc/cups/cups-pdf-<instance>.conf`` (naming ``out_dir``) is written and removed
 again by :meth:`PrivateCups.stop`. Needs root (cups-pdf writes as the job's owner).
 """
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -29,10 +32,11 @@ def free_port() -> int:
 
 
 class PrivateCups:
-    """``with PrivateCups(tmp) as cups: cups.add_pdf_queue("ztc-a4")`` → print to ``cups.server``."""
+    """``with PrivateCups() as cups: cups.add_pdf_queue("ztc-a4")`` → print to ``cups.server``."""
 
-    def __init__(self, root: str | os.PathLike, port: int | None = None):
-        self.root = Path(root)
+    def __init__(self, port: int | None = None, keep_files: bool = False):
+        self.root = Path(tempfile.mkdtemp(prefix="ztc-cups-"))
+        self.keep_files = keep_files
         self.port = port or free_port()
         self.server = f"127.0.0.1:{self.port}"
         self.out_dir = self.root / "out"
@@ -125,6 +129,8 @@ class PrivateCups:
                 self._proc.wait(timeout=10)
         self._proc = None
         self._instance_conf.unlink(missing_ok=True)
+        if not self.keep_files:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> PrivateCups:
         return self.start()

@@ -13,6 +13,7 @@ import numpy as np
 
 DETECT_LONG_SIDE = 800          # px of the long side of the copy searched
 MIN_AREA_FRACTION = 0.10        # a "page" smaller than this share of the frame is noise
+MIN_CONTRAST = 20               # grey levels between page and surroundings; less is texture, not paper
 
 
 def order_corners(pts: np.ndarray) -> np.ndarray:
@@ -61,6 +62,15 @@ def _candidates(gray: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+def _stands_out(gray: np.ndarray, quad: np.ndarray) -> bool:
+    """True when the quad's inside differs clearly from its outside (a sheet, not desk texture)."""
+    mask = np.zeros(gray.shape, np.uint8)
+    cv2.fillConvexPoly(mask, quad.astype(np.int32), 255)
+    inside = cv2.mean(gray, mask)[0]
+    outside = cv2.mean(gray, cv2.bitwise_not(mask))[0]
+    return abs(inside - outside) >= MIN_CONTRAST
+
+
 def find_page(image: np.ndarray) -> np.ndarray | None:
     """Page corners in ``image`` pixels (ordered TL, TR, BR, BL), or None when no page is visible."""
     small, scale = _downscale(image)
@@ -73,7 +83,8 @@ def find_page(image: np.ndarray) -> np.ndarray | None:
         if quad is None:
             continue
         area = cv2.contourArea(quad)
-        if best_area < area < 0.98 * frame_area:  # the whole frame's border is not a page
+        # The whole frame's border is not a page, and a page must stand out from the desk.
+        if best_area < area < 0.98 * frame_area and _stands_out(gray, quad):
             best, best_area = quad, area
     if best is None:
         return None
