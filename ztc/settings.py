@@ -181,10 +181,23 @@ TicketPrinterSettings = Annotated[
 
 class A4PrinterSettings(Strict):
     queue: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,127}$")] = "ztc-a4"
+    # cupsd as host:port (or a socket path); None = the system default cupsd
+    server: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/-]{1,255}$")] | None = None
+    duplex: bool = False                      # print both sides (two-sided-long-edge) by default
+    job_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 120.0  # a job not done by then is reported stuck
+    command_timeout_s: Annotated[float, Field(gt=0, le=120)] = 15.0  # one lp / lpstat / ipptool call
 
 
 class CameraSettings(Strict):
     source: str | int = "sim"
+    width: Annotated[int, Field(ge=160, le=10000)] = 3264    # full resolution asked for (MJPG)
+    height: Annotated[int, Field(ge=120, le=10000)] = 2448
+    preview_width: Annotated[int, Field(ge=80, le=1920)] = 640  # the crew screen's live picture
+    warmup_frames: Annotated[int, Field(ge=0, le=100)] = 5    # dropped after opening (exposure settling)
+    reopen_max_s: Annotated[float, Field(gt=0, le=600)] = 10.0  # reopen backoff doubles up to this
+    sim_path: str | None = None      # sim frames: image file, folder or video; None = shared fixtures
+    sim_fps: Annotated[float, Field(gt=0, le=60)] = 5.0
+    scan_retention_days: Annotated[float, Field(ge=0, le=3650)] = 30.0  # kept at least this long AND until HQ acked
 
 
 class DevicesSettings(Strict):
