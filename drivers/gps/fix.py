@@ -60,17 +60,20 @@ def parse_time(value: Any) -> float:
 def fix_from_tpv(report: dict[str, Any], sats: int | None = None) -> Fix:
     """A Fix from a gpsd TPV report; raises BadReport naming the problem.
 
-    A mode-1 report (no fix) still parses when it has a time, so the filter can count it as
-    'no fix' rather than as garbage; without lat/lon it gets NaN coordinates.
+    A mode-0/1 report (no fix) still parses, so the filter counts it as 'no fix' rather than as
+    garbage; missing time or coordinates become NaN there.
     """
     if report.get("class") != "TPV":
         raise BadReport(f"not a TPV report: {report.get('class')!r}")
     mode = report.get("mode", 0)
     if isinstance(mode, bool) or not isinstance(mode, int) or not 0 <= mode <= 3:
         raise BadReport(f"mode is not 0..3: {mode!r}")
-    if "time" not in report:
+    if "time" in report:
+        ts = parse_time(report["time"])
+    elif mode < 2:
+        ts = math.nan  # a receiver without a fix often has no time either: still "no fix", not garbage
+    else:
         raise BadReport("missing time")
-    ts = parse_time(report["time"])
     if mode < 2:
         lat = _number(report, "lat")
         lon = _number(report, "lon")
