@@ -8,6 +8,7 @@ kept. A scan linked to no ticket (made from the command line) waits only for the
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import time
@@ -60,7 +61,8 @@ class ScanStore:
                 os.fsync(f.fileno())
             os.replace(tmp, path)
         except OSError as e:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
             if e.errno == errno.ENOSPC:
                 raise ScanStorageError("存储空间已满，扫描未保存 / "
                                        f"storage full, the scan was not saved ({folder})") from e

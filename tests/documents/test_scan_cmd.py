@@ -1,0 +1,60 @@
+"""``ztc scan`` on the fixture photos, through the registered subcommand in a real process."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pikepdf
+from pikepdf import PdfImage
+
+from ztc import cli
+
+REPO = Path(__file__).resolve().parents[2]
+# Only this module's parsers: other subcommand groups are not needed to test this one.
+RUN = ("import argparse, sys\n"
+       "from ztc.commands import scan_cmd\n"
+       "p = argparse.ArgumentParser(); p.add_argument('--config')\n"
+       "scan_cmd.register(p.add_subparsers(required=True))\n"
+       "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))\n")
+
+
+def ztc(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", RUN, *args], capture_output=True, text=True, cwd=REPO, timeout=120)
+
+
+def test_scan_is_a_registered_subcommand():
+    assert "ztc.commands.scan_cmd" in cli.COMMAND_MODULES
+
+
+def test_scan_files_to_a_bw_pdf(tmp_path, documents_dir):
+    out = tmp_path / "forms.pdf"
+    images = [str(documents_dir / f"form-{n}.jpg") for n in (1, 2, 3)]
+    proc = ztc("scan", *images, "--output", str(out), "--mode", "bw", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["pages"] == 3 and result["found"] == [True, True, True] and result["notes"] == []
+    with pikepdf.open(out) as pdf:
+        assert len(pdf.pages) == 3
+        image = next(iter(pdf.pages[1].get_images().values()))
+        assert set(np.unique(np.array(PdfImage(image).as_pil_image().convert("L"))).tolist()) == {0, 255}
+
+
+def test_scan_refuses_a_file_that_is_not_an_image(tmp_path, documents_dir):
+    bogus = tmp_path / "scan.jpg"
+    bogus.write_bytes(b"not a jpeg at all")
+    out = tmp_path / "out.pdf"
+    proc = ztc("scan", str(documents_dir / "form-1.jpg"), str(bogus), "-o", str(out))
+    assert proc.returncode == 2
+    assert "scan.jpg" in proc.stderr and "not a readable image" in proc.stderr
+    assert not out.exists(), "no half-made PDF"
+
+
+def test_scan_id_card_needs_front_and_back(tmp_path, documents_dir):
+    proc = ztc("scan", "--id-card", str(documents_dir / "form-1.jpg"), "-o", str(tmp_path / "id.pdf"))
+    assert proc.returncode == 2 and "front, back" in proc.stderr
+    proc = ztc("scan", "--id-card", str(documents_dir / "form-1.jpg"), str(documents_dir / "form-2.jpg"),
+               "-o", str(tmp_path / "id.pdf"), "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["pages"] == 1
