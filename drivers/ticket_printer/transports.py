@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import termios
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -18,6 +19,9 @@ from drivers.ticket_printer.escpos_lib import printer
 
 log = logging.getLogger(__name__)
 
+# What a dead link raises: sockets and pyserial raise OSError subclasses, pyusb USBError (an OSError
+# too), pyserial sometimes ValueError (closed port) or termios.error (a tty that went away).
+LINK_ERRORS = (OSError, ValueError, termios.error)
 CHUNK = 4096   # bytes per write: a timeout then means "no progress", not "the whole ticket took long"
 
 
@@ -48,7 +52,7 @@ class Transport(ABC):
             return
         try:
             self._open_device()
-        except (DeviceNotFoundError, OSError, ValueError) as e:
+        except (DeviceNotFoundError, *LINK_ERRORS) as e:
             raise TransportError(f"{self.name}: {_first_line(e)}") from e
         self._open = True
 
@@ -57,7 +61,7 @@ class Transport(ABC):
         try:
             for start in range(0, len(data), CHUNK):
                 self._write(data[start:start + CHUNK])
-        except (OSError, ValueError) as e:   # pyserial/pyusb errors subclass OSError/IOError
+        except LINK_ERRORS as e:
             self.close()
             raise TransportError(f"{self.name}: {_first_line(e) or type(e).__name__}") from e
 
@@ -69,7 +73,7 @@ class Transport(ABC):
         except TransportError:
             self.close()
             raise
-        except (OSError, ValueError) as e:
+        except LINK_ERRORS as e:
             self.close()
             raise TransportError(f"{self.name}: {_first_line(e) or type(e).__name__}") from e
 
@@ -187,11 +191,10 @@ class SerialTransport(Transport):
         return bytes(port.read(n))
 
     def _close_device(self) -> None:
-        port = self._p._device
+        # Not escpos's close(): it flushes (tcdrain), which fails or hangs on a line that is gone.
+        port, self._p._device = self._p._device, False
         if port:
-            port.write_timeout = 0.5       # escpos flushes on close; never hang on a dead line
             port.close()
-        self._p._device = False
 
 
 class UsbTransport(Transport):
