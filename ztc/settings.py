@@ -120,6 +120,9 @@ class HqSettings(Strict):
     host: str = "127.0.0.1"
     port: Port = 8080
     database_url: str = "sqlite:////var/lib/ztc-hq/hq.db"
+    # The ingest's own broker account (reads every bus, writes acks and documents).
+    mqtt: MqttSettings = MqttSettings(username="ztc.hq")  # the broker ACL's headquarters user
+    client_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = "ztc.hq"
 
     @field_validator("database_url")
     @classmethod
@@ -127,6 +130,20 @@ class HqSettings(Strict):
         if not re.match(r"^(sqlite|postgresql)://", v):
             raise ValueError("must start with sqlite:// or postgresql://")
         return v
+
+
+class AgentSettings(Strict):
+    """The bus agent's uplink and outbox drain (telemetry/); see docs/protocol.md."""
+
+    batch_max_events: Annotated[int, Field(ge=1, le=1000)] = 200
+    batch_max_kb: Annotated[int, Field(ge=4, le=256)] = 64
+    inflight_batches: Annotated[int, Field(ge=1, le=64)] = 4
+    resend_after_s: Annotated[float, Field(ge=1, le=3600)] = 30
+    periodic_s: Annotated[float, Field(ge=5, le=3600)] = 60    # queue and health even without change
+    coalesce_s: Annotated[float, Field(ge=0.1, le=60)] = 1     # at most one queue/health per this
+    track_max_kb: Annotated[int, Field(ge=16, le=1_000_000)] = 8192  # recorded positions beyond: oldest dropped
+    reconnect_min_s: Annotated[float, Field(ge=0.1, le=60)] = 1
+    reconnect_max_s: Annotated[float, Field(ge=1, le=3600)] = 60
 
 
 class _TicketPrinterBase(Strict):
@@ -268,6 +285,7 @@ class Settings(Strict):
     gps: GpsSettings = GpsSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     hq: HqSettings = HqSettings()
+    agent: AgentSettings = AgentSettings()
     devices: DevicesSettings = DevicesSettings()
     services: Annotated[list[ServiceCategory], Field(min_length=1)]
     route: RouteSettings

@@ -1,0 +1,107 @@
+"""Headquarters ingest: every bus's messages into the store, then acks.
+
+paho's thread only fills the link's inbox; this worker validates and stores. An ``events`` batch
+is stored in one transaction, and only then is ``ack`` published (retained, QoS 1) with the
+highest seq up to which every event of that epoch is held — so an ack never promises more than
+the disk has. Acks are coalesced: after a burst, one ack per (bus, epoch). Invalid messages are
+logged and counted (``counters`` table), never fatal. The MQTT session is persistent
+(clean_session off): while the ingest is down the broker keeps its QoS 1 messages.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from hq.storage import HqStorageError, HqStore
+from telemetry import protocol
+from telemetry.uplink import Inbound, MqttLink
+from ztc.settings import HqSettings
+
+log = logging.getLogger(__name__)
+
+ACK_EVERY = 50  # in a long burst, ack at least every this many messages (keeps the bus's window moving)
+
+
+def build_link(hq: HqSettings) -> MqttLink:
+    """Subscribes to each bus→HQ topic of every bus (not ``#``: our own acks would echo back)."""
+    topics = [f"{protocol.VERSION_PREFIX}/bus/+/{suffix}" for suffix in protocol.UPLINK_SUFFIXES]
+    return MqttLink(hq.mqtt, client_id=hq.client_id, subscriptions=topics, clean_session=False)
+
+
+class Ingest:
+    def __init__(self, store: HqStore, link: MqttLink, clock: Callable[[], float] = time.time):
+        self.store = store
+        self.link = link
+        self.clock = clock
+        self._pending_acks: dict[tuple[str, str], int] = {}
+        self.handled = 0
+
+    def run(self, stop: threading.Event) -> None:
+        self.link.start()
+        since_ack = 0
+        while not stop.is_set():
+            item = self.link.get(0.5)
+            if item is not None:
+                self.handle(item)
+                since_ack += 1
+            if item is None or since_ack >= ACK_EVERY or self.link.inbox.empty():
+                self.flush_acks()
+                since_ack = 0
+
+    def handle(self, item: Inbound) -> None:
+        if item.kind != "message":
+            return
+        self.handled += 1
+        try:
+            self._message(item.topic, item.payload)
+        except protocol.ProtocolError as e:
+            self._invalid(item.topic, str(e))
+        except HqStorageError as e:
+            log.error("not stored: %s", e)
+        except Exception as e:  # a bug must not stop the ingest; the bus resends events anyway
+            log.exception("handling %s failed", item.topic)
+            self._invalid(item.topic, f"internal error: {e}")
+
+    def _message(self, topic: str, raw: bytes) -> None:
+        parsed = protocol.parse_bus_topic(topic)
+        if parsed is None:
+            raise protocol.ProtocolError("not a bus topic")
+        bus, suffix = parsed
+        if suffix not in protocol.UPLINK_MODELS:
+            return  # not ours to store (a downlink topic)
+        now = self.clock()
+        if not raw:
+            return  # a retained message being cleared
+        data = protocol.decode(raw)
+        msg = protocol.validate(protocol.UPLINK_MODELS[suffix], data)
+        if suffix == protocol.STATUS:
+            assert isinstance(msg, protocol.Status)
+            self.store.record_status(bus, msg, now)
+        elif suffix == protocol.EVENTS:
+            assert isinstance(msg, protocol.EventBatch)
+            stored, upto = self.store.store_events(bus, msg, now)
+            log.debug("bus %s: %d of %d events new; ack upto %d", bus, stored, len(msg.events), upto)
+            self._pending_acks[(bus, msg.epoch)] = upto
+        elif suffix == protocol.CMD_REPLY:
+            assert isinstance(msg, protocol.CmdReply)
+            self.store.record_reply(bus, msg, now)
+        else:
+            self.store.record_latest(bus, suffix, data, now)
+
+    def _invalid(self, topic: str, why: str) -> None:
+        parsed = protocol.parse_bus_topic(topic)
+        kind = parsed[1] if parsed else "topic"
+        log.warning("invalid message on %s: %s", topic[:200], why[:300])
+        try:
+            self.store.count(f"invalid.{kind.replace('/', '_')}")
+        except Exception as e:
+            log.error("cannot count an invalid message: %s", e)
+
+    def flush_acks(self) -> None:
+        for (bus, epoch), upto in list(self._pending_acks.items()):
+            ok = self.link.publish(protocol.bus_topic(bus, protocol.ACK), {"epoch": epoch, "upto": upto},
+                                   qos=1, retain=True)
+            if ok:
+                del self._pending_acks[(bus, epoch)]

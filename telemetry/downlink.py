@@ -1,0 +1,166 @@
+"""Headquarters → bus: versioned documents (catalog, schedule, appointments) and commands.
+
+A document is applied only when it is newer than the one held AND fully valid (shape, privacy,
+references to known services); otherwise the old one stays and ``health`` says why. Applying is
+one transaction: the documents row, and for appointments the appointment table, change together.
+Commands (``ping``, ``announce``) are answered on ``cmd/reply``. Nothing here raises: garbage is
+logged, counted and survived.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from typing import Any
+
+from telemetry import protocol
+from telemetry.health import PROBLEM_KEY
+from ztc.db import Database, StorageError
+from ztc.domain import appointments
+from ztc.domain.catalog import effective_catalog
+from ztc.domain.context import Ctx
+from ztc.domain.errors import QueueError
+from ztc.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ANNOUNCEMENT_KEY = "announcement"
+Reply = Callable[[dict[str, Any]], bool]
+
+
+def downlink_kind(topic: str, bus: str) -> str | None:
+    """Which downlink message a topic carries for this bus: ack, schedule, appointments, cmd, catalog."""
+    if topic == protocol.FLEET_CATALOG:
+        return "catalog"
+    parsed = protocol.parse_bus_topic(topic)
+    if parsed and parsed[0] == bus and parsed[1] in protocol.DOWNLINK_SUFFIXES:
+        return parsed[1]
+    return None
+
+
+class Downlink:
+    def __init__(self, db: Database, settings: Settings, reply: Reply, clock: Callable[[], float] = time.time):
+        self.db = db
+        self.settings = settings
+        self.reply = reply
+        self.clock = clock
+        self.invalid: Counter[str] = Counter()
+        self._recent_cmds: deque[str] = deque(maxlen=200)
+
+    # --- documents -------------------------------------------------------------------------------
+
+    def apply_document(self, kind: str, raw: bytes) -> str:
+        """Apply a document if newer and valid. Returns "applied", "stale" or "invalid"."""
+        model = protocol.DOCUMENT_MODELS[kind]
+        try:
+            data = protocol.decode(raw)
+            doc = protocol.validate(model, data)
+        except protocol.ProtocolError as e:
+            return self._refuse(kind, _claimed_version(raw), str(e))
+        held = self._held_version(kind)
+        if held is not None and doc.version <= held:
+            log.info("%s version %d not newer than held %d; kept", kind, doc.version, held)
+            return "stale"
+        body = doc.model_dump(mode="json", by_alias=True)
+        try:
+            with self.db.write() as conn:
+                now = self.clock()
+                ctx = Ctx(conn, self.settings, now)
+                problem = self._reference_problem(kind, doc, ctx)
+                if problem:
+                    raise QueueError("invalid_document", problem, problem)
+                if kind == protocol.APPOINTMENTS:
+                    appointments.replace_from_hq(ctx, body["items"])
+                conn.execute("INSERT OR REPLACE INTO documents(kind, version, body, applied_at) VALUES (?,?,?,?)",
+                             (kind, doc.version, json.dumps(body, ensure_ascii=False, separators=(",", ":")), now))
+                conn.execute("DELETE FROM meta WHERE key = ?", (PROBLEM_KEY.format(kind=kind),))
+        except QueueError as e:
+            return self._refuse(kind, doc.version, e.en)
+        except StorageError as e:
+            log.error("%s version %d not stored: %s", kind, doc.version, e)
+            return "invalid"
+        log.info("applied %s version %d", kind, doc.version)
+        return "applied"
+
+    def _held_version(self, kind: str) -> int | None:
+        with self.db.read() as conn:
+            row = conn.execute("SELECT version FROM documents WHERE kind = ?", (kind,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def _reference_problem(self, kind: str, doc: Any, ctx: Ctx) -> str | None:
+        """Cross-checks the shape cannot express: services named must exist in the catalog in force."""
+        if kind == "catalog":
+            return None
+        known = set(effective_catalog(ctx.conn, self.settings).prefixes)
+        if kind == protocol.SCHEDULE:
+            unknown = sorted({s for v in doc.visits for s in v.services} - known)
+        else:
+            unknown = sorted({a.service for a in doc.items} - known)
+        return f"unknown services {unknown}" if unknown else None
+
+    def _refuse(self, kind: str, version: int | None, why: str) -> str:
+        self.invalid[kind] += 1
+        held = self._held_version(kind)
+        if version is not None and held is not None and version <= held:
+            log.info("old invalid %s version %s ignored", kind, version)
+            return "invalid"
+        note = (f"收到的版本 {version if version is not None else '?'} 无效，继续使用版本 {held or 0} / "
+                f"version {version if version is not None else '?'} refused, keeping version {held or 0}: {why}")[:500]
+        log.warning("%s: %s", kind, note)
+        try:
+            with self.db.write() as conn:
+                conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                             (PROBLEM_KEY.format(kind=kind), note))
+        except StorageError as e:
+            log.error("cannot record the document problem: %s", e)
+        return "invalid"
+
+    # --- commands --------------------------------------------------------------------------------
+
+    def handle_cmd(self, raw: bytes) -> str:
+        """Answer a command; returns what happened ("replied", "duplicate", "invalid")."""
+        try:
+            data = protocol.decode(raw)
+            cmd = protocol.validate(protocol.Cmd, data)
+        except protocol.ProtocolError as e:
+            self.invalid["cmd"] += 1
+            log.warning("command refused (cannot answer it): %s", e)
+            return "invalid"
+        if cmd.id in self._recent_cmds:
+            return "duplicate"  # QoS 1 may deliver twice; a command acts once
+        self._recent_cmds.append(cmd.id)
+        ok, detail = self._run(cmd.cmd, data)
+        self.reply({"id": cmd.id, "ok": ok, "detail": detail})
+        return "replied"
+
+    def _run(self, name: str, data: dict[str, Any]) -> tuple[bool, str]:
+        if name == "ping":
+            return True, "pong"
+        if name == "announce":
+            try:
+                msg = protocol.validate(protocol.Announce, data)
+            except protocol.ProtocolError as e:
+                self.invalid["cmd"] += 1
+                return False, f"公告无效 / invalid announcement: {e}"
+            value = {"text_zh": msg.text_zh, "text_en": msg.text_en, "until": msg.until, "ts": self.clock(),
+                     "id": msg.id}
+            try:
+                with self.db.write() as conn:
+                    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                                 (ANNOUNCEMENT_KEY, json.dumps(value, ensure_ascii=False)))
+            except StorageError as e:
+                return False, f"公告未保存 / announcement not stored: {e}"
+            return True, "已显示 / shown"
+        self.invalid["cmd"] += 1
+        return False, f"未知命令 / unknown command: {name[:32]}"
+
+
+def _claimed_version(raw: bytes) -> int | None:
+    """The version an invalid document claims, if it says one (for the health note only)."""
+    try:
+        v = protocol.decode(raw).get("version")
+    except protocol.ProtocolError:
+        return None
+    return v if isinstance(v, int) and not isinstance(v, bool) else None

@@ -1,0 +1,169 @@
+"""Events reach headquarters exactly once, in order — with a real mosquitto, the real agent and
+the real ingest as subprocesses, and the faults of issue 5: broker killed and restarted during a
+drain, agent SIGKILLed during a drain, ingest SIGKILLed, link down while tickets are issued."""
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.telemetry.conftest import (
+    Broker,
+    Proc,
+    api_up,
+    free_port,
+    hq_events,
+    settings_for,
+    wait_for,
+    write_config,
+)
+from ztc.db import open_database, outbox
+from ztc.domain.engine import QueueEngine
+
+
+class Bus:
+    """The bus side of a test: the real queue engine on the bus database the agent drains."""
+
+    def __init__(self, config: Path):
+        self.settings = settings_for(config)
+        self.db = open_database(self.settings.db_path)
+        self.engine = QueueEngine(self.db, self.settings)
+        self.engine.arrive_adhoc("测试点 / test stop")
+        self.issued = 0
+
+    def issue(self, n: int) -> None:
+        for _ in range(n):
+            self.engine.issue("A")
+            self.issued += 1
+
+    def bulk(self, n: int) -> None:
+        """Many events at once (outbox rows in one write transaction, as the engine writes them)."""
+        with self.db.write() as conn:
+            for k in range(n):
+                outbox.append(conn, "suggestion", {"topics": ["more_stops"], "n": k}, time.time())
+
+    def pending(self) -> int:
+        with self.db.read() as conn:
+            return outbox.stats(conn)["pending"]
+
+
+@pytest.fixture
+def setup(tmp_path: Path, broker: Broker, procs: list[Proc]):
+    http = free_port()
+    # Small batches and a narrow window: a 3000-event drain takes long enough to be interrupted.
+    config = write_config(tmp_path, broker.port, http, batch_max_events=10, inflight_batches=2)
+
+    def start(command: list[str], name: str) -> Proc:
+        p = Proc(config, command, tmp_path / f"{name}.log").start()
+        procs.append(p)
+        return p
+
+    bus = Bus(config)
+    yield config, http, bus, start
+    bus.db.close()
+
+
+def bus_event_log(bus: Bus, seen: dict[int, str]) -> None:
+    """Remember every outbox row (seq → id) while it still exists on the bus."""
+    with bus.db.read() as conn:
+        for e in outbox.pending(conn, 0, 100000):
+            seen.setdefault(e.seq, e.id)
+
+
+def assert_exactly_once(http: int, seen: dict[int, str]) -> None:
+    events = hq_events(http)
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(seen), f"HQ holds seqs {seqs[:5]}…{seqs[-5:]} ({len(seqs)}), bus made {len(seen)}"
+    assert [e["id"] for e in events] == [seen[s] for s in sorted(seen)]
+    assert len({e["id"] for e in events}) == len(events)
+
+
+def test_events_reach_hq_once_and_outbox_empties(setup) -> None:
+    _config, http, bus, start = setup
+    seen: dict[int, str] = {}
+    bus.issue(5)
+    bus_event_log(bus, seen)
+    start(["hq"], "hq")
+    agent = start(["agent", "--no-gps"], "agent")
+    wait_for(lambda: api_up(http), 30, "the HQ API")
+    wait_for(lambda: bus.pending() == 0, 60, f"outbox to drain: {agent.log()}")
+    assert_exactly_once(http, seen)
+    types = [e["type"] for e in hq_events(http)]
+    assert types == ["stop.arrived"] + ["ticket.issued"] * 5
+
+
+def test_broker_killed_and_restarted_during_drain(setup, broker: Broker) -> None:
+    _config, http, bus, start = setup
+    seen: dict[int, str] = {}
+    bus.bulk(3000)
+    bus_event_log(bus, seen)
+    start(["hq"], "hq")
+    wait_for(lambda: api_up(http), 30, "the HQ API")
+    agent = start(["agent", "--no-gps"], "agent")
+    wait_for(lambda: len(hq_events(http)) > 0, 60, "the drain to start")
+    broker.kill()
+    assert bus.pending() > 0, "the fault must hit in the middle of the drain"
+    bus.issue(3)  # the kiosk keeps working while the broker is gone
+    bus_event_log(bus, seen)
+    broker.start()
+    wait_for(lambda: bus.pending() == 0, 120, f"outbox to drain after the restart: {agent.log()}")
+    assert_exactly_once(http, seen)
+
+
+def test_agent_sigkilled_during_drain(setup) -> None:
+    _config, http, bus, start = setup
+    seen: dict[int, str] = {}
+    bus.bulk(3000)
+    bus_event_log(bus, seen)
+    start(["hq"], "hq")
+    wait_for(lambda: api_up(http), 30, "the HQ API")
+    agent = start(["agent", "--no-gps"], "agent")
+    wait_for(lambda: len(hq_events(http)) > 0, 60, "the drain to start")
+    agent.kill(signal.SIGKILL)
+    assert bus.pending() > 0, "the fault must hit in the middle of the drain"
+    bus.issue(3)
+    bus_event_log(bus, seen)
+    agent2 = start(["agent", "--no-gps"], "agent2")
+    wait_for(lambda: bus.pending() == 0, 120, f"outbox to drain after the agent restart: {agent2.log()}")
+    assert_exactly_once(http, seen)
+
+
+def test_ingest_sigkilled(setup) -> None:
+    _config, http, bus, start = setup
+    seen: dict[int, str] = {}
+    bus.bulk(3000)
+    bus_event_log(bus, seen)
+    hq = start(["hq"], "hq")
+    wait_for(lambda: api_up(http), 30, "the HQ API")
+    start(["agent", "--no-gps"], "agent")
+    wait_for(lambda: len(hq_events(http)) > 0, 60, "the drain to start")
+    hq.kill(signal.SIGKILL)
+    assert bus.pending() > 0, "the fault must hit in the middle of the drain"
+    bus.issue(3)
+    bus_event_log(bus, seen)
+    hq2 = start(["hq"], "hq2")
+    wait_for(lambda: api_up(http), 30, "the HQ API again")
+    wait_for(lambda: bus.pending() == 0, 120, f"outbox to drain after the ingest restart: {hq2.log()}")
+    assert_exactly_once(http, seen)
+
+
+def test_link_down_while_tickets_are_issued(setup, broker: Broker) -> None:
+    _config, http, bus, start = setup
+    seen: dict[int, str] = {}
+    start(["hq"], "hq")
+    wait_for(lambda: api_up(http), 30, "the HQ API")
+    agent = start(["agent", "--no-gps"], "agent")
+    bus.issue(2)
+    bus_event_log(bus, seen)
+    wait_for(lambda: bus.pending() == 0, 60, "the first tickets at HQ and acknowledged")
+    broker.stop()  # the cellular link is gone for a while
+    for _ in range(4):
+        bus.issue(5)
+        bus_event_log(bus, seen)
+        time.sleep(0.3)
+    assert bus.pending() == 20  # nothing was forgotten without an ack
+    broker.start()
+    wait_for(lambda: bus.pending() == 0, 120, f"outbox to drain after the link came back: {agent.log()}")
+    assert_exactly_once(http, seen)
