@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from drivers.a4_printer import A4Printer
+from drivers.camera.probe import camera_presence
 from drivers.ticket_printer.transports import (
     FileTransport,
     NetworkTransport,
@@ -58,9 +60,21 @@ def ticket_printer_status(settings: Settings) -> dict[str, Any]:
         printer.close()
 
 
+def a4_printer_status(settings: Settings) -> dict[str, Any]:
+    """Ask CUPS about the A4 queue (ipptool; never opens the printer itself)."""
+    return A4Printer.from_settings(settings.devices.a4_printer).get_status()
+
+
+def camera_status(settings: Settings) -> dict[str, Any]:
+    """Is the document camera plugged in (checked without opening it: the crew role streams it)."""
+    return camera_presence(settings.devices.camera)
+
+
 Provider = tuple[str, Callable[[Settings], dict[str, Any]]]
 PROVIDERS: list[Provider] = [
     ("ticket_printer", ticket_printer_status),
+    ("a4_printer", a4_printer_status),
+    ("camera", camera_status),
 ]
 
 

@@ -1,0 +1,30 @@
+"""Camera presence for device health, without opening the device.
+
+Why not open it: the crew role streams from the camera, and a second process starting a V4L2
+stream would fail or steal it. Presence of the ``/dev/v4l/by-id`` link (or ``/dev/videoN``) is
+what tells headquarters "plugged in or not"; the crew screen's running Camera reports the rest.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from drivers.camera.sim import IMAGE_SUFFIXES, VIDEO_SUFFIXES, default_sim_path
+from drivers.camera.uvc import parse_source
+from ztc.settings import CameraSettings
+
+
+def camera_presence(cam: CameraSettings) -> dict[str, Any]:
+    """``{"state", "detail"}`` for ``health.devices.camera``."""
+    if cam.source == "sim":
+        path = Path(cam.sim_path) if cam.sim_path else default_sim_path()
+        usable = path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES
+        if path.exists() and usable:
+            return {"state": "ok", "detail": f"模拟高拍仪 / simulated camera: {path.resolve()}"}
+        return {"state": "error", "detail": f"模拟图像不存在 / simulator source missing: {path}"}
+    source = parse_source(cam.source)
+    device = f"/dev/video{source}" if isinstance(source, int) else source
+    if os.path.exists(device):
+        return {"state": "ok", "detail": f"已连接 / connected: {device}"}
+    return {"state": "offline", "detail": f"高拍仪未连接 / document camera not connected: {device}"}
