@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "ztc.commands.queue_cmd",
     "ztc.commands.scan_cmd",
     "ztc.commands.devices_cmd",
+    "ztc.commands.gps_cmd",
 ]
 
 

@@ -1,0 +1,49 @@
+"""``ztc gps watch`` against a real gpsd: fixes and a detected stop come out; no gpsd is a clear
+message and a failing exit code; the bus database is left untouched (detect-only)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.gps import nmea
+from tests.gps.conftest import REPO, day_fixture, free_port
+
+
+def watch(tmp_path: Path, port: int, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ZTC_DATA_DIR": str(tmp_path / "data"), "ZTC_GPS__PORT": str(port)}
+    env.pop("ZTC_CONFIG", None)
+    return subprocess.run([sys.executable, "-m", "ztc.cli", "gps", "watch", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_watch_prints_fixes_and_the_stop_as_json(gpsfake_factory, tmp_path):
+    run = gpsfake_factory(nmea.fixture_lines(day_fixture())[: 3 * 120], cycle="0.004")
+    result = watch(tmp_path, run.port, "--json", "--count", "100")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    fixes = [item for item in lines if item["type"] == "fix"]
+    stops = [item for item in lines if item["type"] == "stop"]
+    assert len(fixes) == 100 and all(f["mode"] >= 2 for f in fixes)
+    assert stops[0]["kind"] == "arrived" and stops[0]["stop"] == "depot"
+    final = lines[-1]
+    assert final["type"] == "status" and final["connected"] is True and final["fixes"] >= 100
+    assert not (tmp_path / "data" / "bus.db").exists(), "watching changes nothing"
+
+
+def test_watch_text_output_is_bilingual(gpsfake_factory, tmp_path):
+    run = gpsfake_factory(nmea.fixture_lines(day_fixture())[: 3 * 40], cycle="0.004")
+    result = watch(tmp_path, run.port, "--count", "30")
+    assert result.returncode == 0, result.stderr
+    assert "到站 / arrived: 县政务服务中心 (depot)" in result.stdout
+    assert "3D" in result.stdout and "km/h" in result.stdout
+
+
+def test_watch_without_gpsd_says_so_and_fails(tmp_path):
+    result = watch(tmp_path, free_port(), "--json", "--seconds", "2")
+    assert result.returncode == 1
+    statuses = [json.loads(line) for line in result.stdout.splitlines()]
+    assert statuses and all(s["type"] == "status" and s["state"] == "error" for s in statuses)
+    assert "gpsd" in statuses[-1]["detail"] and "connection failed" in statuses[-1]["detail"]
