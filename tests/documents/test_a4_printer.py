@@ -10,6 +10,7 @@ import pikepdf
 import pytest
 
 from drivers.a4_printer import A4Printer, PrinterError, PrinterState
+from drivers.a4_printer.jobs import JobTracker
 from drivers.a4_printer.sim_cupsd import free_port
 from tests.documents.conftest import QUEUE
 from ztc.documents.pipeline import pages_to_pdf, process_frame
@@ -136,3 +137,24 @@ def test_printer_state_reasons_map_to_health(reasons, state, words):
     assert health["state"] == state
     for word in words:
         assert word in health["detail"]
+
+
+def test_tracker_follows_a_job_through_a_stop_until_it_is_printed(printer, cups, three_page_pdf):
+    seen = []
+    tracker = JobTracker(printer, seen.append, poll_s=0.1)
+    cups.stop_queue(QUEUE, "out of paper")
+    job_id = printer.submit(three_page_pdf)
+    tracker.track(job_id)
+    try:
+        deadline = time.monotonic() + 30
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert seen and seen[0].job_id == job_id and seen[0].state.startswith("pending")
+        assert tracker.outstanding() == [job_id]
+        cups.start_queue(QUEUE)
+        while tracker.outstanding() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert tracker.outstanding() == []
+        assert seen[-1].job_id == job_id and seen[-1].state == "completed"
+    finally:
+        tracker.stop()

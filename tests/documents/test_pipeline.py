@@ -65,6 +65,8 @@ def test_modes_give_colour_grey_and_two_tone(documents_dir):
     values = set(np.unique(bw).tolist())
     assert values == {0, 255}
     assert 0.002 < (bw == 0).mean() < 0.2, "bw should be mostly white paper with some black ink"
+    edges = np.concatenate([bw[:8].ravel(), bw[-8:].ravel(), bw[:, :8].ravel(), bw[:, -8:].ravel()])
+    assert (edges == 0).mean() < 0.01, "no dark frame from the desk along the page edges"
 
 
 def test_bw_removes_the_shadow(documents_dir):

@@ -53,3 +53,22 @@ def test_scan_id_card_needs_front_and_back(tmp_path, documents_dir):
     proc = ztc("scan", "--id-card", str(documents_dir / "form-1.jpg"), str(documents_dir / "form-2.jpg"),
                "-o", str(tmp_path / "id.pdf"), "--json")
     assert proc.returncode == 0 and json.loads(proc.stdout)["pages"] == 1
+
+
+def test_scans_purge_deletes_only_what_the_retention_rule_allows(tmp_path):
+    import os
+    import time
+
+    from ztc.db import open_database
+    from ztc.documents.storage import ScanStore
+
+    db = open_database(tmp_path / "bus.db")
+    old = ScanStore(db, tmp_path, 1, clock=lambda: time.time() - 3 * 86400).save(b"%PDF-1.4 old", 1, "bw")
+    new = ScanStore(db, tmp_path, 1).save(b"%PDF-1.4 new", 1, "bw")
+    db.close()
+    env = {**os.environ, "ZTC_DATA_DIR": str(tmp_path), "ZTC_DEVICES__CAMERA__SCAN_RETENTION_DAYS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "ztc.cli", "scans", "purge", "--json"], capture_output=True,
+                          text=True, cwd=REPO, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"ok": True, "deleted": 1}
+    assert not Path(old["path"]).exists() and Path(new["path"]).exists()

@@ -33,6 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(pr)
     pr.set_defaults(func=print_cmd)
 
+    sc = sub.add_parser("scans", help="stored scans under data_dir")
+    ssub = sc.add_subparsers(dest="scans_command", metavar="ACTION", required=True)
+    purge = ssub.add_parser("purge", help="delete scans past devices.camera.scan_retention_days whose "
+                                          "service record headquarters has acknowledged (run daily)")
+    add_json_flag(purge)
+    purge.set_defaults(func=purge_cmd)
+
 
 def scan_cmd(args: argparse.Namespace) -> int:
     from ztc.documents.idcard import id_card_page
@@ -83,4 +90,22 @@ def print_cmd(args: argparse.Namespace) -> int:
         return fail(args, e.code, str(e), 1)
     emit(args, {"ok": True, "jobs": jobs},
          "\n".join(f"{j['file']}: 打印任务 / job {j['job_id']} {j.get('state', 'queued')}" for j in jobs))
+    return 0
+
+
+def purge_cmd(args: argparse.Namespace) -> int:
+    from ztc.db import StorageError, open_database
+    from ztc.documents.storage import ScanStore
+
+    settings = settings_from(args)
+    try:
+        db = open_database(settings.db_path)
+    except StorageError as e:
+        return fail(args, "storage", str(e), 1)
+    try:
+        store = ScanStore(db, settings.data_dir, settings.devices.camera.scan_retention_days)
+        deleted = store.purge()
+    finally:
+        db.close()
+    emit(args, {"ok": True, "deleted": deleted}, f"已删除 {deleted} 份扫描 / deleted {deleted} scan(s)")
     return 0

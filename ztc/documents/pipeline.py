@@ -15,6 +15,7 @@ from ztc.documents.modes import MODES, Mode, apply_mode, to_gray
 from ztc.documents.pdf import build_pdf, encode_page_image
 from ztc.documents.warp import warp_page
 
+EDGE_TRIM = 0.006   # share of the page's width/height cut from each side (≈ 1.2 mm on A4)
 NO_PAGE_NOTE = "未找到纸张边缘，已保留整幅画面 / no page edges found; the whole frame was kept"
 
 
@@ -46,7 +47,18 @@ def process_frame(frame: np.ndarray, mode: str = "color") -> Page:
     source = frame if checked == "color" else to_gray(frame)
     if corners is None:
         return Page(apply_mode(source, checked), checked, None, NO_PAGE_NOTE)
-    return Page(apply_mode(warp_page(source, corners), checked), checked, corners)
+    return Page(apply_mode(trim_edges(warp_page(source, corners)), checked), checked, corners)
+
+
+def trim_edges(page: np.ndarray) -> np.ndarray:
+    """Cut a thin band (EDGE_TRIM of each side) off the straightened page.
+
+    The detected outline runs along the paper's edge, so the outermost pixels mix paper and desk;
+    left in, they print as a dotted black frame in bw mode.
+    """
+    h, w = page.shape[:2]
+    dy, dx = max(1, round(h * EDGE_TRIM)), max(1, round(w * EDGE_TRIM))
+    return page[dy:h - dy, dx:w - dx]
 
 
 def decode_image(data: bytes, name: str = "image") -> np.ndarray:
