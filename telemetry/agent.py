@@ -195,8 +195,7 @@ class Agent:
                 log.error("queue snapshot failed: %s", e)
         if now - self._health_at >= HEALTH_EVERY_S or now < self._health_at:
             self._health_at = now
-            self._health = health_payload(self.db, self.settings, self.sw, now, self._devices_with_gps,
-                                          extra=self._extra_health())
+            self._health = self.health_now(now)
         if not connected:
             return
         for suffix, payload, gate in ((protocol.QUEUE, self._queue, self.queue_gate),
@@ -205,6 +204,11 @@ class Agent:
                 payload = {**payload, "ts": round(now, 3)}
                 if self.link.publish(self._topic(suffix), payload, qos=1, retain=True):
                     gate.sent(now, payload)
+
+    def health_now(self, now: float | None = None) -> dict[str, Any]:
+        """The health payload as of now (also what ``ztc agent`` tests and tools inspect)."""
+        return health_payload(self.db, self.settings, self.sw, self.clock() if now is None else now,
+                              self._devices_with_gps, extra=self._extra_health())
 
     def _devices_with_gps(self) -> DeviceStatus:
         devices = dict(self._devices())

@@ -60,6 +60,7 @@ class MqttLink:
         self.inbox: queue.Queue[Inbound] = queue.Queue()
         self.connects = 0
         self._connected = threading.Event()
+        self.failed_attempts = 0
         self._client: mqtt.Client | None = None
 
     # --- lifecycle (called from the owner's thread) ---------------------------------------------
@@ -82,6 +83,7 @@ class MqttLink:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_connect_fail = self._on_connect_fail
         client.connect_async(self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s)
         client.loop_start()
         self._client = client
@@ -137,6 +139,7 @@ class MqttLink:
                 log.warning("broker refused the connection: %s", reason_code)
                 return
             self.connects += 1
+            self.failed_attempts = 0
             self._connected.set()
             for topic, payload, qos, retain in (self.on_connect_publish() if self.on_connect_publish else []):
                 client.publish(topic, protocol.encode(payload), qos=qos, retain=retain)
@@ -146,6 +149,15 @@ class MqttLink:
             log.info("connected to %s:%d as %s", self.settings.host, self.settings.port, self.client_id)
         except Exception:  # must not escape into paho's thread
             log.exception("on_connect failed")
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        try:
+            self.failed_attempts += 1
+            if self.failed_attempts in (1, 10) or self.failed_attempts % 100 == 0:
+                log.warning("无法连接服务器 / cannot connect to the broker at %s:%d (attempt %d); "
+                            "retrying with backoff", self.settings.host, self.settings.port, self.failed_attempts)
+        except Exception:
+            log.exception("on_connect_fail failed")
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any,
                        properties: Any) -> None:
