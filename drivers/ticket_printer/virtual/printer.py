@@ -62,8 +62,10 @@ class _Link:
 
 
 class VirtualPrinter:
-    def __init__(self, out_dir: Path, width_dots: int = 576, faults: Faults | None = None, name: str = "ticket"):
+    def __init__(self, out_dir: Path, width_dots: int = 576, faults: Faults | None = None, name: str = "ticket",
+                 save_png: bool = True):
         self.out_dir = Path(out_dir)
+        self.save_png = save_png          # False for benchmarks: measure the driver, not our PNG drawing
         self.width_dots = width_dots
         self.faults = faults or Faults()
         self.name = name
@@ -279,7 +281,8 @@ class VirtualPrinter:
             seq = len(self.tickets) + 1
             path = self.out_dir / f"{self.name}-{seq:03d}.png"
         try:
-            ticket.png = str(save_paper(ticket, self.width_dots, path))
+            if self.save_png:
+                ticket.png = str(save_paper(ticket, self.width_dots, path))
         except OSError as e:  # a full disk must not stop the printer from "printing"
             log.error("virtual printer: cannot save %s: %s", path, e)
         with self._cond:
