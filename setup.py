@@ -28,7 +28,10 @@ setup(
         "argon2-cffi>=23",
     ],
     extras_require={
-        "kiosk": ["kivy==2.3.1"],
+        "kiosk": [
+            "kivy==2.3.1",
+            "fonttools>=4.40",  # write the Simplified-Chinese face of the Noto CJK .ttc out for Kivy
+        ],
         "dev": ["pytest>=8", "pytest-timeout>=2.3", "hypothesis>=6.100", "ruff>=0.5", "httpx>=0.27"],
     },
     entry_points={"console_scripts": ["ztc=ztc.cli:main"]},

@@ -13,6 +13,7 @@ import sys
 COMMAND_MODULES = [
     "ztc.commands.config_cmd",
     "ztc.commands.queue_cmd",
+    "ztc.commands.kiosk_cmd",
     "ztc.commands.scan_cmd",
     "ztc.commands.devices_cmd",
     "ztc.commands.gps_cmd",

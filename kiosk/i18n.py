@@ -1,0 +1,156 @@
+"""Every text the kiosk shows, Simplified Chinese first, English second.
+
+Screens say ``app.t("take", app.lang)`` in kv (naming ``app.lang`` makes kv redraw on a language
+switch); Python code calls ``t(key, lang, **values)``. Keeping all texts here lets a test check that
+no key lacks either language, and lets the county fix a wording without touching a screen.
+"""
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+
+STRINGS: dict[str, tuple[str, str]] = {
+    # shell
+    "lang_toggle": ("English", "中文"),
+    "large_on": ("长者模式", "Large text"),
+    "large_off": ("标准字体", "Normal text"),
+    "back": ("返回", "Back"),
+    "home": ("首页", "Home"),
+    "ok": ("确定", "OK"),
+    "cancel": ("取消", "Cancel"),
+    "clear": ("清除", "Clear"),
+    "delete": ("删除", "Delete"),
+    "working": ("请稍候…", "One moment…"),
+    "error_generic": ("系统出现问题，请联系工作人员", "Something went wrong; please ask the crew"),
+    # home (resident)
+    "stop_now": ("当前站点：{stop}", "Now at: {stop}"),
+    "not_at_stop": ("车辆行驶中，到站后开始取号", "On the road: numbers are issued at the next stop"),
+    "next_visits": ("后续行程", "Next visits"),
+    "take": ("取号", "Take a number"),
+    "checkin": ("预约签到", "Appointment check-in"),
+    "rate": ("评价", "Rate a service"),
+    "guide": ("办事指南", "What can be done here"),
+    "waiting_now": ("当前等候 {n} 人", "{n} people waiting"),
+    # take a number
+    "choose_service": ("请选择办理的业务", "Choose a service"),
+    "choose_item": ("请选择具体事项", "Choose the matter"),
+    "item_unsure": ("不确定，到窗口再说", "Not sure, ask at the window"),
+    "service_waiting": ("等候 {n} 人", "{n} waiting"),
+    "confirm_title": ("请确认", "Please confirm"),
+    "confirm_ahead": ("前面还有 {n} 人", "{n} people ahead of you"),
+    "confirm_wait": ("预计等候约 {m} 分钟", "Estimated wait about {m} min"),
+    "priority": ("绿色通道（老人、残疾人、孕妇）", "Priority (elderly, disabled, pregnant)"),
+    "confirm_take": ("确认取号", "Take this number"),
+    "your_number": ("您的号码", "Your number"),
+    "printing": ("正在打印号票…", "Printing your ticket…"),
+    "printed": ("请取走号票，留意叫号", "Please take your ticket and listen for your number"),
+    "print_failed": ("打印失败——您的号码是 {number}，请记住并告诉工作人员",
+                     "Printing failed: your number is {number}; please tell the crew"),
+    "not_accepting": ("暂时不能取号", "No numbers can be taken right now"),
+    "later_visits": ("以下行程可以办理：", "These visits offer it:"),
+    "no_later_visits": ("近期行程没有安排该业务，请拨打热线 {hotline}",
+                        "No upcoming visit offers it; please call {hotline}"),
+    "no_services": ("本站暂无可办理业务", "No services at this stop"),
+    # check-in
+    "checkin_code": ("请输入 6 位预约码", "Enter your 6-digit appointment code"),
+    "checkin_phone": ("请输入手机号后 4 位", "Enter the last 4 digits of your phone"),
+    "use_phone": ("没有预约码？用手机号", "No code? Use your phone number"),
+    "use_code": ("使用预约码", "Use the appointment code"),
+    "checkin_service": ("请选择预约的业务", "Choose the booked service"),
+    "checked_in": ("签到成功", "Checked in"),
+    # rating
+    "rate_title": ("请对本次服务评价", "How was the service?"),
+    "rate_ticket": ("请输入您的号码（如 A001）", "Enter your number (e.g. A001)"),
+    "rate_reasons": ("请选择不满意的原因（可多选）", "What went wrong? (choose any)"),
+    "rate_submit": ("提交评价", "Submit"),
+    "rate_thanks": ("感谢您的评价！", "Thank you for your feedback!"),
+    "rate_skip": ("不评价", "Skip"),
+    # guide
+    "guide_title": ("本车可办理的业务", "Services on this bus"),
+    "guide_minutes": ("约 {m} 分钟", "about {m} min"),
+    "guide_offered": ("本站可办", "offered here"),
+    "guide_not_offered": ("本站不办", "not at this stop"),
+    # crew
+    "crew_login": ("工作人员登录", "Crew log-in"),
+    "crew_number": ("工号", "Crew number"),
+    "crew_pin": ("密码", "PIN"),
+    "login": ("登录", "Log in"),
+    "logout": ("退出登录", "Log out"),
+    "login_failed": ("工号或密码错误，还可尝试 {left} 次", "Wrong crew number or PIN; {left} tries left"),
+    "locked": ("登录失败次数过多，请 {m} 分钟后再试", "Too many failed attempts; try again in {m} min"),
+    "no_accounts": ("尚未设置工作人员密码：ztc kiosk --set-pin 工号",
+                    "No crew PINs set yet: ztc kiosk --set-pin NUMBER"),
+    "choose_window": ("选择窗口", "Choose the window"),
+    "choose_skills": ("本窗口办理的业务", "Services at this window"),
+    "open_window": ("开窗办理", "Open the window"),
+    "window_n": ("{n} 号窗口", "Window {n}"),
+    "call_next": ("叫号", "Call next"),
+    "recall": ("重呼", "Call again"),
+    "no_show": ("未到", "No-show"),
+    "start": ("开始办理", "Start"),
+    "complete": ("办结", "Complete"),
+    "transfer": ("转办", "Transfer"),
+    "pause": ("暂停", "Pause"),
+    "resume": ("恢复", "Resume"),
+    "paused": ("窗口已暂停", "Window paused"),
+    "nobody_waiting": ("没有等候的人", "Nobody waiting"),
+    "current_ticket": ("当前：{number}（{state}）", "Now: {number} ({state})"),
+    "no_current": ("当前没有在办的号", "No ticket at this window"),
+    "tab_queue": ("队列", "Queue"),
+    "tab_devices": ("设备", "Devices"),
+    "tab_visit": ("到站", "Stop"),
+    "tab_summary": ("汇总", "Summary"),
+    "record_item": ("办理事项", "Service item"),
+    "record_outcome": ("办理结果", "Outcome"),
+    "record_ems": ("EMS 邮寄单号（可不填）", "EMS number (optional)"),
+    "record_pages": ("扫描 {s} 页，打印 {p} 页", "{s} pages scanned, {p} printed"),
+    "record_save": ("保存并办结", "Save and complete"),
+    "transfer_to": ("转到哪项业务？", "Transfer to which service?"),
+    "print_alert": ("打印失败：{number} 的号票没有打印出来，请补打",
+                    "Print failed: ticket {number} was not printed; reprint"),
+    "dismiss": ("知道了", "Dismiss"),
+    "arrive_at": ("到达 {stop}", "Arrive at {stop}"),
+    "depart": ("离站", "Depart"),
+    "depart_pending": ("还有 {n} 人未办理：{numbers}", "{n} tickets still open: {numbers}"),
+    "decide_serve": ("先办完再走", "Serve them first"),
+    "decide_release": ("释放（不办理）", "Release (not served)"),
+    "decide_rebook": ("改约到后续行程", "Rebook to a later visit"),
+    "departed": ("已离站", "Departed"),
+    "summary_issued": ("今日取号 {n}", "Issued today {n}"),
+    "summary_served": ("已办结 {n}", "Served {n}"),
+    "summary_no_show": ("未到 {n}", "No-shows {n}"),
+    "summary_wait": ("平均等候 {m} 分钟", "Average wait {m} min"),
+    "summary_rating": ("评价 {n} 条，平均 {avg}", "{n} ratings, average {avg}"),
+    "devices_none": ("设备状态暂不可用", "Device status not available"),
+    "test_print": ("测试打印", "Test print"),
+    "reprint": ("补打号票（副本）", "Reprint ticket (copy)"),
+    # display
+    "now_calling": ("请 {number} 号 到 {window} 号窗口", "Number {number}, please go to window {window}"),
+    "last_calls": ("最近叫号", "Recent calls"),
+    "waiting_by_service": ("各业务等候人数", "Waiting per service"),
+    "announcement": ("通知", "Notice"),
+}
+
+STATE_NAMES: dict[str, tuple[str, str]] = {
+    "waiting": ("等候", "waiting"), "called": ("已叫号", "called"), "serving": ("办理中", "serving"),
+    "served": ("已办结", "served"), "no_show": ("未到", "no-show"), "transferred": ("已转办", "transferred"),
+    "cancelled": ("已取消", "cancelled"), "released": ("已释放", "released"), "rebooked": ("已改约", "rebooked"),
+}
+
+
+def t(key: str, lang: str = "zh", **values: object) -> str:
+    """The text for ``key`` in ``lang`` (Chinese when unknown), with ``{placeholders}`` filled."""
+    zh, en = STRINGS[key]
+    text = en if lang == "en" else zh
+    return text.format(**values) if values else text
+
+
+def pick(pair: tuple[str, str] | list[str], lang: str) -> str:
+    """One of a (zh, en) pair from the domain vocabulary or the catalog."""
+    return pair[1] if lang == "en" and pair[1] else pair[0]
+
+
+def name_of(obj: object, lang: str) -> str:
+    """``name_zh`` / ``name_en`` of a catalog entry or stop, in ``lang``."""
+    zh = getattr(obj, "name_zh", "")
+    en = getattr(obj, "name_en", "")
+    return en if lang == "en" and en else zh

@@ -1,0 +1,30 @@
+"""Resident role: the touchscreen at the door (take a number, check in, rate, guide)."""
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.alerts import CrewAlerts
+from kiosk.printing import TicketPrinting, default_printer
+
+IDLE_TIMEOUT_S = 60.0  # a resident who walks away leaves the next one a clean home screen
+
+
+def screens(app: Any) -> list[Any]:
+    from kiosk.roles.resident.checkin import CheckinScreen
+    from kiosk.roles.resident.confirm import ConfirmScreen
+    from kiosk.roles.resident.guide import GuideScreen
+    from kiosk.roles.resident.home import HomeScreen
+    from kiosk.roles.resident.item import ItemScreen
+    from kiosk.roles.resident.message import MessageScreen
+    from kiosk.roles.resident.rate import RateScreen
+    from kiosk.roles.resident.service import ServiceScreen
+    from kiosk.roles.resident.ticket import TicketScreen
+
+    if "printing" not in app.services:
+        if "printer" not in app.services:
+            app.services["printer"] = default_printer(app.settings)
+        printer = app.services["printer"]
+        app.services["printing"] = TicketPrinting(app.engine, CrewAlerts(app.data_path("alerts.jsonl")), printer)
+    return [HomeScreen(name="home"), ServiceScreen(name="service"), ItemScreen(name="item"),
+            ConfirmScreen(name="confirm"), TicketScreen(name="ticket"), MessageScreen(name="message"),
+            CheckinScreen(name="checkin"), RateScreen(name="rate"), GuideScreen(name="guide")]

@@ -1,0 +1,86 @@
+"""The read model the screens draw from: one consistent read of the bus database.
+
+Why a separate read: the poller owns its own SQLite connection, so ``PRAGMA data_version`` changes
+on every commit by *any* writer (this role's engine included, other roles, the CLI, the agent), and
+screens never query the database themselves. Read-only SQL lives here; every change still goes
+through the QueueEngine.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ztc.domain.context import Ctx
+from ztc.domain.engine import QueueEngine
+from ztc.domain.estimate import estimate
+from ztc.domain.numbering import current_day
+
+ANNOUNCEMENT_KEY = "announcement"  # meta key the agent writes (telemetry/downlink.py)
+
+
+@dataclass(frozen=True)
+class BusState:
+    """What every role shows; built off the UI thread, handed over whole."""
+
+    ts: float
+    visit: dict[str, Any] | None
+    planned: list[dict[str, Any]]             # later visits today and the next days
+    snapshot: dict[str, Any]                   # PROTOCOL.md queue payload
+    windows: list[dict[str, Any]]
+    active: list[dict[str, Any]]               # waiting / called / serving tickets in order
+    recent_calls: list[dict[str, Any]]         # newest first: number, window, called_at, calls, state
+    estimates: dict[str, dict[str, Any]] = field(default_factory=dict)  # per offered service
+    summary: dict[str, Any] = field(default_factory=dict)
+    categories: tuple = ()                     # the catalog in force (ServiceCategory)
+    announcement: dict[str, Any] | None = None  # from headquarters (cmd announce, stored by the agent)
+
+    def offered(self) -> list[str]:
+        return list(self.visit["services"]) if self.visit else []
+
+
+def read_state(engine: QueueEngine) -> BusState:
+    """Everything the screens need in one pass (each engine read is its own snapshot)."""
+    now = engine.clock()
+    visit = engine.current_visit()
+    planned = [v for v in engine.planned() if v["depart"] > now and not (visit and v["stop"] == visit["stop_id"]
+                                                                         and v["arrive"] <= now)]
+    with engine.db.read() as conn:
+        ctx = Ctx(conn, engine.settings, now)
+        day = current_day(ctx, persist=False)
+        recent = [dict(r) for r in conn.execute(
+            "SELECT id, number, prefix, window, called_at, calls, state FROM tickets "
+            "WHERE called_at IS NOT NULL AND service_day = ? ORDER BY called_at DESC LIMIT 8", (day,))]
+        offered = list(visit["services"]) if visit else []
+        estimates = {p: estimate(ctx, p).to_dict() for p in offered}
+        summary = _summary(conn, day)
+        categories = ctx.catalog.categories
+        announcement = _announcement(ctx.meta(ANNOUNCEMENT_KEY), now)
+    return BusState(ts=now, visit=visit, planned=planned[:4], snapshot=engine.snapshot(), windows=engine.windows(),
+                    active=engine.waiting(), recent_calls=recent, estimates=estimates, summary=summary,
+                    categories=categories, announcement=announcement)
+
+
+def _announcement(raw: str | None, now: float) -> dict[str, Any] | None:
+    """The agent's stored announcement while it is current; garbage is ignored, not fatal."""
+    try:
+        value = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or not value.get("text_zh"):
+        return None
+    until = value.get("until")
+    return value if until is None or float(until) > now else None
+
+
+def _summary(conn: Any, day: str) -> dict[str, Any]:
+    row = conn.execute(
+        "SELECT COALESCE(SUM(transferred_from IS NULL), 0), COALESCE(SUM(state = 'served'), 0), "
+        "COALESCE(SUM(state = 'no_show'), 0), AVG(CASE WHEN called_at IS NOT NULL THEN called_at - issued_at END) "
+        "FROM tickets WHERE service_day = ?", (day,)).fetchone()
+    rating = conn.execute(
+        "SELECT COUNT(*), AVG(r.level) FROM ratings r JOIN tickets t ON t.id = r.ticket_id WHERE t.service_day = ?",
+        (day,)).fetchone()
+    return {"issued": row[0], "served": row[1], "no_show": row[2],
+            "avg_wait_min": round((row[3] or 0) / 60, 1), "ratings": rating[0],
+            "rating_avg": round(rating[1], 1) if rating[1] is not None else None}

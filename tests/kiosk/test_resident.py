@@ -1,0 +1,128 @@
+"""The resident touchscreen under Xvfb: real taps, the real database, the virtual ticket printer."""
+from __future__ import annotations
+
+import json
+
+from ztc.db import outbox
+
+
+def events(engine, type_):
+    with engine.db.read() as conn:
+        return [e for e in outbox.pending(conn, 0, 10000) if e.type == type_]
+
+
+def test_take_a_number_prints_and_shows_it_large(kiosk, engine, virtual_printer):
+    engine.arrive("nanma-xincun")
+    k = kiosk("resident")
+    k.settle()
+    k.screenshot("resident-home")
+    assert "南麻街道新村社区" in k.texts()
+
+    k.tap_id("take_button")
+    assert k.app.sm.current == "service"
+    k.screenshot("resident-services")
+    k.tap_text("市场主体登记")                   # A: three items → the item screen
+    assert k.app.sm.current == "item"
+    k.tap_text("公司登记")                       # A02
+    assert k.app.sm.current == "confirm"
+    assert "前面还有 0 人" in k.texts()
+    k.screenshot("resident-confirm")
+    k.tap_id("take_button")
+    k.pump(until=lambda: k.app.sm.current == "ticket")
+    k.pump(until=lambda: "请取走号票" in k.screen.ids.status.text, timeout=30)
+
+    ticket = engine.ticket("A001")
+    assert ticket["item"] == "A02" and ticket["state"] == "waiting" and ticket["printed"] == 1
+    assert k.screen.ids.number.text == "A001"
+    assert k.screen.ids.number.font_size >= 150          # shown large
+    printed = virtual_printer.wait_for_tickets(1)
+    assert "A001" in printed[0].text() and "公司登记" in printed[0].text()
+    k.screenshot("resident-ticket")
+    assert [e.data["number"] for e in events(engine, "ticket.issued")] == ["A001"]
+
+
+def test_failed_print_keeps_number_on_screen_and_alerts_crew(kiosk, engine, settings):
+    def broken_printer(ticket, copy):
+        raise OSError("打印机缺纸 / printer out of paper")
+
+    engine.arrive("nanma-xincun")
+    k = kiosk("resident", printer=broken_printer)
+    k.tap_id("take_button")
+    k.tap_text("医保社保")
+    if k.app.sm.current == "item":
+        k.tap_text("不确定")
+    k.tap_id("take_button")
+    k.pump(until=lambda: "打印失败" in k.screen.ids.status.text, timeout=30)
+    number = k.screen.ids.number.text
+    assert number.startswith("D") and number in k.screen.ids.status.text
+    k.screenshot("resident-print-failed")
+    assert engine.ticket(number)["printed"] == 0                     # the ticket exists, unprinted
+    alerts = [json.loads(line) for line in (settings.data_dir / "alerts.jsonl").read_text().splitlines()]
+    assert alerts[-1]["number"] == number and "缺纸" in alerts[-1]["detail"]
+
+
+def test_cutoff_says_so_and_shows_later_visits(kiosk, engine, clock):
+    engine.arrive("nanma-xincun")
+    clock.advance(2 * 3600 + 10 * 60)          # 11:15, the bus leaves at 11:30 (10 min margin)
+    k = kiosk("resident")
+    k.tap_id("take_button")
+    k.tap_text("经营许可")
+    if k.app.sm.current == "item":
+        k.tap_text("食品经营许可")
+    k.tap_id("take_button")
+    k.pump(until=lambda: k.app.sm.current == "message")
+    k.settle()
+    assert k.screen.ids.code.text == "cutoff"
+    text = k.texts()
+    assert "截止取号" in text and "历山街道工业园" in text            # the afternoon visit offers B
+    k.screenshot("resident-cutoff")
+    assert events(engine, "ticket.issued") == []
+
+
+def test_language_and_large_text_switch(kiosk, engine):
+    engine.arrive("nanma-xincun")
+    k = kiosk("resident")
+    take = k.screen.ids.take_button
+    assert take.text == "取号"
+    size_before = take.font_size
+    k.tap(k.app.root.children[1].ids.lang_button)        # the top bar
+    k.pump(0.1)
+    assert take.text == "Take a number" and "Now at" in k.texts()
+    k.tap(k.app.root.children[1].ids.large_button)
+    k.pump(0.1)
+    assert take.font_size > size_before * 1.3
+    k.screenshot("resident-home-en-large")
+    k.app.idle_timeout_s = 0.5                            # a resident walks away
+    k.tap_id("guide_button")
+    assert k.app.sm.current == "guide"
+    k.pump(until=lambda: k.app.sm.current == "home", timeout=5)
+    assert take.text == "取号" and take.font_size == size_before   # the next resident starts afresh
+
+
+def test_no_exit(kiosk, engine):
+    from kivy.core.window import Window
+
+    k = kiosk("resident")
+    assert Window.dispatch("on_request_close") is True        # the window manager's close is refused
+    assert Window.dispatch("on_key_down", 27, 0, None, "", []) is True  # Escape is swallowed
+    k.pump(0.1)
+    assert k.app.root.get_root_window() is not None
+
+
+def test_appointment_check_in_by_code(kiosk, engine, clock, virtual_printer):
+    engine.arrive("nanma-xincun")
+    engine.replace_appointments([{"id": "ap-1", "code": "482913", "service": "D", "stop": "nanma-xincun",
+                                  "slot_start": clock() + 600, "slot_end": clock() + 1800,
+                                  "name_masked": "张*", "phone_last4": "1234"}])
+    k = kiosk("resident")
+    k.tap_id("checkin_button")
+    for digit in "482913":
+        k.tap(next(b for b in k.screen.ids.keypad.children if b.text == digit))
+    assert k.screen.ids.entered.text == "482913"
+    k.screenshot("resident-checkin")
+    k.tap_id("submit_button")
+    k.pump(until=lambda: k.app.sm.current == "ticket")
+    k.pump(until=lambda: "请取走号票" in k.screen.ids.status.text, timeout=30)
+    number = k.screen.ids.number.text
+    assert engine.ticket(number)["appointment_id"] == "ap-1"
+    assert [e.data["appointment_id"] for e in events(engine, "appointment.checked_in")] == ["ap-1"]
