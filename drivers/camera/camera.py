@@ -121,6 +121,12 @@ class Camera:
             self._error = e
             self._set_state("offline", str(e))
             return False
+        except Exception as e:  # an OpenCV/driver error must not end the worker
+            log.exception("camera %s open crashed", self.reader.name)
+            self.reader.close()
+            self._error = CameraError("高拍仪打开异常", f"camera open failed: {e}")
+            self._set_state("error", str(self._error))
+            return False
         with self._cond:
             self._size = size
         self._error = CameraError("等待画面超时", "no frame in time")

@@ -173,3 +173,36 @@ def test_settings_pick_the_reader():
     cam = camera_from_settings(CameraSettings(source=MISSING, width=1600, height=1200))
     assert isinstance(cam.reader, UvcReader) and cam.reader.width == 1600
     assert isinstance(camera_from_settings(CameraSettings(source="0")).reader, UvcReader)
+
+
+class CrashingOnceReader:
+    """A driver that blows up with a non-camera error (an OpenCV assertion) on its first open/read."""
+
+    name = "crashing"
+
+    def __init__(self):
+        self.opens = self.reads = 0
+
+    def open(self):
+        self.opens += 1
+        if self.opens == 1:
+            raise cv2.error("garbage from the device")
+        return (64, 48)
+
+    def read(self):
+        self.reads += 1
+        if self.reads == 1:
+            raise RuntimeError("corrupt MJPG frame")
+        return np.full((48, 64, 3), 7, np.uint8)
+
+    def close(self):
+        pass
+
+
+def test_driver_crashes_are_reported_and_the_worker_keeps_going():
+    reader = CrashingOnceReader()
+    with Camera(reader, warmup_frames=0, reopen_max_s=0.5) as camera:
+        frame = camera.capture(timeout_s=20)
+        assert frame.shape == (48, 64, 3) and int(frame[0, 0, 0]) == 7
+        assert reader.opens >= 3, "reopened after the open crash and after the read crash"
+        assert camera.get_status()["state"] == "ok"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pikepdf
@@ -130,3 +131,21 @@ def test_finish_without_pages_is_refused(engine, store, printer):
     service = CopyService(camera=None, printer=printer, store=store, counter=engine)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="no page"):
         service.finish(service.start(None))
+
+
+def test_a_full_disk_is_named_and_nothing_is_recorded(db, settings, clock, monkeypatch):
+    import uuid as uuid_module
+
+    from ztc.documents import storage
+
+    fixed = uuid_module.UUID(int=42)
+    monkeypatch.setattr(storage.uuid, "uuid4", lambda: fixed)
+    folder = settings.data_dir / "scans" / datetime.fromtimestamp(clock.t).strftime("%Y-%m-%d")
+    folder.mkdir(parents=True)
+    (folder / f"{fixed.hex}.part").symlink_to("/dev/full")   # the kernel answers every write with ENOSPC
+    store = ScanStore(db, settings.data_dir, 30, clock)
+    with pytest.raises(ScanStorageError, match="storage full"):
+        store.save(tiny_pdf(), 1, "bw", None)
+    assert list(folder.iterdir()) == [], "neither the temp file nor a PDF is left"
+    with db.read() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM scans").fetchone()[0] == 0
