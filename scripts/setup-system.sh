@@ -12,6 +12,7 @@ PKGS=(
   fonts-noto-cjk                       # Chinese glyphs (Simplified face extracted at run time)
   espeak-ng                            # voice calling on the waiting-area display
   socat sqlite3 python3-venv           # troubleshooting tools; venv for the virtualenv
+  systemd openssl                      # systemd-analyze verify/security of the units; fleet certificates
 )
 missing=()
 for p in "${PKGS[@]}"; do
