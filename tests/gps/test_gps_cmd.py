@@ -8,13 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.gps import nmea
-from tests.gps.conftest import REPO, day_fixture, free_port
+from . import nmea
+from .harness import REPO, day_fixture, free_port
 
 
 def watch(tmp_path: Path, port: int, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ZTC_DATA_DIR": str(tmp_path / "data"), "ZTC_GPS__PORT": str(port)}
-    env.pop("ZTC_CONFIG", None)
+    # Only our settings: other ZTC_* variables (ZTC_SHARED_DIR is a test-only one) would be read
+    # by the configuration loader as settings.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZTC_")}
+    env |= {"ZTC_DATA_DIR": str(tmp_path / "data"), "ZTC_GPS__PORT": str(port)}
     return subprocess.run([sys.executable, "-m", "ztc.cli", "gps", "watch", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=60)
 

@@ -10,8 +10,9 @@ import threading
 import time
 
 from drivers.gps import GpsdSource
-from tests.gps import nmea
-from tests.gps.conftest import Collector, day_fixture, free_port
+
+from . import nmea
+from .harness import Collector, day_fixture, free_port
 
 T0 = dt.datetime(2026, 5, 18, 1, 0, 0)
 
