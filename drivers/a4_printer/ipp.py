@@ -28,6 +28,9 @@ GET_PRINTER = """{
 }
 """
 
+JOB_ATTRS = ("job-state,job-state-reasons,job-state-message,job-impressions-completed,"
+             "copies,sides,media,fit-to-page")
+JOB_OPTIONS = ("copies", "sides", "media", "fit-to-page")   # what the job was submitted with
 GET_JOB = """{
   OPERATION Get-Job-Attributes
   GROUP operation-attributes-tag
@@ -35,12 +38,16 @@ GET_JOB = """{
   ATTR naturalLanguage attributes-natural-language en
   ATTR uri printer-uri $uri
   ATTR integer job-id $job_id
-  ATTR keyword requested-attributes job-state,job-state-reasons,job-state-message,job-impressions-completed
+  ATTR keyword requested-attributes """ + JOB_ATTRS + """
   STATUS successful-ok
   DISPLAY job-state
   DISPLAY job-state-reasons
   DISPLAY job-state-message
   DISPLAY job-impressions-completed
+  DISPLAY copies
+  DISPLAY sides
+  DISPLAY media
+  DISPLAY fit-to-page
 }
 """
 
@@ -137,6 +144,7 @@ class JobState:
     reasons: tuple[str, ...] = field(default_factory=tuple)
     message: str = ""
     impressions: int = 0
+    options: dict[str, str] = field(default_factory=dict)   # copies, sides, media, fit-to-page
 
     @property
     def final(self) -> bool:
@@ -151,4 +159,5 @@ class JobState:
         reasons = tuple(r for r in row.get("job-state-reasons", "").split(",") if r and r != "none")
         done = row.get("job-impressions-completed", "0")
         return cls(job_id, row.get("job-state", "unknown") or "unknown", reasons,
-                   row.get("job-state-message", ""), int(done) if done.isdigit() else 0)
+                   row.get("job-state-message", ""), int(done) if done.isdigit() else 0,
+                   {k: row[k] for k in JOB_OPTIONS if row.get(k)})

@@ -46,6 +46,7 @@ def test_a_pdf_job_prints_all_its_pages_on_a4(printer, cups, three_page_pdf):
     assert job_id.startswith(f"{QUEUE}-")
     done = printer.wait(job_id)
     assert done.ok and done.state == "completed"
+    assert done.options["sides"] == "one-sided" and done.options["copies"] == "1"
     with pikepdf.open(wait_for_output(cups, job_id)) as out:
         assert len(out.pages) == 3
         for page in out.pages:
@@ -56,7 +57,9 @@ def test_an_image_prints_fitted_on_one_page(printer, cups, tmp_path):
     image = tmp_path / "photo.jpg"
     cv2.imwrite(str(image), np.full((1200, 900, 3), 200, np.uint8))
     job_id = printer.submit(image, copies=2, duplex=True)
-    assert printer.wait(job_id).ok
+    done = printer.wait(job_id)
+    assert done.ok
+    assert done.options == {"copies": "2", "sides": "two-sided-long-edge", "media": "A4", "fit-to-page": "true"}
     with pikepdf.open(wait_for_output(cups, job_id)) as out:
         assert len(out.pages) == 1
 
