@@ -14,6 +14,7 @@ departure with tickets still open leaves the decision to the crew (the engine ma
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -167,7 +168,7 @@ class StopDetector:
         except QueueError as e:
             st.suppressed = fence.stop
             return [StopEvent("arrival_skipped", fence.stop, fence.name, fix.ts, late, None, str(e))]
-        except StorageError as e:  # the database is busy or full: try again with the next fix
+        except (StorageError, sqlite3.Error) as e:  # database busy or full: try again with the next fix
             log.warning("GPS 到站未能记录 / GPS arrival not recorded at %s: %s", fence.stop, e)
             return []
         st.arrived, st.outside_since, st.pending_since = fence, None, None
@@ -193,7 +194,7 @@ class StopDetector:
             return [StopEvent("departed", fence.stop, fence.name, fix.ts, late)]
         try:
             result = self.engine.depart(source="gps")
-        except StorageError as e:
+        except (StorageError, sqlite3.Error) as e:
             log.warning("GPS 离站未能记录 / GPS departure not recorded at %s: %s", fence.stop, e)
             st.pending_since = fix.ts
             return []
@@ -221,7 +222,7 @@ class StopDetector:
         assert fence is not None and self.engine is not None
         try:
             current = self.engine.current_visit()
-        except StorageError:
+        except (StorageError, sqlite3.Error):
             return []
         if current is not None and current["stop_id"] == fence.stop:
             return []

@@ -202,3 +202,32 @@ def test_a_broken_plan_keeps_gps_running(world, caplog):
     bus.at(NANMA, 25)
     assert "cannot read the stop plan" in caplog.text
     assert bus.kinds() == [("arrived", "nanma-xincun")], "the last good plan is kept"
+
+
+def test_database_trouble_at_arrival_is_retried_with_the_next_fix(world, caplog):
+    from ztc.db import StorageError
+
+    bus, engine, db = world
+
+    class FlakyEngine:
+        """The real engine, except that the first arrival hits a full disk."""
+
+        failures = 1
+
+        def arrive(self, stop_id, source="crew"):
+            if self.failures:
+                self.failures -= 1
+                raise StorageError("存储空间已满 / storage full (test)")
+            return engine.arrive(stop_id, source)
+
+        def depart(self, source="crew", decision=None):
+            return engine.depart(source, decision)
+
+        def current_visit(self):
+            return engine.current_visit()
+
+    bus.detector.engine = FlakyEngine()
+    bus.at(NANMA, 25)
+    assert "GPS arrival not recorded" in caplog.text
+    assert bus.kinds() == [("arrived", "nanma-xincun")], "recorded one fix later"
+    assert len(visits(db)) == 1
