@@ -16,10 +16,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from drivers.a4_printer.errors import PrinterError
 from drivers.a4_printer.ipp import GET_JOB, GET_PRINTER, JobState, PrinterState, parse_csv
+from ztc.settings import A4PrinterSettings
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class A4Printer:
         self._runner = runner
 
     @classmethod
-    def from_settings(cls, a4: Any) -> A4Printer:
+    def from_settings(cls, a4: A4PrinterSettings) -> A4Printer:
         """From ``settings.devices.a4_printer``."""
         return cls(a4.queue, a4.server, a4.duplex, a4.job_timeout_s, a4.command_timeout_s)
 

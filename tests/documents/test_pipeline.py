@@ -131,3 +131,10 @@ def test_id_card_front_and_back_on_one_a4_page(documents_dir):
     pdf, _ = pdf_images(pages_to_pdf([page]))
     assert len(pdf.pages) == 1
     assert sorted(float(v) for v in pdf.pages[0].mediabox[2:]) == pytest.approx(A4_PT, abs=0.1)
+
+
+def test_id_card_without_visible_cards_keeps_the_frames_and_says_so():
+    blank = np.full((480, 640, 3), 120, np.uint8)
+    page = id_card_page(blank, blank)
+    assert not page.found and "no page" in page.note
+    assert page.image.shape[:2] == (A4_PX[1], A4_PX[0])

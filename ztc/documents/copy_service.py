@@ -112,8 +112,8 @@ class CopyService:
             self.counter.record_pages(ticket_id, printed=pages * copies)
         return PrintResult(job_id, pages, copies)
 
-    def copy(self, session: ScanSession, copies: int = 1, duplex: bool | None = None) -> tuple[dict[str, Any],
-                                                                                                 PrintResult]:
+    def copy(self, session: ScanSession, copies: int = 1,
+             duplex: bool | None = None) -> tuple[dict[str, Any], PrintResult]:
         """复印: store the captured pages, then print ``copies`` copies of them."""
         scan = self.finish(session)
         return scan, self.print_file(scan["path"], copies, session.ticket_id, duplex)

@@ -40,7 +40,8 @@ def id_card_page(front: np.ndarray, back: np.ndarray, mode: str = "color") -> Pa
         x = (A4_PX[0] - CARD_PX[0]) // 2
         y = A4_PX[1] // 4 * (1 + 2 * n) - CARD_PX[1] // 2
         canvas[y:y + CARD_PX[1], x:x + CARD_PX[0]] = card
-    note = "" if all(found) else NO_PAGE_NOTE
-    corners = None if not all(found) else np.array([[0, 0], [A4_PX[0], 0], [A4_PX[0], A4_PX[1]], [0, A4_PX[1]]],
-                                                   dtype=np.float32)
-    return Page(apply_mode(canvas, checked), checked, corners, note)
+    if not all(found):
+        return Page(apply_mode(canvas, checked), checked, None, NO_PAGE_NOTE)
+    # Both cards were found: the page is the whole composed A4 canvas.
+    whole = np.array([[0, 0], [A4_PX[0], 0], [A4_PX[0], A4_PX[1]], [0, A4_PX[1]]], dtype=np.float32)
+    return Page(apply_mode(canvas, checked), checked, whole)
