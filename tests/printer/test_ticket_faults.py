@@ -102,13 +102,12 @@ def test_dropped_connection_is_retried_when_configured(engine, settings, sim):
 def test_serial_printer_that_drops_off_is_reopened_by_its_by_id_path(engine, settings, sim_factory, tmp_path):
     ticket, content = _issue(engine, settings)
     sim = sim_factory("pty-drop", pty=True, out_dir=tmp_path)
-    first_pts = sim.pty_path
     sim.faults.drop_after_bytes = 200
     with printer_for(sim, mode="native", retries=1) as printer:
         job = printer.submit(content)
         assert job.wait(30)
     assert job.state == "done" and job.attempts == 2, job.error
-    assert sim.pty_path != first_pts                                # it came back as a new device
+    assert sim.pty_opened == 2                                      # it came back as a new device
     [paper] = sim.wait_for_tickets(1)
     assert ticket["number"] in paper.lines()
 

@@ -80,6 +80,7 @@ class VirtualPrinter:
         self._pty: tuple[int, int] | None = None
         self.pty_link: Path | None = None
         self.pty_path: str | None = None
+        self.pty_opened = 0               # how many times the serial "device" appeared (re-plugs + 1)
         self.tcp_port: int | None = None
 
     # --- starting and stopping -------------------------------------------------------------------
@@ -175,6 +176,7 @@ class VirtualPrinter:
         tty.setraw(master)
         self._pty = (master, slave)
         self.pty_path = os.ttyname(slave)
+        self.pty_opened += 1
         if self.pty_link is not None:
             tmp = self.pty_link.with_name(self.pty_link.name + ".new")
             with contextlib.suppress(FileNotFoundError):
