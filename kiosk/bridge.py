@@ -78,7 +78,8 @@ class StatePoller:
         self._latest: BusState | None = None
         self._trigger = Clock.create_trigger(self._hand_over, 0.05)  # at most one redraw per 50 ms
         self._thread = threading.Thread(target=self._run, name="kiosk-state", daemon=True)
-        self.reads = 0
+        self.reads = 0            # completed reads
+        self.reads_started = 0    # (tests wait for a read that started after their change)
 
     def start(self) -> None:
         self._thread.start()
@@ -105,6 +106,7 @@ class StatePoller:
                 if poked or version != last_version or since_read >= self._refresh_s:
                     last_version = version
                     since_read = 0.0
+                    self.reads_started += 1
                     self._latest = read_state(self._engine)
                     self.reads += 1
                     self._trigger()

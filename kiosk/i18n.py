@@ -122,6 +122,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "summary_rating": ("评价 {n} 条，平均 {avg}", "{n} ratings, average {avg}"),
     "devices_none": ("设备状态暂不可用", "Device status not available"),
     "test_print": ("测试打印", "Test print"),
+    "refresh": ("刷新", "Refresh"),
     "reprint": ("补打号票（副本）", "Reprint ticket (copy)"),
     # display
     "now_calling": ("请 {number} 号 到 {window} 号窗口", "Number {number}, please go to window {window}"),

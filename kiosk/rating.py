@@ -60,6 +60,7 @@ class RatingScreen(KioskScreen):
         self.ids.faces.opacity = 0 if asking_number else 1
         self.ids.faces.disabled = asking_number
         if asking_number:
+            self.ids.submit_button.opacity, self.ids.submit_button.disabled = 0, True
             self.ids.prompt.text = self.t("rate_ticket")
             letters = [c.code for c in self.app.state.categories] if self.app.state else []
             chosen = self.letter
@@ -80,10 +81,9 @@ class RatingScreen(KioskScreen):
                 b = self.button(pick(pair, self.app.lang), lambda k=key: self.toggle_reason(k), role="choice")
                 b.chosen = key in self.reasons
                 reasons.append(b)
-            submit = self.button(self.t("rate_submit"), self.submit)
-            submit.disabled = not self.reasons
-            reasons.append(submit)
         self.fill(self.ids.reasons, reasons)
+        self.ids.submit_button.disabled = not (low and self.reasons)
+        self.ids.submit_button.opacity = 1 if low else 0
 
     def _face(self, level: int) -> FaceButton:
         b = FaceButton(level=level, text=pick(RATING_LEVELS[level], self.app.lang), role="choice")
@@ -121,6 +121,7 @@ class RatingScreen(KioskScreen):
     def _rated(self, _result: dict[str, Any]) -> None:
         self.ids.thanks.text = self.t("rate_thanks")
         self.fill(self.ids.reasons, [])
+        self.ids.submit_button.disabled = True
         Clock.schedule_once(self._after_thanks, 3.0)
 
     def _failed(self, error: Exception) -> None:

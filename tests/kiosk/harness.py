@@ -51,13 +51,16 @@ class Harness:
     def settle(self) -> None:
         """Wait until every worker call answered and the state poller caught up."""
         self.pump(until=lambda: self.app.bridge.pending == 0)
-        reads = self.app.poller.reads
+        started = self.app.poller.reads_started
         self.app.poller.poke()
-        self.pump(until=lambda: self.app.poller.reads > reads)
+        self.pump(until=lambda: self.app.poller.reads >= started + 1)
         self.pump(0.15)  # the redraw trigger fires
 
     def tap(self, widget: Any) -> None:
         """A real touch down/up at the widget's centre, through Kivy's input pipeline."""
+        for _ in range(3):  # let layouts settle first: a screen just shown is sized on the next frames
+            EventLoop.idle()
+        assert widget.get_root_window() is not None, f"{widget} is not on screen"
         x, y = widget.to_window(*widget.center)
         touch = UnitTestTouch(x, y)
         touch.touch_down()

@@ -1,0 +1,27 @@
+"""Crew role: the console the crew operate (log-in, window, queue, record, rating, devices, stop)."""
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.alerts import CrewAlerts
+from kiosk.crew_accounts import CrewAccounts
+
+IDLE_TIMEOUT_S = 300.0  # automatic log-out after five minutes without a touch
+
+
+def screens(app: Any) -> list[Any]:
+    from kiosk.roles.crew.console import ConsoleScreen
+    from kiosk.roles.crew.devices import DevicesScreen
+    from kiosk.roles.crew.login import LoginScreen
+    from kiosk.roles.crew.rating import CrewRatingScreen
+    from kiosk.roles.crew.record import RecordScreen
+    from kiosk.roles.crew.summary import SummaryScreen
+    from kiosk.roles.crew.transfer import TransferScreen
+    from kiosk.roles.crew.visit import VisitScreen
+    from kiosk.roles.crew.window import WindowScreen
+
+    app.services.setdefault("accounts", CrewAccounts(app.data_path("crew.json")))
+    app.services.setdefault("alerts", CrewAlerts(app.data_path("alerts.jsonl")))
+    return [LoginScreen(name="login"), WindowScreen(name="window"), ConsoleScreen(name="console"),
+            RecordScreen(name="record"), CrewRatingScreen(name="rating"), TransferScreen(name="transfer"),
+            DevicesScreen(name="devices"), VisitScreen(name="visit"), SummaryScreen(name="summary")]

@@ -1,0 +1,166 @@
+"""The crew console under Xvfb: log-in with lockout, calling and serving, the record, the rating,
+the stop visit — every effect checked in the bus database and its outbox."""
+from __future__ import annotations
+
+from kiosk.crew_accounts import MAX_FAILURES, CrewAccounts
+from ztc.db import outbox
+
+CREW, PIN = "7", "2468"
+
+
+def events(engine, type_):
+    with engine.db.read() as conn:
+        return [e.data for e in outbox.pending(conn, 0, 10000) if e.type == type_]
+
+
+def type_digits(k, pad, digits):
+    for d in digits:
+        k.tap(next(b for b in pad.children if b.text == d))
+
+
+def log_in(k, crew=CREW, pin=PIN):
+    s = k.screen
+    assert k.app.sm.current == "login"
+    k.tap(s.ids.crew_button)
+    k.tap(next(b for b in s.ids.pad.children if b.text == "清除"))   # the crew number is kept between tries
+    type_digits(k, s.ids.pad, crew)
+    k.tap(s.ids.login_button)                 # OK: on to the PIN
+    type_digits(k, s.ids.pad, pin)
+    assert s.ids.entered.text == "●" * len(pin)  # the PIN is never shown
+    k.tap(s.ids.login_button)
+    k.settle()
+
+
+def test_pin_lockout(kiosk, settings):
+    CrewAccounts(settings.data_dir / "crew.json").set_pin(CREW, PIN)
+    assert PIN not in (settings.data_dir / "crew.json").read_text()          # stored hashed
+    k = kiosk("crew")
+    for n in range(1, MAX_FAILURES):
+        log_in(k, pin="1111")
+        assert k.app.sm.current == "login"
+        assert f"还可尝试 {MAX_FAILURES - n} 次" in k.screen.ids.message.text
+    log_in(k, pin="1111")
+    assert "登录失败次数过多" in k.screen.ids.message.text
+    k.screenshot("crew-login-locked")
+    log_in(k)                                           # the right PIN no longer helps
+    assert k.app.sm.current == "login" and "登录失败次数过多" in k.screen.ids.message.text
+
+
+def test_call_serve_record_and_rate(kiosk, engine, settings):
+    CrewAccounts(settings.data_dir / "crew.json").set_pin(CREW, PIN)
+    engine.arrive("nanma-xincun")
+    first = engine.issue("D", "D01")
+    k = kiosk("crew")
+    k.screenshot("crew-login")
+    log_in(k)
+    assert k.app.sm.current == "window"
+    k.tap_text("2 号窗口")
+    k.tap_text("医保社保")
+    k.screenshot("crew-window")
+    k.tap_id("open_button")
+    k.pump(until=lambda: k.app.sm.current == "console")
+    assert engine.windows()[0]["number"] == 2 and engine.windows()[0]["skills"] == ["D"]
+
+    k.tap_id("call_button")
+    k.settle()
+    assert first["number"] in k.screen.ids.current.text
+    assert engine.ticket(first["number"])["state"] == "called"
+    k.tap_id("recall_button")
+    k.settle()
+    assert engine.ticket(first["number"])["calls"] == 2
+    k.tap_id("start_button")
+    k.settle()
+    assert engine.ticket(first["number"])["state"] == "serving"
+    k.screenshot("crew-console")
+    k.tap_id("complete_button")
+    assert k.app.sm.current == "record"
+    k.tap_text("受理")
+    type_digits(k, k.screen.ids.ems, "1234567890123")
+    k.screenshot("crew-record")
+    k.tap_id("save_button")
+    k.pump(until=lambda: k.app.sm.current == "rating")
+    k.settle()
+    k.tap_text("不满意")                                   # level 2: reasons are required
+    k.settle()
+    k.screenshot("crew-rating-reasons")
+    k.tap_text("等待时间太长")
+    k.tap_text("提交评价")
+    k.pump(until=lambda: k.app.sm.current == "console", timeout=10)
+
+    served = events(engine, "ticket.served")
+    assert served[0]["number"] == first["number"] and served[0]["outcome"] == "accepted"
+    assert served[0]["item"] == "D01" and served[0]["ems_no"] == "1234567890123" and served[0]["crew"] == CREW
+    rating = events(engine, "rating")
+    assert rating == [{**rating[0], "number": first["number"], "level": 2, "reasons": ["wait_long"]}]
+    assert [e["call_count"] for e in events(engine, "ticket.called")] == [1, 2]
+
+
+def test_no_show_transfer_pause_and_depart(kiosk, engine, settings):
+    CrewAccounts(settings.data_dir / "crew.json").set_pin(CREW, PIN)
+    engine.arrive("nanma-xincun")
+    a = engine.issue("A", None)
+    b = engine.issue("A", None)
+    k = kiosk("crew")
+    log_in(k)
+    k.tap_text("市场主体登记")
+    k.tap_id("open_button")
+    k.pump(until=lambda: k.app.sm.current == "console")
+    k.tap_id("call_button")
+    k.settle()
+    k.tap_id("no_show_button")
+    k.settle()
+    assert engine.ticket(a["number"])["state"] == "no_show"
+    k.tap_id("call_button")
+    k.settle()
+    k.tap_id("transfer_button")
+    assert k.app.sm.current == "transfer"
+    k.tap_text("医保社保")
+    k.pump(until=lambda: k.app.sm.current == "console")
+    k.settle()
+    assert engine.ticket(b["number"])["state"] == "transferred"
+    moved = events(engine, "ticket.transferred")[0]
+    assert moved["to_service"] == "D"
+    k.tap_id("pause_button")
+    k.settle()
+    assert engine.windows()[0]["paused"] is True and k.screen.ids.call_button.disabled
+
+    k.tap_text("到站")
+    assert k.app.sm.current == "visit"
+    k.tap_text("离站")
+    k.settle()
+    assert moved["new_number"] in k.screen.ids.message.text          # still waiting: decide
+    k.screenshot("crew-visit-pending")
+    k.tap_text("改约到后续行程")
+    k.settle()
+    assert engine.current_visit() is None
+    assert [e["number"] for e in events(engine, "ticket.rebooked")] == [moved["new_number"]]
+    k.tap_text("汇总")
+    k.settle()
+    assert "今日取号 2" in k.texts() and "未到 1" in k.texts()
+    k.screenshot("crew-summary")
+
+
+def test_devices_tab_and_reprint_after_failed_print(kiosk, engine, settings, virtual_printer):
+    from kiosk.alerts import CrewAlerts
+
+    CrewAccounts(settings.data_dir / "crew.json").set_pin(CREW, PIN)
+    engine.arrive("nanma-xincun")
+    t = engine.issue("F", None)
+    CrewAlerts(settings.data_dir / "alerts.jsonl").raise_alert("print_failed", t["number"], t["id"], "paper out")
+    k = kiosk("crew")
+    log_in(k)
+    k.tap_text("政策咨询")
+    k.tap_id("open_button")
+    k.pump(until=lambda: k.app.sm.current == "console")
+    k.settle()
+    assert t["number"] in k.screen.ids.alert.text                         # the crew sees the failed print
+    k.tap_text("设备")
+    k.pump(until=lambda: "ticket_printer" in k.texts(), timeout=30)
+    k.screenshot("crew-devices")
+    k.tap_id("reprint_button")
+    k.settle()
+    k.pump(until=lambda: "✓" in k.screen.ids.message.text, timeout=30)
+    printed = virtual_printer.wait_for_tickets(1)
+    assert t["number"] in printed[0].text() and "副本" in printed[0].text()   # marked as a copy
+    assert engine.ticket(t["number"])["printed"] == 1
+    assert CrewAlerts(settings.data_dir / "alerts.jsonl").open_alerts() == []
