@@ -33,23 +33,26 @@ def day(tmp_path_factory: pytest.TempPathFactory):
     engine = QueueEngine(db, settings, clock=lambda: fix_time[0])  # the bus's clock = GPS time here
     detector = StopDetector(settings.telemetry.stops, plan_from_database(db, settings), engine)
     events = []
+    at_last_fix: dict = {}
 
     def on_fix(fix):
         fix_time[0] = fix.ts
+        if fix.ts >= last_ts and not at_last_fix:
+            # Health as the last fix arrives: gpsfake ends (and takes gpsd down) soon after its log.
+            at_last_fix.update(status=source.get_status(), received_at=time.time())
         events.extend(detector.update(fix))
 
     run = GpsFake(padded_log(tmp / "day.nmea", lines), free_port()).start()
     source = GpsdSource("127.0.0.1", run.port, timeout_s=10, reconnect_max_s=1)
     collector = Collector(source, on_fix).start()
     finished = collector.wait_for(lambda fixes: bool(fixes) and fixes[-1].ts >= last_ts, timeout=120)
-    status = source.get_status()
-    received_at = time.time()
     collector.stop()
     run.stop()
     assert not collector.errors, collector.errors
     assert finished, f"the day did not finish replaying; got {len(collector.fixes)} fixes\n{run.output()}"
-    yield {"fixes": collector.fixes, "events": events, "status": status, "db": db, "engine": engine,
-           "detector": detector, "expected": len(lines) // 3, "received_at": received_at, "last_ts": last_ts}
+    yield {"fixes": collector.fixes, "events": events, "status": at_last_fix["status"], "db": db,
+           "engine": engine, "detector": detector, "expected": len(lines) // 3,
+           "received_at": at_last_fix["received_at"], "last_ts": last_ts}
     db.close()
 
 
@@ -72,13 +75,14 @@ def test_fixes_from_real_gpsd_arrive_and_pass_the_filters(day):
 
 def test_health_reports_fix_and_clock_drift(day):
     status = day["status"]
-    assert status["connected"] is True
-    assert status["mode"] == 3 and status["fixes"] == len(day["fixes"])
-    assert status["last_fix_ts"] == day["last_ts"]
+    assert status["connected"] is True, status
+    assert status["mode"] == 3 and status["fixes"] == len(day["fixes"]), status
+    assert status["last_fix_ts"] == day["last_ts"], status
     # The sample day is months old: the system clock is "ahead of GPS" by that much, and health says so.
     expected = day["received_at"] - day["last_ts"]
-    assert status["clock_drift_s"] == pytest.approx(expected, abs=120)
-    assert status["state"] == "degraded" and "system clock" in status["detail"] and "系统时钟" in status["detail"]
+    assert status["clock_drift_s"] == pytest.approx(expected, abs=120), status
+    assert status["state"] == "degraded", status
+    assert "system clock" in status["detail"] and "系统时钟" in status["detail"], status
 
 
 def test_sample_day_stops_detected_in_order_and_visits_opened_and_closed(day):
