@@ -218,7 +218,7 @@ class Agent:
         return devices
 
     def _extra_health(self) -> dict[str, Any]:
-        extra: dict[str, Any] = {"stop": self.stops.status()}
+        extra: dict[str, Any] = {}
         invalid = dict(self.downlink.invalid)
         if self.invalid_acks:
             invalid["ack"] = self.invalid_acks

@@ -90,11 +90,15 @@ def health_payload(db: Database, settings: Settings, sw: str, now: float,
         "ts": now,
         "sw": sw,
         "devices": devices(),
-        "outbox": {**box, "track": track},
+        "outbox": {**box, "track": track} if track.get("rows") or track.get("dropped") else box,
         "disk_free_mb": disk_free_mb(settings.data_dir),
-        "documents": documents,
+        "documents": {kind: doc["version"] for kind, doc in documents.items()},
         "problems": problems,
     }
+    # Document problems in full only while there are some: every byte is paid on a cellular link.
+    troubled = {kind: doc for kind, doc in documents.items() if "problem" in doc}
+    if troubled:
+        payload["document_problems"] = {kind: doc["problem"] for kind, doc in troubled.items()}
     if extra:
         payload.update(extra)
     return payload
@@ -109,7 +113,7 @@ def change_key(payload: dict[str, Any]) -> str:
     disk = payload.get("disk_free_mb")
     key = {k: v for k, v in payload.items() if k not in ("ts", "outbox", "disk_free_mb", "devices", "stop")}
     key["devices"] = {name: d.get("state") for name, d in payload.get("devices", {}).items()}
-    key["pending_magnitude"] = len(str(pending)) if pending else 0
+    key["backlog"] = pending >= 1000
     key["track_pressure"] = box.get("track", {}).get("pressure")
     key["disk_low"] = disk is not None and disk < 500
     return json.dumps(key, sort_keys=True, default=str)

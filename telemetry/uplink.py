@@ -61,6 +61,7 @@ class MqttLink:
         self.connects = 0
         self._connected = threading.Event()
         self.failed_attempts = 0
+        self._stopping = False
         self._client: mqtt.Client | None = None
 
     # --- lifecycle (called from the owner's thread) ---------------------------------------------
@@ -99,6 +100,7 @@ class MqttLink:
                 info.wait_for_publish(timeout_s)  # owner's thread, not paho's: waiting is allowed here
         except (RuntimeError, ValueError) as e:
             log.warning("farewell not sent: %s", e)
+        self._stopping = True
         client.disconnect()
         client.loop_stop()
         self._client = None
@@ -166,6 +168,7 @@ class MqttLink:
             self._connected.clear()
             if was:
                 self.inbox.put_nowait(Inbound("disconnected"))
+            if was and not self._stopping:
                 log.warning("disconnected from the broker (%s); reconnecting with backoff", reason_code)
         except Exception:
             log.exception("on_disconnect failed")

@@ -15,6 +15,8 @@ COMMAND_MODULES = [
     "ztc.commands.queue_cmd",
     "ztc.commands.kiosk_cmd",
     "ztc.commands.scan_cmd",
+    "ztc.commands.agent_cmd",
+    "ztc.commands.hq_cmd",
     "ztc.commands.devices_cmd",
     "ztc.commands.gps_cmd",
 ]

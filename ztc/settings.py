@@ -138,6 +138,7 @@ class AgentSettings(Strict):
     batch_max_events: Annotated[int, Field(ge=1, le=1000)] = 200
     batch_max_kb: Annotated[int, Field(ge=4, le=256)] = 64
     inflight_batches: Annotated[int, Field(ge=1, le=64)] = 4
+    linger_s: Annotated[float, Field(ge=0, le=600)] = 20  # wait this long to fill a batch (fewer messages)
     resend_after_s: Annotated[float, Field(ge=1, le=3600)] = 30
     periodic_s: Annotated[float, Field(ge=5, le=3600)] = 60    # queue and health even without change
     coalesce_s: Annotated[float, Field(ge=0.1, le=60)] = 1     # at most one queue/health per this

@@ -104,6 +104,7 @@ def write_config(tmp: Path, broker_port: int, http_port: int | None = None, **ag
                "database_url": f"sqlite:///{tmp / 'hq' / 'hq.db'}",
                "mqtt": {"host": "127.0.0.1", "port": broker_port, "username": "ztc.hq", "keepalive_s": 5}},
         "agent": {"resend_after_s": 3, "reconnect_min_s": 0.2, "reconnect_max_s": 1, "coalesce_s": 0.2,
+                  "linger_s": 0.2,
                   **agent},
     }
     path = tmp / "ztc.yaml"

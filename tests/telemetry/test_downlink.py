@@ -69,10 +69,11 @@ def test_documents_newer_and_valid_only(agent: Agent) -> None:
     assert held(agent, "schedule") == 3
     health = agent.health_now()
     assert "schedule" in " ".join(health["problems"])
-    assert "version 4 refused" in health["documents"]["schedule"]["problem"]
+    assert "version 4 refused" in health["document_problems"]["schedule"]
     deliver(agent, "schedule", {**SCHEDULE, "version": 5})
     assert held(agent, "schedule") == 5
-    assert "problem" not in agent.health_now()["documents"]["schedule"]
+    assert "document_problems" not in agent.health_now()
+    assert agent.health_now()["documents"]["schedule"] == 5
 
 
 def test_appointments_applied_through_the_engine_and_privacy_enforced(agent: Agent) -> None:

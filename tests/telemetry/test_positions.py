@@ -11,7 +11,7 @@ import httpx
 
 from telemetry.health import health_payload
 from telemetry.track import TrackRecorder
-from tests.gps.conftest import GpsFake, day_fixture, padded_log
+from tests.gps.harness import GpsFake, day_fixture, padded_log  # the GPS tests' shared gpsfake harness
 from tests.telemetry.conftest import (
     BUS,
     Broker,
