@@ -98,7 +98,7 @@ class KioskApp(App):
         if self.bridge:
             self.bridge.shutdown()
         for service in self.services.values():
-            close = getattr(service, "close", None)
+            close = getattr(service, "close", None) or getattr(service, "stop", None)  # printer / camera
             if callable(close):
                 try:
                     close()

@@ -123,6 +123,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "devices_none": ("设备状态暂不可用", "Device status not available"),
     "test_print": ("测试打印", "Test print"),
     "refresh": ("刷新", "Refresh"),
+    "tab_camera": ("高拍仪", "Camera"),
+    "capture": ("拍摄一页", "Capture a page"),
+    "pages_n": ("已拍 {n} 页", "{n} pages"),
     "reprint": ("补打号票（副本）", "Reprint ticket (copy)"),
     # display
     "now_calling": ("请 {number} 号 到 {window} 号窗口", "Number {number}, please go to window {window}"),

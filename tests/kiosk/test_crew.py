@@ -164,3 +164,31 @@ def test_devices_tab_and_reprint_after_failed_print(kiosk, engine, settings, vir
     assert t["number"] in printed[0].text() and "副本" in printed[0].text()   # marked as a copy
     assert engine.ticket(t["number"])["printed"] == 1
     assert CrewAlerts(settings.data_dir / "alerts.jsonl").open_alerts() == []
+
+
+def test_camera_preview_and_capture_counts_pages(kiosk, engine, settings):
+    CrewAccounts(settings.data_dir / "crew.json").set_pin(CREW, PIN)
+    engine.arrive("nanma-xincun")
+    t = engine.issue("A", "A01")
+    k = kiosk("crew")
+    log_in(k)
+    k.tap_text("市场主体登记")
+    k.tap_id("open_button")
+    k.pump(until=lambda: k.app.sm.current == "console")
+    k.tap_id("call_button")
+    k.settle()
+    k.tap_id("start_button")
+    k.settle()
+    k.tap_text("高拍仪")
+    assert k.app.sm.current == "camera"
+    k.pump(until=lambda: k.screen.frames_drawn >= 3, timeout=30)      # live frames from the simulated camera
+    assert k.screen.ids.preview.texture.size[0] == settings.devices.camera.preview_width
+    k.screenshot("crew-camera")
+    k.tap_id("capture_button")
+    k.pump(until=lambda: engine.ticket(t["number"])["pages_scanned"] == 1, timeout=30)
+    k.settle()
+    assert "已拍 1 页" in k.screen.ids.status.text
+    k.tap_text("队列")
+    k.tap_id("complete_button")
+    k.settle()
+    assert "扫描 1 页" in k.screen.ids.title.text                    # the record is filled in from the device

@@ -10,6 +10,7 @@ IDLE_TIMEOUT_S = 300.0  # automatic log-out after five minutes without a touch
 
 
 def screens(app: Any) -> list[Any]:
+    from kiosk.roles.crew.camera import CameraScreen
     from kiosk.roles.crew.console import ConsoleScreen
     from kiosk.roles.crew.devices import DevicesScreen
     from kiosk.roles.crew.login import LoginScreen
@@ -24,4 +25,5 @@ def screens(app: Any) -> list[Any]:
     app.services.setdefault("alerts", CrewAlerts(app.data_path("alerts.jsonl")))
     return [LoginScreen(name="login"), WindowScreen(name="window"), ConsoleScreen(name="console"),
             RecordScreen(name="record"), CrewRatingScreen(name="rating"), TransferScreen(name="transfer"),
-            DevicesScreen(name="devices"), VisitScreen(name="visit"), SummaryScreen(name="summary")]
+            DevicesScreen(name="devices"), CameraScreen(name="camera"), VisitScreen(name="visit"),
+            SummaryScreen(name="summary")]
