@@ -21,6 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "config"
 SHIPPED_FILES = ("bus.yaml", "services.yaml", "route.yaml")
 ENV_PREFIX = "ZTC_"
+# ZTC_* variables that steer tools and tests, not settings (every other ZTC_* variable is a setting,
+# so a misspelt one is an error instead of being ignored).
+NOT_SETTINGS = {"ZTC_CONFIG", "ZTC_SHARED_DIR", "ZTC_ARTIFACTS", "ZTC_FONT", "ZTC_SOAK"}
 SECRET_KEYS = {"password", "secret", "token", "key"}
 
 
@@ -366,7 +369,7 @@ def env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
     """``ZTC_MQTT__PORT=18830`` → ``{"mqtt": {"port": 18830}}``; values are read as YAML scalars."""
     out: dict[str, Any] = {}
     for name, raw in sorted(environ.items()):
-        if not name.startswith(ENV_PREFIX) or name == "ZTC_CONFIG":
+        if not name.startswith(ENV_PREFIX) or name in NOT_SETTINGS:
             continue
         path = [p.lower() for p in name[len(ENV_PREFIX):].split("__") if p]
         if not path:
