@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "ztc.commands.hq_cmd",
     "ztc.commands.devices_cmd",
     "ztc.commands.gps_cmd",
+    "ztc.commands.demo_cmd",
 ]
 
 
