@@ -19,7 +19,9 @@ from ztc.demo import screenshots
 from ztc.demo.plan import ROLES, DemoPlan, gps_day
 from ztc.demo.supervisor import ChildFailed, Supervisor
 
-STOP_ID = "depot"  # the first stop of the sample route, where the sample day starts
+# An on-demand visit (预约即开) offers every service and has no planned departure, so numbers can be
+# taken whatever the time of day; a scheduled stop would refuse them outside its hours.
+DEMO_STOP = "演示站 Demo stop"
 
 
 @dataclass
@@ -67,7 +69,7 @@ def run(opts: DemoOptions, display: str | None) -> int:
 def _open_visit(plan: DemoPlan, sup: Supervisor) -> None:
     """Arrive at the first stop so residents can take numbers at once (the crew would press 到站)."""
     env = plan.ztc_env()
-    result = subprocess.run(plan.ztc("queue", "arrive", STOP_ID), env=os.environ | env, cwd=str(plan.work),
+    result = subprocess.run(plan.ztc("queue", "arrive", "--adhoc", DEMO_STOP), env=os.environ | env, cwd=str(plan.work),
                             capture_output=True, text=True, timeout=60)
     text = (result.stdout + result.stderr).strip()
     sup.say(text if result.returncode == 0 else f"站点未打开 / stop visit not opened: {text}")
