@@ -4,11 +4,12 @@ from __future__ import annotations
 import io
 import signal
 import sys
+import threading
 
 import pytest
 
 from tests.demo.conftest import processes_in_groups, wait_for
-from ztc.demo.supervisor import ChildFailed, ChildSpec, Supervisor, output_matches, port_open
+from ztc.demo.supervisor import ChildFailed, ChildSpec, Interrupted, Supervisor, output_matches, port_open
 
 # A child that ignores SIGTERM and leaves a grandchild in its group that ignores it too.
 STUBBORN = ("import signal, subprocess, sys, time\n"
@@ -65,3 +66,14 @@ def test_a_child_never_ready_fails_after_its_timeout_and_is_stopped() -> None:
 def test_a_missing_program_is_a_clear_error() -> None:
     with Supervisor(sink=io.StringIO()) as sup, pytest.raises(ChildFailed, match="cannot start"):
         sup.start(ChildSpec("ghost", ["no-such-program-ztc"]))
+
+
+def test_ctrl_c_while_waiting_for_readiness_stops_waiting() -> None:
+    cancel = threading.Event()
+    sup = Supervisor(sink=io.StringIO(), grace_s=1, cancel=cancel)
+    threading.Timer(0.3, cancel.set).start()
+    with pytest.raises(Interrupted, match="slow"):
+        sup.start(ChildSpec("slow", ["sleep", "600"], ready=output_matches("never"), ready_timeout_s=600))
+    pid = sup.children[0].pid
+    sup.stop_all()
+    assert processes_in_groups({pid}) == {}

@@ -17,7 +17,7 @@ from typing import Any
 
 from ztc.demo import screenshots
 from ztc.demo.plan import ROLES, DemoPlan, gps_day
-from ztc.demo.supervisor import ChildFailed, Supervisor
+from ztc.demo.supervisor import ChildFailed, Interrupted, Supervisor
 
 # An on-demand visit (预约即开) offers every service and has no planned departure, so numbers can be
 # taken whatever the time of day; a scheduled stop would refuse them outside its hours.
@@ -44,7 +44,7 @@ def run(opts: DemoOptions, display: str | None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     plan = opts.plan
-    sup = Supervisor()
+    sup = Supervisor(cancel=stop)
     code = 0
     try:
         for spec in plan.server_specs():
@@ -59,6 +59,9 @@ def run(opts: DemoOptions, display: str | None) -> int:
     except ChildFailed as e:
         sup.say(f"启动失败 / start failed: {e}")
         code = 1
+    except Interrupted as e:
+        sup.say(str(e))
+        code = 130
     finally:
         sup.say("正在停止 / stopping everything …")
         sup.stop_all()

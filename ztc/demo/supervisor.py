@@ -25,6 +25,10 @@ class ChildFailed(RuntimeError):
     """A child exited or did not become ready; the message names it and shows its last output."""
 
 
+class Interrupted(RuntimeError):
+    """Ctrl-C/SIGTERM arrived while waiting for a child to become ready."""
+
+
 @dataclass
 class ChildSpec:
     """What to run: a name (the output prefix), the command, extra environment and a readiness test."""
@@ -112,9 +116,11 @@ def any_output(child: Child) -> bool:
 class Supervisor:
     """Children started in order and stopped in reverse order; usable as a context manager."""
 
-    def __init__(self, sink: TextIO | None = None, grace_s: float = 5.0):
+    def __init__(self, sink: TextIO | None = None, grace_s: float = 5.0,
+                 cancel: threading.Event | None = None):
         self.sink = sink or sys.stdout
         self.grace_s = grace_s
+        self.cancel = cancel or threading.Event()  # set by a signal handler: stop waiting, shut down
         self.children: list[Child] = []
         self._lock = threading.Lock()
 
@@ -135,6 +141,8 @@ class Supervisor:
         self.children.append(child)
         deadline = time.monotonic() + spec.ready_timeout_s
         while spec.ready is not None and not spec.ready(child):
+            if self.cancel.is_set():
+                raise Interrupted(f"{spec.name}: 启动时被中断 / interrupted while starting")
             if not child.alive:
                 raise ChildFailed(f"{spec.name}: 启动后退出 / exited with code {proc.returncode} while starting:\n"
                                   f"{child.tail()}")
