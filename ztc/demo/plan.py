@@ -80,7 +80,6 @@ class DemoPlan:
             "ZTC_BUS__TICKET_URL": f"http://127.0.0.1:{self.ports.hq}/t/{{ticket_id}}",
             # A ticket should reach the dashboard within a second or two, not after a 20 s linger.
             "ZTC_AGENT__LINGER_S": "1", "ZTC_AGENT__RECONNECT_MAX_S": "5",
-            "ZTC_KIOSK__FULLSCREEN": "false",
         }
         if self.config:
             env["ZTC_CONFIG"] = self.config
