@@ -21,8 +21,11 @@ $(STAMP): setup.py
 	@$(BIN)/python -m pip install -q -e '.[dev,kiosk]'
 	@touch $(STAMP)
 
+# No screen (a server, CI): the kiosks run on virtual screens; the HQ address is printed either way.
+DEMO_ARGS ?= $(if $(DISPLAY),,--headless)
+
 run: setup
-	@$(BIN)/ztc demo
+	@$(BIN)/ztc demo $(DEMO_ARGS)
 
 test: setup
 	@$(BIN)/ruff check .
