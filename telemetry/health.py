@@ -75,8 +75,11 @@ def health_payload(db: Database, settings: Settings, sw: str, now: float,
     except StorageError as e:
         box, track, documents, storage = {"pending": 0, "oldest_ts": None}, {}, {}, None
         problems.append(str(e))
+    device_states = devices()
     if storage is not None:
         problems.append(storage[0])
+        # A database replaced after corruption is a device problem the crew and HQ must see.
+        device_states = {**device_states, "storage": {"state": "degraded", "detail": storage[0]}}
     limit_kb = settings.agent.track_max_kb
     track["limit_kb"] = limit_kb
     track["pressure"] = bool(track.get("dropped")) or track.get("kb", 0) > 0.8 * limit_kb
@@ -89,7 +92,7 @@ def health_payload(db: Database, settings: Settings, sw: str, now: float,
     payload: dict[str, Any] = {
         "ts": now,
         "sw": sw,
-        "devices": devices(),
+        "devices": device_states,
         "outbox": {**box, "track": track} if track.get("rows") or track.get("dropped") else box,
         "disk_free_mb": disk_free_mb(settings.data_dir),
         "documents": {kind: doc["version"] for kind, doc in documents.items()},

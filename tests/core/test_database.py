@@ -185,3 +185,14 @@ def test_sigkill_while_issuing_leaves_a_consistent_database(tmp_path, engine):
     assert len(tickets) >= 60
     assert sorted(issued) == sorted(tickets) and len(issued) == len(set(issued))  # one event per committed change
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_replaced_database_shows_in_device_health(tmp_path, settings):
+    from telemetry.health import health_payload
+    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.db_path.write_bytes(b"\x00garbage" * 512)
+    db = open_database(settings.db_path)
+    payload = health_payload(db, settings, "test", 0.0, devices=lambda: {"ticket_printer": {"state": "ok"}})
+    assert payload["devices"]["ticket_printer"] == {"state": "ok"}
+    storage = payload["devices"]["storage"]
+    assert storage["state"] == "degraded" and "corrupt" in storage["detail"] and "数据库损坏" in storage["detail"]
