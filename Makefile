@@ -8,9 +8,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.ztc-installed
 
-.PHONY: setup system run test lint bench clean
+.PHONY: setup system web run test lint bench clean
 
-setup: system $(STAMP)
+setup: system $(STAMP) web
+
+# Leaflet for the headquarters map, from the npm registry (pinned in package.json, never committed).
+web:
+	@test -f node_modules/leaflet/dist/leaflet.js || npm install --no-package-lock --no-audit --no-fund --silent
 
 system:
 	@scripts/setup-system.sh

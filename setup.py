@@ -26,6 +26,9 @@ setup(
         "fastapi>=0.110",
         "uvicorn>=0.29",
         "argon2-cffi>=23",
+        "websockets>=12",  # uvicorn's WebSocket support: the dashboard's live map
+        "gtfs-realtime-bindings>=1.0",  # the reference GTFS-realtime protobuf for /gtfs-rt/vehicle-positions
+        "reportlab>=4",  # the printable daily report (PDF with built-in Chinese CID font)
     ],
     extras_require={
         "kiosk": [

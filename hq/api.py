@@ -1,28 +1,50 @@
-"""The headquarters HTTP API (PROTOCOL.md): what the dashboard and third parties read.
+"""The headquarters HTTP API (PROTOCOL.md) and the app that joins every headquarters route.
 
-Read-only over the store; the ingest is the only writer. Sync endpoints run in FastAPI's thread
-pool, and the store serialises access to its connection.
+Read routes only read the store; the ingest is the only writer of bus data. Sync endpoints run in
+FastAPI's thread pool, and the store serialises access to its connection. The OpenAPI description
+is published at ``/openapi.json`` (and ``/docs``).
 """
 from __future__ import annotations
 
+import asyncio
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query, Response
+from fastapi.responses import JSONResponse
 
+from hq import gtfs, manage, pages
+from hq.context import HqContext
+from hq.guard import day_param, reader
+from hq.stats import day_stats
 from hq.storage import HqStore
+from hq.track import day_track
 from telemetry import protocol
+from ztc.settings import HqSettings
+
+BusId = Annotated[str, Query(pattern=protocol.BUS_ID_PATTERN)]
 
 
-def create_app(store: HqStore) -> FastAPI:
-    app = FastAPI(title="ztc headquarters", version="1",
+def create_app(store: HqStore, settings: HqSettings | None = None, ctx: HqContext | None = None) -> FastAPI:
+    """``ctx`` carries the publisher and live hub of a running ``ztc hq``; tests may pass only a store."""
+    ctx = ctx or HqContext.build(store, settings or HqSettings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        ctx.hub.attach(asyncio.get_running_loop())
+        yield
+
+    app = FastAPI(title="ztc headquarters", version="1", lifespan=lifespan,
                   description="政务服务直通车总部接口 / government-service bus headquarters API")
+    app.state.ctx = ctx
+    can_read = [Depends(reader(ctx))]
 
-    @app.get("/api/v1/buses")
+    @app.get("/api/v1/buses", dependencies=can_read)
     def buses() -> list[dict[str, Any]]:
         """Every bus ever heard from: online, last seen, latest position, queue and health."""
         return store.buses()
 
-    @app.get("/api/v1/events")
+    @app.get("/api/v1/events", dependencies=can_read)
     def events(bus: Annotated[str | None, Query(pattern=protocol.BUS_ID_PATTERN)] = None,
                after_seq: Annotated[int, Query(ge=0)] = 0,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -30,16 +52,40 @@ def create_app(store: HqStore) -> FastAPI:
         """Stored events in order (per bus: epochs as first seen, then seq)."""
         return store.events(bus=bus, after_seq=after_seq, limit=limit, epoch=epoch)
 
-    @app.get("/api/v1/ingest")
+    @app.get("/api/v1/ingest", dependencies=can_read)
     def ingest_counters() -> dict[str, int]:
         """Counters of the ingest: events stored, duplicates ignored, invalid messages per topic."""
         return store.counters()
 
-    @app.get("/api/v1/buses/{bus}")
+    @app.get("/api/v1/buses/{bus}", dependencies=can_read)
     def bus_detail(bus: str) -> dict[str, Any]:
         for b in store.buses():
             if b["id"] == bus:
                 return b
         raise HTTPException(404, f"没有这辆车 / no such bus: {bus}")
 
+    @app.get("/api/v1/buses/{bus}/track", dependencies=can_read)
+    def track(bus: str, date: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None) -> dict[str, Any]:
+        """The day's positions as GeoJSON: a LineString, then one Point per position (``source``
+        ``live`` or ``track`` = recorded while the link was down and uploaded later)."""
+        return day_track(store, bus, day_param(ctx, date), ctx.tz)
+
+    @app.get("/api/v1/stats", dependencies=can_read)
+    def stats(date: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+              bus: Annotated[str | None, Query(pattern=protocol.BUS_ID_PATTERN)] = None) -> dict[str, Any]:
+        """The day's figures per bus, stop, service and hour: tickets, served, no-shows, waiting
+        median and 90th percentile, service time, ratings; and arrivals with their lateness."""
+        return day_stats(store, day_param(ctx, date), ctx.tz, bus)
+
+    @app.get("/gtfs-rt/vehicle-positions", response_model=None)
+    def vehicle_positions(format: Annotated[str | None, Query(pattern="^(json|pb)$")] = None) -> Response:
+        """GTFS-realtime FeedMessage (protobuf); ``?format=json`` for JSON. Public, as GTFS-rt feeds are."""
+        feed = gtfs.vehicle_positions(store, ctx.clock())
+        if format == "json":
+            return JSONResponse(gtfs.as_json(feed))
+        return Response(feed.SerializeToString(), media_type="application/x-protobuf")
+
+    manage.add_routes(app, ctx)
+    pages.add_routes(app, ctx)
     return app
+

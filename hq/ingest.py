@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from hq.storage import HqStorageError, HqStore
 from telemetry import protocol
@@ -30,11 +31,22 @@ def build_link(hq: HqSettings) -> MqttLink:
     return MqttLink(hq.mqtt, client_id=hq.client_id, subscriptions=topics, clean_session=False)
 
 
+Update = dict[str, Any]  # what the dashboard's WebSocket receives after a commit
+
+
 class Ingest:
-    def __init__(self, store: HqStore, link: MqttLink, clock: Callable[[], float] = time.time):
+    """``on_stored`` is called (on this worker's thread, after the commit) with each update for the
+    live dashboard; ``periodic`` about once a second (publishing documents that wait for the broker)."""
+
+    def __init__(self, store: HqStore, link: MqttLink, clock: Callable[[], float] = time.time,
+                 on_stored: Callable[[Update], None] | None = None,
+                 periodic: Callable[[], Any] | None = None):
         self.store = store
         self.link = link
         self.clock = clock
+        self.on_stored = on_stored
+        self.periodic = periodic
+        self._next_periodic = 0.0
         self._pending_acks: dict[tuple[str, str], int] = {}
         self.handled = 0
 
@@ -49,6 +61,12 @@ class Ingest:
             if item is None or since_ack >= ACK_EVERY or self.link.inbox.empty():
                 self.flush_acks()
                 since_ack = 0
+            if self.periodic is not None and time.monotonic() >= self._next_periodic:
+                self._next_periodic = time.monotonic() + 1.0
+                try:
+                    self.periodic()
+                except Exception:  # a publishing problem must not stop the ingest
+                    log.exception("periodic headquarters task failed")
 
     def handle(self, item: Inbound) -> None:
         if item.kind != "message":
@@ -79,16 +97,28 @@ class Ingest:
         if suffix == protocol.STATUS:
             assert isinstance(msg, protocol.Status)
             self.store.record_status(bus, msg, now)
+            self._notify({"type": "status", "bus": bus, "online": msg.online, "received_at": now})
         elif suffix == protocol.EVENTS:
             assert isinstance(msg, protocol.EventBatch)
             stored, upto = self.store.store_events(bus, msg, now)
             log.debug("bus %s: %d of %d events new; ack upto %d", bus, stored, len(msg.events), upto)
             self._pending_acks[(bus, msg.epoch)] = upto
+            if stored:
+                self._notify({"type": "events", "bus": bus, "stored": stored, "received_at": now,
+                              "types": sorted({e.type for e in msg.events})})
         elif suffix == protocol.CMD_REPLY:
             assert isinstance(msg, protocol.CmdReply)
             self.store.record_reply(bus, msg, now)
         else:
             self.store.record_latest(bus, suffix, data, now)
+            self._notify({"type": suffix, "bus": bus, "data": data, "received_at": now})
+
+    def _notify(self, update: Update) -> None:
+        if self.on_stored is not None:
+            try:
+                self.on_stored(update)
+            except Exception:
+                log.exception("live update failed")
 
     def _invalid(self, topic: str, why: str) -> None:
         parsed = protocol.parse_bus_topic(topic)

@@ -50,6 +50,10 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS replies (
         bus TEXT NOT NULL, id TEXT NOT NULL, ok INTEGER NOT NULL, detail TEXT NOT NULL,
         received_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (bus, id))""",
+    # The day's figures read events by type and time; a ticket's page finds its events by ticket id.
+    "CREATE INDEX IF NOT EXISTS events_type_ts ON events(type, ts)",
+    "CREATE INDEX IF NOT EXISTS events_ticket ON events(json_extract(data, '$.ticket_id'))",
+    "CREATE INDEX IF NOT EXISTS positions_bus_ts ON positions(bus, ts)",
 ]
 
 
@@ -113,6 +117,21 @@ class HqStore:
     def _query(self, statement: str, args: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._conn.execute(self._sql(statement), args).fetchall()
+
+    # Public forms for the other headquarters modules (auth, documents, cases): each owns its tables.
+    def ensure_schema(self, statements: list[str]) -> None:
+        with self._lock:
+            for statement in statements:
+                self._conn.execute(statement)
+
+    def transaction(self) -> _Transaction:
+        """``with store.transaction() as c: c.execute(store.sql("…"), args)`` — one write transaction."""
+        return _Transaction(self)
+
+    def query(self, statement: str, args: tuple = ()) -> list[sqlite3.Row]:
+        return self._query(statement, args)
+
+    sql = _sql
 
     # --- latest state ----------------------------------------------------------------------------
 

@@ -13,7 +13,10 @@ PKGS=(
   espeak-ng                            # voice calling on the waiting-area display
   socat sqlite3 python3-venv           # troubleshooting tools; venv for the virtualenv
   systemd openssl                      # systemd-analyze verify/security of the units; fleet certificates
+  chromium                             # headless browser for the headquarters dashboard tests
 )
+# npm installs Leaflet (the HQ map) at set-up; a node from elsewhere that brings npm is fine too.
+command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -119,6 +119,22 @@ class TelemetrySettings(Strict):
     stops: StopDetectionSettings = StopDetectionSettings()
 
 
+class HqMapSettings(Strict):
+    """The dashboard's map tiles. Tianditu (天地图) is ≈ WGS-84 (CGCS2000): positions are drawn as
+    sent. A GCJ-02 provider (AMap …) needs ``crs: gcj02``: the page then shifts positions for display."""
+
+    tile_url: str = ("https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                     "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+                     "&TILECOL={x}&tk={key}")  # "" = no tiles (offline tests); OSM: https://tile.openstreetmap.org/{z}/{x}/{y}.png
+    tile_key: str = ""                  # the Tianditu browser key, filled into {key}
+    subdomains: str = "01234567"
+    attribution: str = "天地图 / Tianditu"
+    crs: Literal["wgs84", "gcj02"] = "wgs84"
+    center_lat: Annotated[float, Field(ge=-90, le=90)] = 36.19
+    center_lon: Annotated[float, Field(ge=-180, le=180)] = 118.17
+    zoom: Annotated[int, Field(ge=1, le=19)] = 12
+
+
 class HqSettings(Strict):
     host: str = "127.0.0.1"
     port: Port = 8080
@@ -126,12 +142,40 @@ class HqSettings(Strict):
     # The ingest's own broker account (reads every bus, writes acks and documents).
     mqtt: MqttSettings = MqttSettings(username="ztc.hq")  # the broker ACL's headquarters user
     client_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = "ztc.hq"
+    timezone: str = "Asia/Shanghai"     # the county's day for figures, tracks and reports
+    map: HqMapSettings = HqMapSettings()
+    offline_after_min: Annotated[float, Field(gt=0, le=1440)] = 5       # no message this long → offline alert
+    backlog_alert_min: Annotated[float, Field(gt=0, le=10080)] = 60     # oldest outbox event older → alert
+    followup_days: Annotated[float, Field(gt=0, le=60)] = 3             # deadline of a bad-rating case
+    session_hours: Annotated[float, Field(gt=0, le=168)] = 12
+    login_failures: Annotated[int, Field(ge=3, le=20)] = 5              # wrong passwords in a row → locked …
+    lockout_s: Annotated[float, Field(ge=30, le=86400)] = 900           # … for this long
+    cookie_secure: bool = False         # true behind HTTPS (the session cookie is then HTTPS-only)
+    # GET of the read API (buses, track, events, stats) without a log-in from these networks (local
+    # tools); set [] when a reverse proxy on this host forwards the public.
+    open_read_networks: list[str] = ["127.0.0.1/32", "::1/128"]
 
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, v: str) -> str:
         if not re.match(r"^(sqlite|postgresql)://", v):
             raise ValueError("must start with sqlite:// or postgresql://")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _hq_zone(cls, v: str) -> str:
+        return BusSettings._known_zone(v)
+
+    @field_validator("open_read_networks")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+        for net in v:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError as e:
+                raise ValueError(f"not a network: {net!r}") from e
         return v
 
 

@@ -1,0 +1,149 @@
+"""Staff accounts, log-in with lockout, and server-side sessions with a CSRF token.
+
+Why server-side sessions: a session can be ended (log-out, account removed) at once, and the
+cookie holds only a random token whose SHA-256 is stored (a copied database yields no live
+session). Passwords are hashed with argon2id (argon2-cffi's current defaults, rehashed when those
+change). Every state-changing request must carry the session's CSRF token in ``X-CSRF-Token``;
+the cookie is ``SameSite=Strict`` and ``HttpOnly`` besides.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from hq.storage import HqStore
+
+Role = Literal["admin", "operator"]
+ROLES: tuple[Role, ...] = ("admin", "operator")
+NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+MIN_PASSWORD = 8
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS users (
+        name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS login_failures (
+        name TEXT PRIMARY KEY, failures BIGINT NOT NULL, locked_until DOUBLE PRECISION)""",
+    """CREATE TABLE IF NOT EXISTS sessions (
+        token_hash TEXT PRIMARY KEY, name TEXT NOT NULL, csrf TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL, expires_at DOUBLE PRECISION NOT NULL)""",
+]
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not a password of anyone")  # unknown names cost the same time as known ones
+
+
+class AuthError(Exception):
+    """A refused log-in or account change; the text is shown to the person (Chinese / English)."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    csrf: str
+    expires_at: float
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Accounts:
+    def __init__(self, store: HqStore, failures_allowed: int = 5, lockout_s: float = 900,
+                 session_s: float = 12 * 3600):
+        self.store = store
+        self.failures_allowed = failures_allowed
+        self.lockout_s = lockout_s
+        self.session_s = session_s
+        store.ensure_schema(SCHEMA)
+
+    # --- accounts ---------------------------------------------------------------------------------
+
+    def add_user(self, name: str, role: str, password: str, now: float) -> User:
+        if not NAME_RE.match(name):
+            raise AuthError("用户名只能包含字母、数字和 _ . - / user name: letters, digits, _ . - (1-32)")
+        if role not in ROLES:
+            raise AuthError(f"角色必须是 admin 或 operator / role must be admin or operator, not {role!r}")
+        if len(password) < MIN_PASSWORD:
+            raise AuthError(f"密码至少 {MIN_PASSWORD} 位 / the password needs at least {MIN_PASSWORD} characters")
+        with self.store.transaction() as c:
+            if c.execute(self.store.sql("SELECT 1 FROM users WHERE name = ?"), (name,)).fetchone():
+                raise AuthError(f"用户已存在 / user {name} exists already")
+            c.execute(self.store.sql("INSERT INTO users(name, role, hash, created_at) VALUES (?,?,?,?)"),
+                      (name, role, _hasher.hash(password), now))
+        return User(name, role)  # type: ignore[arg-type]
+
+    def users(self) -> list[User]:
+        return [User(r["name"], r["role"]) for r in self.store.query("SELECT name, role FROM users ORDER BY name")]
+
+    # --- log-in -----------------------------------------------------------------------------------
+
+    def login(self, name: str, password: str, now: float) -> tuple[str, Session]:
+        """Check the password; returns (cookie token, session). Refusals raise AuthError."""
+        rows = self.store.query("SELECT failures, locked_until FROM login_failures WHERE name = ?", (name,))
+        if rows and rows[0]["locked_until"] and rows[0]["locked_until"] > now:
+            minutes = max(1, round((rows[0]["locked_until"] - now) / 60))
+            raise AuthError(f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试 / "
+                            f"too many failed log-ins: locked, try again in {minutes} min")
+        user_rows = self.store.query("SELECT name, role, hash FROM users WHERE name = ?", (name,))
+        stored = user_rows[0]["hash"] if user_rows else _DUMMY_HASH
+        try:
+            _hasher.verify(stored, password)
+            ok = bool(user_rows)
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if not ok:
+            self._failed(name, now)
+            raise AuthError("用户名或密码错误 / wrong user name or password")
+        user = User(user_rows[0]["name"], user_rows[0]["role"])
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        with self.store.transaction() as c:
+            c.execute(self.store.sql("DELETE FROM login_failures WHERE name = ?"), (name,))
+            c.execute(self.store.sql("DELETE FROM sessions WHERE expires_at < ?"), (now,))
+            c.execute(self.store.sql("INSERT INTO sessions(token_hash, name, csrf, created_at, expires_at) "
+                                     "VALUES (?,?,?,?,?)"), (_token_hash(token), name, csrf, now, now + self.session_s))
+            if _hasher.check_needs_rehash(stored):
+                c.execute(self.store.sql("UPDATE users SET hash = ? WHERE name = ?"), (_hasher.hash(password), name))
+        return token, Session(user, csrf, now + self.session_s)
+
+    def _failed(self, name: str, now: float) -> None:
+        with self.store.transaction() as c:
+            row = c.execute(self.store.sql("SELECT failures FROM login_failures WHERE name = ?"), (name,)).fetchone()
+            failures = (row[0] if row else 0) + 1
+            locked = now + self.lockout_s if failures >= self.failures_allowed else None
+            c.execute(self.store.sql(
+                "INSERT INTO login_failures(name, failures, locked_until) VALUES (?,?,?) ON CONFLICT(name) "
+                "DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until"),
+                (name[:64], 0 if locked else failures, locked))
+
+    # --- sessions ---------------------------------------------------------------------------------
+
+    def session(self, token: str | None, now: float) -> Session | None:
+        if not token or len(token) > 200:
+            return None
+        rows = self.store.query(
+            "SELECT s.csrf, s.expires_at, u.name, u.role FROM sessions s JOIN users u ON u.name = s.name "
+            "WHERE s.token_hash = ? AND s.expires_at > ?", (_token_hash(token), now))
+        if not rows:
+            return None
+        r = rows[0]
+        return Session(User(r["name"], r["role"]), r["csrf"], r["expires_at"])
+
+    def logout(self, token: str) -> None:
+        with self.store.transaction() as c:
+            c.execute(self.store.sql("DELETE FROM sessions WHERE token_hash = ?"), (_token_hash(token),))
+
+
+def csrf_ok(session: Session, header: str | None) -> bool:
+    return bool(header) and secrets.compare_digest(session.csrf, header or "")

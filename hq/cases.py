@@ -1,0 +1,90 @@
+"""Bad-rating follow-up (差评整改): every rating of level 1 or 2 becomes a case to be closed.
+
+Cases are derived from the stored ``rating`` events (``sync``), keyed by the event id, so a rating
+can never be missed or become two cases, however often the bus resends it. A case gets an assignee
+and a deadline (``hq.followup_days`` after the rating by default) and is closed only with a written
+resolution. The case keeps the crew member for internal follow-up; it is never shown publicly.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hq.storage import HqStore
+from ztc.domain.vocabulary import RATING_LEVELS, RATING_REASONS
+
+BAD_AT_OR_BELOW = 2
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS cases (
+        event_id TEXT PRIMARY KEY, bus TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL, level BIGINT NOT NULL,
+        data TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open', assignee TEXT, deadline DOUBLE PRECISION NOT NULL,
+        resolution TEXT, updated_at DOUBLE PRECISION, updated_by TEXT)""",
+]
+
+
+class CaseError(ValueError):
+    """A refused case change; the text is shown to the staff member (Chinese / English)."""
+
+
+class Cases:
+    def __init__(self, store: HqStore, followup_days: float = 3):
+        self.store = store
+        self.followup_s = followup_days * 86400
+        store.ensure_schema(SCHEMA)
+
+    def sync(self) -> int:
+        """Open a case for every bad rating not yet a case; returns how many were opened."""
+        with self.store.transaction() as c:
+            cur = c.execute(self.store.sql(
+                "INSERT INTO cases(event_id, bus, ts, level, data, deadline) "
+                "SELECT e.id, e.bus, e.ts, CAST(json_extract(e.data, '$.level') AS INTEGER), e.data, e.ts + ? "
+                "FROM events e WHERE e.type = 'rating' AND CAST(json_extract(e.data, '$.level') AS INTEGER) "
+                "BETWEEN 1 AND ? ON CONFLICT DO NOTHING"), (self.followup_s, BAD_AT_OR_BELOW))
+            return max(cur.rowcount, 0)
+
+    def listing(self, status: str | None = None, bus: str | None = None) -> list[dict[str, Any]]:
+        self.sync()
+        where, args = [], []
+        if status:
+            where.append("status = ?")
+            args.append(status)
+        if bus:
+            where.append("bus = ?")
+            args.append(bus)
+        rows = self.store.query("SELECT * FROM cases" + (" WHERE " + " AND ".join(where) if where else "")
+                                + " ORDER BY status DESC, deadline", tuple(args))
+        return [self._row(r) for r in rows]
+
+    @staticmethod
+    def _row(r: Any) -> dict[str, Any]:
+        data = json.loads(r["data"])
+        reasons = [c for c in data.get("reasons") or [] if isinstance(c, str)]
+        return {"id": r["event_id"], "bus": r["bus"], "ts": r["ts"], "level": r["level"],
+                "level_text": " / ".join(RATING_LEVELS.get(r["level"], ("?", "?"))),
+                "reasons": [{"code": c, "text": " / ".join(RATING_REASONS.get(c, (c, c)))} for c in reasons],
+                "number": data.get("number"), "service": data.get("service"), "window": data.get("window"),
+                "crew": data.get("crew"), "status": r["status"], "assignee": r["assignee"],
+                "deadline": r["deadline"], "resolution": r["resolution"], "updated_at": r["updated_at"],
+                "updated_by": r["updated_by"]}
+
+    def update(self, case_id: str, user: str, now: float, assignee: str | None = None,
+               deadline: float | None = None, resolution: str | None = None, close: bool = False) -> dict[str, Any]:
+        self.sync()
+        rows = self.store.query("SELECT * FROM cases WHERE event_id = ?", (case_id,))
+        if not rows:
+            raise CaseError(f"没有这个整改单 / no such case: {case_id}")
+        r = rows[0]
+        new_resolution = resolution if resolution is not None else r["resolution"]
+        if close and not (new_resolution or "").strip():
+            raise CaseError("结案需要填写整改结果 / closing a case needs a written resolution")
+        if deadline is not None and deadline <= 0:
+            raise CaseError("期限无效 / invalid deadline")
+        with self.store.transaction() as c:
+            c.execute(self.store.sql(
+                "UPDATE cases SET assignee = ?, deadline = ?, resolution = ?, status = ?, updated_at = ?, "
+                "updated_by = ? WHERE event_id = ?"),
+                (assignee if assignee is not None else r["assignee"],
+                 deadline if deadline is not None else r["deadline"],
+                 new_resolution, "resolved" if close else r["status"], now, user, case_id))
+        return self._row(self.store.query("SELECT * FROM cases WHERE event_id = ?", (case_id,))[0])

@@ -1,0 +1,153 @@
+"""Publishing what the buses work from: the catalog, each bus's schedule and appointments, and commands.
+
+Each document is validated with the very model the bus validates it with (``telemetry/protocol.py``),
+so headquarters never sends what a bus would refuse, and gets the next version number (the bus
+applies only a newer version). The document is stored first and published second: when the broker
+is unreachable it stays "not sent" and the ingest loop publishes it once connected (``flush``), so
+a publish is never lost. Retained documents mean a bus that was off gets the newest one on connect.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from hq.storage import HqStore
+from telemetry import protocol
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[str, dict[str, Any], int, bool], bool]  # (topic, payload, qos, retain) → handed over
+KINDS = ("catalog", protocol.SCHEDULE, protocol.APPOINTMENTS)
+FLEET = ""  # the bus column of fleet-wide documents (the catalog)
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS documents (
+        kind TEXT NOT NULL, bus TEXT NOT NULL, version BIGINT NOT NULL, body TEXT NOT NULL,
+        published_at DOUBLE PRECISION NOT NULL, published_by TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (kind, bus, version))""",
+    """CREATE TABLE IF NOT EXISTS commands (
+        id TEXT PRIMARY KEY, bus TEXT NOT NULL, body TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
+        created_by TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0)""",
+]
+
+
+class DocumentError(ValueError):
+    """A document that would be refused by the buses; the text names the field (Chinese / English)."""
+
+
+def topic_of(kind: str, bus: str) -> str:
+    return protocol.FLEET_CATALOG if kind == "catalog" else protocol.bus_topic(bus, kind)
+
+
+class Documents:
+    def __init__(self, store: HqStore, publish: Publish | None = None):
+        self.store = store
+        self.publish = publish
+        store.ensure_schema(SCHEMA)
+
+    def current(self, kind: str, bus: str = FLEET) -> dict[str, Any] | None:
+        rows = self.store.query("SELECT version, body, published_at, published_by, sent FROM documents "
+                                "WHERE kind = ? AND bus = ? ORDER BY version DESC LIMIT 1", (kind, bus))
+        if not rows:
+            return None
+        r = rows[0]
+        return {"kind": kind, "bus": bus or None, "version": r["version"], "document": json.loads(r["body"]),
+                "published_at": r["published_at"], "published_by": r["published_by"], "sent": bool(r["sent"])}
+
+    def listing(self) -> list[dict[str, Any]]:
+        rows = self.store.query("SELECT DISTINCT kind, bus FROM documents ORDER BY kind, bus")
+        return [d for r in rows if (d := self.current(r["kind"], r["bus"])) is not None]
+
+    def publish_document(self, kind: str, bus: str, body: dict[str, Any], user: str, now: float) -> dict[str, Any]:
+        """Validate, number, store, then publish (retained, QoS 1). Returns the stored record."""
+        if kind not in KINDS:
+            raise DocumentError(f"未知文档 / unknown document kind {kind!r}")
+        if kind == "catalog":
+            bus = FLEET
+        else:
+            try:
+                protocol.bus_topic(bus, kind)
+            except protocol.ProtocolError as e:
+                raise DocumentError(f"车辆编号无效 / invalid bus id: {e}") from None
+        with self.store.transaction() as c:
+            row = c.execute(self.store.sql("SELECT MAX(version) FROM documents WHERE kind = ? AND bus = ?"),
+                            (kind, bus)).fetchone()
+            version = int(row[0] or 0) + 1
+            doc = {k: v for k, v in body.items() if k != "version"} | {"version": version}
+            try:
+                model = protocol.validate(protocol.DOCUMENT_MODELS[kind], doc)
+            except protocol.ProtocolError as e:
+                raise DocumentError(f"文档无效，未发布 / invalid document, not published: {e}") from None
+            self._check_references(kind, model)
+            payload = model.model_dump(mode="json", by_alias=True)
+            c.execute(self.store.sql("INSERT INTO documents(kind, bus, version, body, published_at, published_by) "
+                                     "VALUES (?,?,?,?,?,?)"),
+                      (kind, bus, version, protocol.encode(payload).decode(), now, user))
+        self.flush()
+        record = self.current(kind, bus)
+        assert record is not None
+        return record
+
+    def _check_references(self, kind: str, model: protocol.Wire) -> None:
+        """A schedule or appointment naming a service the catalog in force lacks would be refused."""
+        catalog = self.current("catalog")
+        if kind == "catalog" or catalog is None:
+            return
+        codes = {c["code"] for c in catalog["document"]["services"]}
+        used = ({s for v in model.visits for s in v.services} if isinstance(model, protocol.Schedule)
+                else {a.service for a in model.items} if isinstance(model, protocol.Appointments) else set())
+        unknown = sorted(used - codes)
+        if unknown:
+            raise DocumentError(f"目录中没有这些服务 / services not in the published catalog: {', '.join(unknown)}")
+
+    def command(self, bus: str, cmd: dict[str, Any], user: str, now: float) -> dict[str, Any]:
+        """A command (``announce`` …) for one bus: validated, stored, sent once (QoS 1, not retained)."""
+        body = cmd | {"id": cmd.get("id") or uuid.uuid4().hex}
+        model_type = protocol.Announce if body.get("cmd") == "announce" else protocol.Cmd
+        try:
+            protocol.bus_topic(bus, protocol.CMD)
+            model = protocol.validate(model_type, body)
+        except protocol.ProtocolError as e:
+            raise DocumentError(f"命令无效 / invalid command: {e}") from None
+        payload = body | model.model_dump(mode="json")
+        with self.store.transaction() as c:
+            c.execute(self.store.sql("INSERT INTO commands(id, bus, body, created_at, created_by) VALUES (?,?,?,?,?)"),
+                      (payload["id"], bus, protocol.encode(payload).decode(), now, user))
+        self.flush()
+        return {"id": payload["id"], "bus": bus, "command": payload, "sent": self._sent("commands", payload["id"])}
+
+    def _sent(self, table: str, ident: str) -> bool:
+        return bool(self.store.query(f"SELECT sent FROM {table} WHERE id = ?", (ident,))[0]["sent"])
+
+    def replies(self, bus: str) -> list[dict[str, Any]]:
+        rows = self.store.query("SELECT c.id, c.body, c.created_at, c.sent, r.ok, r.detail FROM commands c "
+                                "LEFT JOIN replies r ON r.bus = c.bus AND r.id = c.id WHERE c.bus = ? "
+                                "ORDER BY c.created_at DESC LIMIT 50", (bus,))
+        return [{"id": r["id"], "command": json.loads(r["body"]), "created_at": r["created_at"],
+                 "sent": bool(r["sent"]),
+                 "ok": None if r["ok"] is None else bool(r["ok"]), "detail": r["detail"]} for r in rows]
+
+    def flush(self) -> int:
+        """Publish every stored document (newest version per kind and bus) and command not yet sent."""
+        if self.publish is None:
+            return 0
+        sent = 0
+        rows = self.store.query("SELECT d.kind, d.bus, d.version, d.body FROM documents d WHERE d.sent = 0 AND "
+                                "d.version = (SELECT MAX(version) FROM documents x "
+                                "WHERE x.kind = d.kind AND x.bus = d.bus)")
+        for r in rows:
+            if self.publish(topic_of(r["kind"], r["bus"]), json.loads(r["body"]), 1, True):
+                with self.store.transaction() as c:
+                    c.execute(self.store.sql("UPDATE documents SET sent = 1 "
+                                             "WHERE kind = ? AND bus = ? AND version <= ?"),
+                              (r["kind"], r["bus"], r["version"]))
+                sent += 1
+        for r in self.store.query("SELECT id, bus, body FROM commands WHERE sent = 0 ORDER BY created_at"):
+            if self.publish(protocol.bus_topic(r["bus"], protocol.CMD), json.loads(r["body"]), 1, False):
+                with self.store.transaction() as c:
+                    c.execute(self.store.sql("UPDATE commands SET sent = 1 WHERE id = ?"), (r["id"],))
+                sent += 1
+        return sent

@@ -1,0 +1,168 @@
+"""Staff routes: log-in, accounts, publishing documents and commands, follow-up cases, alerts, reports.
+
+Every change goes through ``guard.changer`` (session + CSRF, and the role where it matters):
+admins manage accounts and the fleet catalog; operators and admins publish schedules,
+appointments and announcements and work the follow-up cases.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from hq import report
+from hq.alerts import alerts
+from hq.auth import AuthError, Session
+from hq.cases import CaseError
+from hq.context import HqContext
+from hq.documents import DocumentError
+from hq.guard import COOKIE, changer, day_param, session_of, staff
+from hq.stats import day_stats
+from telemetry import protocol
+
+
+class Login(BaseModel):
+    name: Annotated[str, Field(max_length=64)]
+    password: Annotated[str, Field(max_length=1024)]
+
+
+class NewUser(BaseModel):
+    name: str
+    role: str
+    password: Annotated[str, Field(max_length=1024)]
+
+
+class CaseChange(BaseModel):
+    assignee: Annotated[str, Field(max_length=64)] | None = None
+    deadline: float | None = None
+    resolution: Annotated[str, Field(max_length=2000)] | None = None
+    close: bool = False
+
+
+class Announcement(BaseModel):
+    text_zh: Annotated[str, Field(min_length=1, max_length=200)]
+    text_en: Annotated[str, Field(max_length=200)] = ""
+    until: float | None = None
+
+
+def add_routes(app: FastAPI, ctx: HqContext) -> None:
+    logged_in = Depends(staff(ctx))
+    operator = Depends(changer(ctx))
+    admin = Depends(changer(ctx, "admin"))
+
+    # --- session --------------------------------------------------------------------------------
+
+    @app.post("/api/v1/login")
+    def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
+        """JSON only (a cross-site form cannot post JSON), so logging someone in from elsewhere fails."""
+        try:
+            token, s = ctx.accounts.login(body.name, body.password, ctx.clock())
+        except AuthError as e:
+            raise HTTPException(401, str(e)) from None
+        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=ctx.settings.cookie_secure,
+                            max_age=int(ctx.settings.session_hours * 3600), path="/")
+        return {"name": s.user.name, "role": s.user.role, "csrf": s.csrf}
+
+    @app.post("/api/v1/logout")
+    def logout(request: Request, response: Response, s: Session = operator) -> dict[str, bool]:
+        ctx.accounts.logout(request.cookies.get(COOKIE, ""))
+        response.delete_cookie(COOKIE, path="/")
+        return {"ok": True}
+
+    @app.get("/api/v1/me")
+    def me(request: Request) -> dict[str, Any]:
+        s = session_of(ctx, request)
+        if s is None:
+            raise HTTPException(401, "请先登录 / please log in")
+        return {"name": s.user.name, "role": s.user.role, "csrf": s.csrf}
+
+    @app.get("/api/v1/users")
+    def users(s: Session = logged_in) -> list[dict[str, str]]:
+        return [{"name": u.name, "role": u.role} for u in ctx.accounts.users()]
+
+    @app.post("/api/v1/users", status_code=201)
+    def add_user(body: NewUser, s: Session = admin) -> dict[str, str]:
+        try:
+            u = ctx.accounts.add_user(body.name, body.role, body.password, ctx.clock())
+        except AuthError as e:
+            raise HTTPException(422, str(e)) from None
+        return {"name": u.name, "role": u.role}
+
+    # --- documents and commands -----------------------------------------------------------------
+
+    @app.get("/api/v1/documents")
+    def documents(s: Session = logged_in) -> list[dict[str, Any]]:
+        return ctx.documents.listing()
+
+    @app.post("/api/v1/documents/catalog", status_code=201)
+    def publish_catalog(body: Annotated[dict[str, Any], Body()], s: Session = admin) -> dict[str, Any]:
+        """The fleet's service list; the version is assigned here (previous + 1)."""
+        return _publish(ctx, "catalog", "", body, s)
+
+    @app.post("/api/v1/documents/{kind}/{bus}", status_code=201)
+    def publish_for_bus(kind: str, bus: str, body: Annotated[dict[str, Any], Body()],
+                        s: Session = operator) -> dict[str, Any]:
+        """``schedule`` or ``appointments`` of one bus, validated as the bus will validate it."""
+        if kind not in (protocol.SCHEDULE, protocol.APPOINTMENTS):
+            raise HTTPException(404, f"未知文档 / unknown document: {kind}")
+        return _publish(ctx, kind, bus, body, s)
+
+    @app.post("/api/v1/buses/{bus}/announce", status_code=201)
+    def announce(bus: str, body: Announcement, s: Session = operator) -> dict[str, Any]:
+        cmd = {"cmd": "announce", **body.model_dump(exclude_none=True)}
+        try:
+            return ctx.documents.command(bus, cmd, s.user.name, ctx.clock())
+        except DocumentError as e:
+            raise HTTPException(422, str(e)) from None
+
+    @app.get("/api/v1/buses/{bus}/commands")
+    def commands(bus: str, s: Session = logged_in) -> list[dict[str, Any]]:
+        return ctx.documents.replies(bus)
+
+    # --- follow-up and alerts -------------------------------------------------------------------
+
+    @app.get("/api/v1/cases")
+    def cases(status: Annotated[str | None, Query(pattern="^(open|resolved)$")] = None,
+              bus: str | None = None, s: Session = logged_in) -> list[dict[str, Any]]:
+        return ctx.cases.listing(status, bus)
+
+    @app.post("/api/v1/cases/{case_id}")
+    def change_case(case_id: str, body: CaseChange, s: Session = operator) -> dict[str, Any]:
+        try:
+            return ctx.cases.update(case_id, s.user.name, ctx.clock(), body.assignee, body.deadline,
+                                    body.resolution, body.close)
+        except CaseError as e:
+            raise HTTPException(422, str(e)) from None
+
+    @app.get("/api/v1/alerts")
+    def current_alerts(s: Session = logged_in) -> list[dict[str, Any]]:
+        return alerts(ctx.store.buses(), ctx.cases.listing("open"), ctx.clock(),
+                      ctx.settings.offline_after_min * 60, ctx.settings.backlog_alert_min * 60)
+
+    # --- reports --------------------------------------------------------------------------------
+
+    @app.get("/api/v1/stats.csv", response_model=None)
+    def stats_csv(date: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+                  s: Session = logged_in) -> Response:
+        day = day_param(ctx, date)
+        return Response(report.csv_text(day_stats(ctx.store, day, ctx.tz)), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="ztc-{day}.csv"'})
+
+    @app.get("/api/v1/report.pdf", response_model=None)
+    def report_pdf(date: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+                   s: Session = logged_in) -> Response:
+        day = day_param(ctx, date)
+        stats = day_stats(ctx.store, day, ctx.tz)
+        cases = [c for c in ctx.cases.listing() if datetime.fromtimestamp(c["ts"], ctx.tz).date() == day]
+        return Response(report.daily_pdf(stats, cases), media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="ztc-{day}.pdf"'})
+
+
+def _publish(ctx: HqContext, kind: str, bus: str, body: dict[str, Any], s: Session) -> dict[str, Any]:
+    try:
+        return ctx.documents.publish_document(kind, bus, body, s.user.name, ctx.clock())
+    except DocumentError as e:
+        raise HTTPException(422, str(e)) from None
+
