@@ -51,7 +51,7 @@ def test_errors_are_bilingual_with_exit_codes(tmp_path):
 
 
 def test_help_for_every_queue_action(tmp_path):
-    for action in ["arrive", "depart", "issue", "checkin", "status", "window", "call", "recall", "serve", "done",
-                   "no-show", "transfer", "cancel", "rate", "suggest"]:
+    for action in ["arrive", "depart", "stay", "issue", "checkin", "status", "window", "call", "recall", "serve",
+                   "done", "no-show", "transfer", "cancel", "rate", "suggest"]:
         r = ztc(tmp_path, action, "--help")
         assert r.returncode == 0 and "--json" in r.stdout, action

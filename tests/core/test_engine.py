@@ -365,3 +365,20 @@ def test_catalog_document_from_headquarters_replaces_shipped_list(engine, clock)
     assert engine.issue("W")["number"] == "W001"
     with pytest.raises(QueueError):
         engine.issue("A")
+
+
+def test_departure_can_be_taken_back(engine):
+    at_stop(engine)
+    engine.issue("A")
+    with pytest.raises(QueueError):
+        engine.depart("gps")
+    assert engine.snapshot()["accepting"] is False
+    assert engine.stay()["closing"] is False
+    assert engine.issue("A")["number"] == "A002"
+
+
+def test_passing_a_stop_outside_its_planned_window_is_an_unplanned_visit(engine, clock):
+    clock.advance(-2 * 3600 - 5 * 60)  # 07:00 at the depot; its planned visit is 17:00-17:30
+    v = engine.arrive("depot", "gps")
+    assert v["adhoc"] and v["planned_depart"] is None and v["stop_name"] == "县政务服务中心"
+    assert events(engine, "stop.arrived")[0]["late_s"] is None

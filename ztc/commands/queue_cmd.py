@@ -79,6 +79,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         (("--decision",), {"choices": ["serve", "release", "rebook"], "help": "for every ticket still open"}),
         (("--ticket",), {"action": "append", "metavar": "NUMBER=DECISION", "help": "per ticket, e.g. A003=rebook"}),
         (("--source",), {"choices": ["crew", "gps"], "default": "crew"}))
+    cmd("stay", "cancel a departure asked for while people still wait (the stop takes tickets again)",
+        lambda e, a: _arrived(e.stay()))
     cmd("issue", "take a number for SERVICE (a prefix letter such as A)",
         lambda e, a: (t := e.issue(a.service.upper(), a.item, a.priority), _ticket_text(t)),
         (("service",), {}), (("--item",), {"help": "catalog item code, e.g. A01"}),

@@ -60,6 +60,11 @@ class QueueEngine:
                              remaining=result["remaining"])
         return result
 
+    def stay(self) -> dict[str, Any]:
+        """Cancel a pending departure (the visit takes tickets again)."""
+        with self._tx() as ctx:
+            return visits.stay(ctx)
+
     def current_visit(self) -> dict[str, Any] | None:
         with self._ro() as ctx:
             return visits.public(visits.current(ctx))

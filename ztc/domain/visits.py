@@ -33,9 +33,18 @@ def public(row: sqlite3.Row | None) -> dict[str, Any] | None:
     return d
 
 
+PLAN_EARLY_S = 2 * 3600  # an arrival this long before a planned visit still counts as that visit
+PLAN_LATE_S = 3600       # … and this long after its planned departure
+
+
 def _plan_for(ctx: Ctx, stop_id: str) -> PlannedVisit | None:
-    """Today's planned visit of this stop closest to now (a stop may be visited twice a day)."""
-    today = [v for v in planned_visits(ctx.conn, ctx.settings, ctx.now, days=1) if v.stop == stop_id]
+    """The planned visit of this stop that now falls into (a stop may be visited twice a day).
+
+    Passing the depot in the morning is not the 17:00 visit there: outside every planned window the
+    arrival opens an unplanned visit (no cut-off), rather than one that is reported hours early.
+    """
+    today = [v for v in planned_visits(ctx.conn, ctx.settings, ctx.now, days=1) if v.stop == stop_id
+             and v.arrive - PLAN_EARLY_S <= ctx.now <= v.depart + PLAN_LATE_S]
     return min(today, key=lambda v: abs(v.arrive - ctx.now), default=None)
 
 
@@ -91,6 +100,15 @@ def later_offering(ctx: Ctx, prefix: str, after: float, limit: int = 3) -> list[
 
 def mark_closing(ctx: Ctx, visit: sqlite3.Row) -> None:
     ctx.conn.execute("UPDATE visits SET closing = 1 WHERE id = ?", (visit["id"],))
+
+
+def stay(ctx: Ctx) -> dict[str, Any]:
+    """Undo a departure that was asked for but not finished (the bus was only moved): take tickets again."""
+    visit = current(ctx)
+    if visit is None:
+        raise QueueError("no_visit", "当前没有开放的站点", "no stop visit is open")
+    ctx.conn.execute("UPDATE visits SET closing = 0 WHERE id = ?", (visit["id"],))
+    return public(current(ctx))
 
 
 def pending(ctx: Ctx, visit: sqlite3.Row) -> list[sqlite3.Row]:
