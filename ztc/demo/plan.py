@@ -102,7 +102,7 @@ class DemoPlan:
         return conf
 
     def server_specs(self) -> list[ChildSpec]:
-        """The broker, gpsd fed by gpsfake, the virtual printer, HQ and the agent, in start order."""
+        """The broker, gpsd fed by gpsfake, the virtual printer and HQ, in start order (the agent comes after)."""
         env = self.ztc_env()
         printer_out = self.work / "printer"
         return [
@@ -117,8 +117,11 @@ class DemoPlan:
                       env=env, ready=port_open(self.ports.printer), ready_timeout_s=60, cwd=str(REPO)),
             ChildSpec("hq", self.ztc("hq"), env=env, ready=port_open(self.ports.hq), ready_timeout_s=90,
                       cwd=str(REPO)),
-            ChildSpec("agent", self.ztc("agent"), env=env, ready=any_output, ready_timeout_s=90, cwd=str(REPO)),
         ]
+
+    def agent_spec(self) -> ChildSpec:
+        return ChildSpec("agent", self.ztc("agent"), env=self.ztc_env(), ready=any_output, ready_timeout_s=90,
+                         cwd=str(REPO))
 
     def xvfb_spec(self, role: str, size: str) -> ChildSpec:
         """A virtual screen per kiosk role; ``-displayfd 1`` makes Xvfb choose a free display and print it."""

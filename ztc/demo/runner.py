@@ -51,7 +51,8 @@ def run(opts: DemoOptions, display: str | None) -> int:
             if stop.is_set():
                 return 130
             sup.start(spec)
-        _open_visit(plan, sup)
+        _open_visit(plan, sup)  # before the agent: its GPS stop detection then leaves the crew's visit alone
+        sup.start(plan.agent_spec())
         shots = _start_kiosks(opts, sup, display, stop)
         _write_state(plan, sup, shots)
         _report(opts, sup, shots)
