@@ -39,6 +39,7 @@ class VisitEngine(Protocol):
     def arrive(self, stop_id: str, source: str = "crew") -> dict[str, Any]: ...
     def depart(self, source: str = "crew", decision: str | dict[str, str] | None = None) -> dict[str, Any]: ...
     def current_visit(self) -> dict[str, Any] | None: ...
+    def stay(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Geofence:
 class StopEvent:
     """Something stop detection did or decided not to do, for logs, `ztc gps watch` and tests."""
 
-    kind: str               # arrived | departed | departure_pending | arrival_skipped | crew_closed
+    kind: str               # arrived | departed | departure_pending | returned | arrival_skipped | crew_closed
     stop: str
     name: str
     ts: float               # fix time
@@ -181,6 +182,8 @@ class StopDetector:
         assert fence is not None
         if st.inside is not None and st.inside.stop == fence.stop:
             st.outside_since = None
+            if st.pending_since is not None and self.engine is not None:
+                return self._back_at_stop(fix, fence)
             return []
         if st.outside_since is None:
             st.outside_since = fix.ts
@@ -214,6 +217,21 @@ class StopDetector:
         st.arrived, st.pending_since = None, None
         visit = result.get("visit") or {}
         return [StopEvent("departed", fence.stop, fence.name, fix.ts, late, visit.get("id"))]
+
+    def _back_at_stop(self, fix: Fix, fence: Geofence) -> list[StopEvent]:
+        """The bus left with people waiting and came back (it was only moved): take tickets again."""
+        assert self.engine is not None
+        try:
+            visit = self.engine.stay()
+        except (StorageError, sqlite3.Error) as e:
+            log.warning("GPS 回站未能记录 / return to stop not recorded at %s: %s", fence.stop, e)
+            return []
+        except QueueError as e:  # closed by the crew meanwhile: _notice_crew_close handles it
+            log.info("GPS 回站 / back at %s: %s", fence.stop, e)
+            return []
+        self.state.pending_since = None
+        return [StopEvent("returned", fence.stop, fence.name, fix.ts, None, visit.get("id"),
+                          "车辆回到本站，恢复取号 / back at the stop; taking numbers again")]
 
     def _notice_crew_close(self, fix: Fix) -> list[StopEvent]:
         """The crew closed (or replaced) the visit GPS opened: GPS follows, and stays out until exit."""

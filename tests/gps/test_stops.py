@@ -231,3 +231,19 @@ def test_database_trouble_at_arrival_is_retried_with_the_next_fix(world, caplog)
     assert "GPS arrival not recorded" in caplog.text
     assert bus.kinds() == [("arrived", "nanma-xincun")], "recorded one fix later"
     assert len(visits(db)) == 1
+
+
+def test_bus_only_moved_comes_back_and_takes_tickets_again(world):
+    bus, engine, db = world
+    bus.at(NANMA, 25)
+    engine.issue("A")
+    bus.drive(0, 400, speed=8)
+    bus.at(north_of(NANMA, 400), 15)
+    assert bus.kinds()[-1][0] == "departure_pending"
+    assert engine.snapshot()["accepting"] is False
+    bus.drive(400, 0, speed=8)
+    bus.at(NANMA, 5)
+    assert bus.kinds()[-1] == ("returned", "nanma-xincun")
+    assert engine.snapshot()["accepting"] is True
+    assert engine.issue("A")["number"] == "A002"
+    assert len(visits(db)) == 1
