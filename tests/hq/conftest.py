@@ -1,0 +1,126 @@
+"""Headquarters tests: an in-process app over a temp store (TestClient), and for the MQTT side a
+real mosquitto with the real ``ztc hq`` process (harness shared with tests/telemetry)."""
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hq.api import create_app
+from hq.auth import Accounts
+from hq.context import HqContext
+from hq.storage import HqStore
+from telemetry import protocol
+from tests.telemetry.conftest import Broker, Observer, Proc
+from ztc.settings import HqSettings, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "correct horse 1"
+ADMIN, OPERATOR = "chief", "duty"
+
+
+def artifacts() -> Path:
+    base = Path(os.environ.get("ZTC_ARTIFACTS") or REPO / "test-artifacts")
+    d = base / "hq"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def shipped_catalog() -> dict[str, Any]:
+    """The county's service list from config/services.yaml, as a catalog document body."""
+    s = load_settings(environ={})
+    return {"services": [c.model_dump(mode="json") for c in s.services]}
+
+
+class Clock:
+    """A settable clock for the app (sessions, lockout, 'today')."""
+
+    def __init__(self, now: float | None = None):
+        self.now = now if now is not None else time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Hq:
+    """The app in-process over a temp store; ``published`` records what would go to the broker."""
+
+    def __init__(self, tmp: Path, settings: HqSettings | None = None, connected: bool = True):
+        self.store = HqStore.open(f"sqlite:///{tmp / 'hq.db'}")
+        self.clock = Clock()
+        self.published: list[tuple[str, dict[str, Any], int, bool]] = []
+        self.connected = connected
+        self.ctx = HqContext.build(self.store, settings or HqSettings(), publish=self._publish, clock=self.clock)
+        self.app = create_app(self.store, ctx=self.ctx)
+        accounts = Accounts(self.store)
+        accounts.add_user(ADMIN, "admin", PASSWORD, self.clock())
+        accounts.add_user(OPERATOR, "operator", PASSWORD, self.clock())
+
+    def _publish(self, topic: str, payload: dict[str, Any], qos: int, retain: bool) -> bool:
+        if self.connected:
+            self.published.append((topic, payload, qos, retain))
+        return self.connected
+
+    def client(self, host: str = "203.0.113.9") -> TestClient:
+        """A browser from outside the open read networks (TestClient's default host is not an IP)."""
+        return TestClient(self.app, client=(host, 50000))
+
+    def login(self, name: str = ADMIN) -> tuple[TestClient, str]:
+        c = self.client()
+        r = c.post("/api/v1/login", json={"name": name, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        return c, r.json()["csrf"]
+
+    # --- what buses send, straight into the store (the ingest's own calls) ------------------------
+
+    def position(self, bus: str, ts: float, lat: float = 36.19, lon: float = 118.18, speed: float = 5.0,
+                 stop: str | None = None, track: float = 90) -> None:
+        self.store.record_latest(bus, "position", {"ts": ts, "lat": lat, "lon": lon, "speed": speed, "track": track,
+                                                   "mode": 3, "stop": stop}, ts)
+
+    def events(self, bus: str, items: list[tuple[str, float, dict[str, Any]]], epoch: str = "ep") -> None:
+        start = len(self.store.events(bus=bus, epoch=epoch, limit=1000)) + 1
+        batch = {"epoch": epoch, "events": [{"seq": start + n, "id": str(uuid.uuid4()), "type": t, "ts": ts, "data": d}
+                                            for n, (t, ts, d) in enumerate(items)]}
+        self.store.store_events(bus, protocol.validate(protocol.EventBatch, batch), self.clock())
+
+    def close(self) -> None:
+        self.store.close()
+
+
+@pytest.fixture
+def hq(tmp_path: Path) -> Iterator[Hq]:
+    h = Hq(tmp_path)
+    yield h
+    h.close()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    d = tmp_path / "broker"
+    d.mkdir()
+    b = Broker(d)
+    b.start()
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def procs() -> Iterator[list[Proc]]:
+    started: list[Proc] = []
+    yield started
+    for p in started:
+        p.kill()
+
+
+@pytest.fixture
+def observer(broker: Broker) -> Iterator[Observer]:
+    o = Observer(broker.port)
+    yield o
+    o.close()
