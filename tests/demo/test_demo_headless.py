@@ -1,9 +1,10 @@
 """``ztc demo --headless`` end to end: every part starts, a ticket taken on the bus reaches HQ,
-each kiosk role is screenshotted, and SIGINT leaves no process behind."""
+each kiosk role is screenshotted, the printed dashboard log-in works, and SIGINT leaves no process behind."""
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -73,7 +74,13 @@ def test_headless_demo_runs_everything_delivers_a_ticket_and_leaves_nothing(tmp_
         ticket = json.loads(issued.stdout)
         event = wait_for(lambda: ticket_at_hq(state["hq_url"], ticket["id"]), 120, "the ticket at HQ")
         assert event["data"]["number"] == ticket["number"]
-        assert "[demo] 总部看板与接口 / HQ dashboard and API: " + state["hq_url"] in log_path.read_text()
+        output = log_path.read_text()
+        assert "[demo] 总部看板与接口 / HQ dashboard and API: " + state["hq_url"] in output
+        login = re.search(r"\[demo\] 看板登录 / dashboard log-in: (\S+) / (\S+)", output)
+        assert login, "no dashboard log-in printed"
+        answer = httpx.post(f"{state['hq_url']}api/v1/login", json={"name": login[1], "password": login[2]},
+                            timeout=30)
+        assert answer.status_code == 200 and answer.json()["role"] == "admin", answer.text
     finally:
         demo.send_signal(signal.SIGINT)
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -51,11 +52,12 @@ def run(opts: DemoOptions, display: str | None) -> int:
             if stop.is_set():
                 return 130
             sup.start(spec)
+        login = _dashboard_account(plan, sup)
         _open_visit(plan, sup)  # before the agent: its GPS stop detection then leaves the crew's visit alone
         sup.start(plan.agent_spec())
         shots = _start_kiosks(opts, sup, display, stop)
         _write_state(plan, sup, shots)
-        _report(opts, sup, shots)
+        _report(opts, sup, shots, login)
         code = _wait(opts, sup, stop)
     except ChildFailed as e:
         sup.say(f"启动失败 / start failed: {e}")
@@ -68,6 +70,25 @@ def run(opts: DemoOptions, display: str | None) -> int:
         sup.stop_all()
         sup.say("已全部停止 / everything stopped")
     return code
+
+
+DEMO_USER = "demo"
+
+
+def _dashboard_account(plan: DemoPlan, sup: Supervisor) -> str | None:
+    """An HQ admin account with a fresh random password, so the dashboard can be logged into.
+
+    Random per run rather than a fixed demo password: the HQ port is loopback-only, but a known
+    password on a machine that also runs real data is a habit not worth teaching.
+    """
+    password = secrets.token_urlsafe(9)
+    result = subprocess.run(plan.ztc("hq", "user", "add", DEMO_USER, "--role", "admin"), input=password + "\n",
+                            env=os.environ | plan.ztc_env(), cwd=str(plan.work), capture_output=True, text=True,
+                            timeout=60)
+    if result.returncode != 0:
+        sup.say(f"看板账号未创建 / dashboard account not created: {(result.stdout + result.stderr).strip()}")
+        return None
+    return f"{DEMO_USER} / {password}"
 
 
 def _open_visit(plan: DemoPlan, sup: Supervisor) -> None:
@@ -116,11 +137,13 @@ def _write_state(plan: DemoPlan, sup: Supervisor, shots: dict[str, Path]) -> Non
     (plan.work / "demo.json").write_text(json.dumps(state, indent=2, ensure_ascii=False))
 
 
-def _report(opts: DemoOptions, sup: Supervisor, shots: dict[str, Path]) -> None:
+def _report(opts: DemoOptions, sup: Supervisor, shots: dict[str, Path], login: str | None) -> None:
     plan = opts.plan
     p = plan.ports
     sup.say("=" * 60)
     sup.say(f"总部看板与接口 / HQ dashboard and API: {plan.hq_url}  (events: {plan.hq_url}api/v1/events)")
+    if login:
+        sup.say(f"看板登录 / dashboard log-in: {login}")
     sup.say(f"消息服务器 / MQTT broker: 127.0.0.1:{p.mqtt} (anonymous, loopback only)")
     sup.say(f"GPS (gpsd, replaying {gps_day().name}): 127.0.0.1:{p.gpsd}")
     sup.say(f"小票打印机(模拟) / virtual ticket printer: 127.0.0.1:{p.printer}, tickets as PNG in "
