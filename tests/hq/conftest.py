@@ -3,13 +3,17 @@ real mosquitto with the real ``ztc hq`` process (harness shared with tests/telem
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
 from hq.api import create_app
@@ -17,7 +21,7 @@ from hq.auth import Accounts
 from hq.context import HqContext
 from hq.storage import HqStore
 from telemetry import protocol
-from tests.telemetry.conftest import Broker, Observer, Proc
+from tests.telemetry.conftest import Broker, Observer, Proc, free_port, wait_for
 from ztc.settings import HqSettings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -124,3 +128,41 @@ def observer(broker: Broker) -> Iterator[Observer]:
     o = Observer(broker.port)
     yield o
     o.close()
+
+
+class Server:
+    """The real ``ztc hq`` process (ingest + web) against the test broker, with an admin account."""
+
+    def __init__(self, tmp: Path, broker_port: int, procs: list[Proc]):
+        self.http = free_port()
+        self.url = f"http://127.0.0.1:{self.http}"
+        self.config = tmp / "hq.yaml"
+        self.config.write_text(yaml.safe_dump({
+            "data_dir": str(tmp / "bus"),
+            "hq": {"host": "127.0.0.1", "port": self.http, "database_url": f"sqlite:///{tmp / 'hq' / 'hq.db'}",
+                   "client_id": f"ztc.hq.{uuid.uuid4().hex[:8]}", "map": {"tile_url": ""},  # no internet here
+                   "mqtt": {"host": "127.0.0.1", "port": broker_port, "username": "ztc.hq", "keepalive_s": 5}}}))
+        r = subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(self.config), "hq", "user", "add", ADMIN,
+                            "--role", "admin"], input=PASSWORD + "\n", capture_output=True, text=True, cwd=REPO,
+                           timeout=60)
+        assert r.returncode == 0, r.stderr
+        self.proc = Proc(self.config, ["hq"], tmp / "hq.log").start()
+        procs.append(self.proc)
+        wait_for(self._up, 30, "ztc hq to serve HTTP")
+
+    def _up(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/login", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def login(self) -> tuple[httpx.Client, str]:
+        c = httpx.Client(base_url=self.url, timeout=10)
+        r = c.post("/api/v1/login", json={"name": ADMIN, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        return c, r.json()["csrf"]
+
+
+@pytest.fixture
+def server(tmp_path: Path, broker: Broker, procs: list[Proc]) -> Server:
+    return Server(tmp_path, broker.port, procs)
