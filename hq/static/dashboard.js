@@ -27,11 +27,13 @@ const today = () => { const d = new Date(); return new Date(d - d.getTimezoneOff
 function display(lat, lon) { return ztc.cfg.crs === "gcj02" ? ZtcGcj.wgs2gcj(lat, lon) : [lat, lon]; }
 function isOnline(b) { return b.online && (Date.now() / 1000 - (b.last_seen || 0)) <= ztc.cfg.offline_after_s; }
 
+const ARROW_SVG = '<svg viewBox="0 0 24 24" width="24" height="24"><circle cx="12" cy="12" r="10.5" fill="currentColor" stroke="#fff" stroke-width="2"/><path d="M12 3.5 L17.5 17.5 L12 14 L6.5 17.5 Z" fill="#fff"/></svg>';
 function markerHtml(id, b) {
   const p = b.position || {}, q = b.queue || {};
   const cls = ["bus-marker", isOnline(b) ? "online" : "offline", p.stop ? "at-stop" : "moving"].join(" ");
   const box = el("div", { class: cls, "data-bus": id });
   const arrow = el("div", { class: "arrow" });
+  arrow.innerHTML = ARROW_SVG;  // a constant: no data goes through innerHTML
   arrow.style.transform = `rotate(${Math.round(p.track || 0)}deg)`;
   box.append(arrow, el("span", { class: "badge", title: "等候人数 / waiting" }, q.waiting == null ? "-" : q.waiting),
              el("div", { class: "label" }, id));
@@ -52,7 +54,7 @@ function drawFleet() {
   const rows = Object.keys(ztc.buses).sort().map((id) => {
     const b = ztc.buses[id], q = b.queue || {};
     const tr = el("tr", {}, el("td", {}, id), el("td", { class: isOnline(b) ? "state-ok" : "state-offline" }, isOnline(b) ? "在线 online" : "离线 offline"),
-      el("td", {}, b.position && b.position.stop ? `停靠 ${b.position.stop}` : "行驶 moving"), el("td", {}, q.waiting == null ? "-" : q.waiting));
+      el("td", {}, !b.position ? "无定位 no fix" : b.position.stop ? `停靠 ${b.position.stop}` : "行驶 moving"), el("td", {}, q.waiting == null ? "-" : q.waiting));
     tr.style.cursor = "pointer"; tr.onclick = () => select(id);
     return tr;
   });

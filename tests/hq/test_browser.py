@@ -1,0 +1,121 @@
+"""A real headless Chromium (Debian's) against the real ``ztc hq`` and a real mosquitto: log in
+through the form, see a bus appear and move on the map as positions are published, publish a
+catalog from the page and see it arrive at a subscribed client, and the public page on a phone.
+Screenshots go to test-artifacts/hq/."""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from telemetry import protocol
+from tests.hq.cdp import Browser
+from tests.hq.conftest import ADMIN, PASSWORD, Server, artifacts, shipped_catalog
+from tests.telemetry.conftest import Observer, wait_for
+
+BUS = "yiyuan-07"
+BASE = f"ztc/v1/bus/{BUS}"
+START = (36.1849, 118.1706)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    b = Browser(tmp_path / "chromium")
+    yield b
+    b.close()
+
+
+def position(lat: float, lon: float, track: float, speed: float = 8.0, stop: str | None = None) -> str:
+    return json.dumps({"ts": time.time(), "lat": lat, "lon": lon, "speed": speed, "track": track, "mode": 3,
+                       "stop": stop})
+
+
+def marker(browser: Browser) -> list[float] | None:
+    return browser.evaluate(f"(() => {{ const m = window.ztc && ztc.markers[{json.dumps(BUS)}]; "
+                            "return m ? [m.getLatLng().lat, m.getLatLng().lng] : null; })()")
+
+
+def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer, browser: Browser) -> None:
+    browser.goto(f"{server.url}/")
+    assert browser.evaluate("location.pathname") == "/login"  # the dashboard needs a log-in
+    browser.evaluate(f"document.getElementById('name').value = {json.dumps(ADMIN)};"
+                     "document.getElementById('password').value = 'wrong password 1';"
+                     "document.getElementById('submit').click()")
+    browser.wait_for("document.getElementById('error').textContent.includes('密码错误')", what="the refusal")
+    browser.evaluate(f"document.getElementById('password').value = {json.dumps(PASSWORD)};"
+                     "document.getElementById('submit').click()")
+    browser.wait_for("location.pathname === '/' && window.ztc && ztc.ready === true", what="the dashboard")
+    browser.wait_for("document.getElementById('live-state').textContent.includes('实时')", what="the WebSocket")
+    assert browser.evaluate("typeof L !== 'undefined' && !!document.querySelector('.leaflet-container')")
+
+    status = json.dumps({"online": True, "ts": time.time(), "sw": "t", "boot": "b"})
+    wait_for(lambda: observer.publish(f"{BASE}/status", status) or browser.evaluate(
+        f"!!ztc.buses[{json.dumps(BUS)}]"), 30, "the bus to appear in the page")
+    queue = {"ts": time.time(), "stop": None, "waiting": 7, "by_service": {"A": 5, "D": 2}, "serving": 1,
+             "windows_open": 2, "issued_today": 12, "served_today": 5, "accepting": True}
+    observer.publish(f"{BASE}/queue", json.dumps(queue))
+    observer.publish(f"{BASE}/position", position(*START, track=45))
+    first = wait_for(lambda: marker(browser), 30, "the bus marker")
+    assert first == pytest.approx(list(START), abs=1e-6)  # WGS-84 tiles: drawn as sent
+    browser.wait_for(f"(document.querySelector('.bus-marker[data-bus=\"{BUS}\"] .badge') || {{}}).textContent === '7'",
+                     what="the waiting badge")
+    moved = (36.1942, 118.1887)
+    observer.publish(f"{BASE}/position", position(*moved, track=60))
+    wait_for(lambda: marker(browser) == pytest.approx(list(moved), abs=1e-6), 30, "the marker to move")
+    rotated = browser.evaluate(f"document.querySelector('.bus-marker[data-bus=\"{BUS}\"] .arrow').style.transform")
+    assert rotated == "rotate(60deg)"
+    now = time.time()
+    events = [("stop.arrived", {"visit_id": "v1", "stop": "nanma-xincun", "name": "南麻街道新村社区", "late_s": 420}),
+              ("ticket.issued", {"ticket_id": "t1", "number": "A001", "service": "A", "stop": "nanma-xincun"}),
+              ("ticket.served", {"ticket_id": "t1", "service": "A", "wait_s": 300, "service_s": 900})]
+    observer.publish(f"{BASE}/events", json.dumps({"epoch": "e1", "events": [
+        {"seq": n + 1, "id": f"ev-{n}", "type": t, "ts": now - 60 + n, "data": d} for n, (t, d) in enumerate(events)]}))
+    browser.evaluate(f"void ztc.map.setView([{moved[0]}, {moved[1]}], 14)")
+    browser.evaluate(f"void ztc.markers[{json.dumps(BUS)}].fire('click')")
+    browser.wait_for("document.getElementById('bus-detail').textContent.includes('等候 waiting 7')",
+                     what="the bus detail")
+    browser.wait_for("document.getElementById('bus-detail').textContent.includes('7 分 min')"
+                     " && document.getElementById('bus-detail').textContent.includes('取号 tickets 1')",
+                     what="the day's figures and lateness in the detail")
+    browser.wait_for("document.querySelectorAll('#fleet tr').length === 2", what="the fleet list")
+    browser.screenshot(artifacts() / "dashboard.png")
+
+    # Publish the catalog from the page: it must arrive at a subscribed MQTT client.
+    browser.evaluate("document.querySelector('nav.tabs button[data-tab=publish]').click()")
+    browser.evaluate(f"document.getElementById('doc-kind').value = 'catalog';"
+                     f"document.getElementById('doc-body').value = {json.dumps(json.dumps(shipped_catalog()))};"
+                     "document.getElementById('doc-publish').click()")
+    browser.wait_for("document.getElementById('doc-msg').textContent.includes('已发布')", what="the publish message")
+    got = wait_for(lambda: observer.last(protocol.FLEET_CATALOG), 30, "the catalog at the subscriber")
+    assert protocol.validate(protocol.Catalog, got).version == 1
+    browser.screenshot(artifacts() / "dashboard-publish.png")
+
+
+def test_public_page_on_a_phone(server: Server, observer: Observer, browser: Browser) -> None:
+    status = json.dumps({"online": True, "ts": time.time(), "sw": "t", "boot": "b"})
+    http, _ = server.login()
+    wait_for(lambda: observer.publish(f"{BASE}/status", status)
+             or any(b["id"] == BUS for b in http.get("/api/v1/buses").json()), 30, "the ingest")
+    observer.publish(f"{BASE}/position", position(*START, track=0, speed=0.0, stop="depot"))
+    observer.publish(f"{BASE}/queue", json.dumps({"ts": time.time(), "stop": "depot", "waiting": 3, "by_service":
+                     {"A": 2, "F": 1}, "serving": 1, "windows_open": 1, "issued_today": 4, "served_today": 1,
+                     "accepting": True}))
+    wait_for(lambda: (next((b for b in http.get("/api/v1/buses").json() if b["id"] == BUS), {}).get("queue")),
+             30, "the queue stored")
+    visit = {"stop": "lishan-park", "name": "历山街道工业园", "lat": 36.2075, "lon": 118.1538, "radius_m": 80,
+             "arrive": time.time() + 3600, "depart": time.time() + 3 * 3600, "services": ["A", "F"],
+             "theme": "消防安全专场"}
+    http, csrf = server.login()
+    r = http.post(f"/api/v1/documents/schedule/{BUS}", json={"visits": [visit]}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 201, r.text
+    browser.viewport(390, 844, mobile=True, scale=2)
+    browser.goto(f"{server.url}/public")
+    browser.wait_for("window.ztcPublicReady === true", what="the public page")
+    text = browser.evaluate("document.body.innerText")
+    assert BUS in text and "正在停靠服务" in text and "3" in text
+    assert "历山街道工业园" in text and "消防安全专场" in text
+    assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
+    browser.screenshot(artifacts() / "public-phone.png")
