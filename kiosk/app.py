@@ -78,7 +78,7 @@ class KioskApp(App):
         root = BoxLayout(orientation="vertical")
         root.add_widget(TopBar())
         root.add_widget(self.sm)
-        self.idle_timeout_s = role.IDLE_TIMEOUT_S
+        self.idle_timeout_s = role.idle_timeout_s(self.settings)
         return root
 
     def on_start(self) -> None:

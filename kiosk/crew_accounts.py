@@ -20,8 +20,8 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
-MAX_FAILURES = 5          # wrong PINs in a row before the account locks
-LOCKOUT_S = 300.0         # how long it stays locked
+MAX_FAILURES = 5          # wrong PINs in a row before the account locks (settings: kiosk.login_failures)
+LOCKOUT_S = 300.0         # how long it stays locked (settings: kiosk.lockout_s)
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)  # OWASP minimum; a Pi-class CPU
 
 
@@ -42,9 +42,12 @@ def valid_pin(pin: str) -> bool:
 
 
 class CrewAccounts:
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time):
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time, max_failures: int = MAX_FAILURES,
+                 lockout_s: float = LOCKOUT_S):
         self.path = path
         self.clock = clock
+        self.max_failures = max_failures
+        self.lockout_s = lockout_s
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, Any]]:
@@ -100,10 +103,10 @@ class CrewAccounts:
                     acct["hash"] = _hasher.hash(pin)
                 return LoginResult(True)
             acct["failures"] += 1
-            if acct["failures"] >= MAX_FAILURES:
+            if acct["failures"] >= self.max_failures:
                 acct["failures"] = 0
-                acct["locked_until"] = now + LOCKOUT_S
-                return LoginResult(False, "locked", 0, LOCKOUT_S)
+                acct["locked_until"] = now + self.lockout_s
+                return LoginResult(False, "locked", 0, self.lockout_s)
             if acct["hash"] is None and not valid_crew_number(crew):
                 del data[crew]  # do not grow the file with garbage
-            return LoginResult(False, "wrong", MAX_FAILURES - acct["failures"])
+            return LoginResult(False, "wrong", self.max_failures - acct["failures"])

@@ -36,6 +36,17 @@ class RatingScreen(KioskScreen):
     level: int | None = None
     return_to: str | None = None  # screen after thanks; None: home
 
+    def on_kv_post(self, *args: object) -> None:
+        # Only one of the two parts is in the tree at a time (a hidden widget would still take touches).
+        self._parts = {"number": self.ids.number_box.__self__, "faces": self.ids.faces.__self__}  # strong refs
+        self.ids.body.remove_widget(self._parts["faces"])
+
+    def _show_part(self, name: str) -> None:
+        part = self._parts[name]
+        if part.parent is None:
+            self.ids.body.clear_widgets()
+            self.ids.body.add_widget(part)
+
     def start(self, ref: str | None, return_to: str | None = None) -> None:
         self.ref, self.level, self.return_to, self.reasons = ref, None, return_to, set()
         self.app.go(self.name)
@@ -55,10 +66,7 @@ class RatingScreen(KioskScreen):
 
     def refresh(self) -> None:
         asking_number = self.ref is None
-        self.ids.number_box.opacity = 1 if asking_number else 0
-        self.ids.number_box.disabled = not asking_number
-        self.ids.faces.opacity = 0 if asking_number else 1
-        self.ids.faces.disabled = asking_number
+        self._show_part("number" if asking_number else "faces")
         if asking_number:
             self.ids.submit_button.opacity, self.ids.submit_button.disabled = 0, True
             self.ids.prompt.text = self.t("rate_ticket")

@@ -17,6 +17,7 @@ import wave
 from array import array
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,8 @@ class Announcer:
     def __init__(self, voice: str = "cmn", volume: float = 1.0, clips_dir: Path | None = None,
                  out_dir: Path | None = None, play: bool = True,
                  quiet_hours: tuple[dt.time, dt.time] | None = None,
-                 local_time: Callable[[], dt.time] = lambda: dt.datetime.now().time()):
+                 local_time: Callable[[], dt.time] = lambda: dt.datetime.now().time(), enabled: bool = True):
+        self.enabled = enabled
         self.voice = voice
         self.volume = volume
         self.clips_dir = clips_dir
@@ -101,6 +103,8 @@ class Announcer:
 
     def announce(self, number: str, window: int) -> Path | None:
         """Synthesise and play one call (blocking: run it off the UI thread). Never raises."""
+        if not self.enabled:
+            return None
         if in_quiet_hours(self.local_time(), self.quiet_hours):
             log.info("quiet hours: %s shown, not spoken", number)
             return None
@@ -175,3 +179,14 @@ class Announcer:
         if message not in self.warnings:
             log.warning("%s", message)
         self.warnings.append(message)
+
+
+def announcer_from_settings(settings: Any) -> Announcer:
+    """The display's announcer from ``settings.kiosk.voice``; quiet hours in the bus's time zone."""
+    v = settings.kiosk.voice
+    quiet = None
+    if v.quiet_start and v.quiet_end:
+        quiet = (dt.time.fromisoformat(v.quiet_start), dt.time.fromisoformat(v.quiet_end))
+    return Announcer(voice=v.voice, volume=v.volume, clips_dir=Path(v.clips_dir) if v.clips_dir else None,
+                     quiet_hours=quiet, enabled=v.enabled,
+                     local_time=lambda: dt.datetime.now(settings.tz).time())

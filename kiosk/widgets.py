@@ -56,9 +56,15 @@ class TopBar(BoxLayout):
 class KioskScreen(Screen):
     """A screen that redraws itself from ``app.state``; ``refresh`` is called on enter and on change."""
 
+    def __init__(self, **kwargs: Any):
+        # The app that built this screen (not whichever app runs later: a timer of a screen must
+        # never drive another app instance, e.g. in tests that start the app many times).
+        self._app = App.get_running_app()
+        super().__init__(**kwargs)
+
     @property
     def app(self) -> Any:
-        return App.get_running_app()
+        return self._app
 
     def on_pre_enter(self, *args: Any) -> None:
         self.refresh()

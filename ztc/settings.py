@@ -325,6 +325,45 @@ class RouteSettings(Strict):
     schedule: list[ScheduledVisit] = []
 
 
+HourMinute = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class VoiceSettings(Strict):
+    """Voice calling on the waiting-area display (kiosk/voice.py)."""
+
+    enabled: bool = True
+    voice: Annotated[str, Field(pattern=r"^[A-Za-z0-9+_-]{2,40}$")] = "cmn"  # espeak-ng voice: Mandarin
+    volume: Annotated[float, Field(ge=0, le=2)] = 1.0
+    clips_dir: str | None = None            # folder of recorded WAV clips used instead of espeak-ng
+    quiet_start: HourMinute | None = None   # no voice from … (calls still shown)
+    quiet_end: HourMinute | None = None     # … until
+
+    @field_validator("quiet_start", "quiet_end", mode="before")
+    @classmethod
+    def _yaml_sexagesimal(cls, v: object) -> object:
+        # YAML 1.1 reads an unquoted 12:00 as the number 720 (base 60): take it back as a time.
+        if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 24 * 60:
+            return f"{v // 60:02d}:{v % 60:02d}"
+        return v
+
+    @model_validator(mode="after")
+    def _quiet_pair(self) -> VoiceSettings:
+        if (self.quiet_start is None) != (self.quiet_end is None):
+            raise ValueError("quiet_start and quiet_end go together (set both or neither)")
+        return self
+
+
+class KioskSettings(Strict):
+    """The touchscreen application (kiosk/): screen mode, timeouts, crew log-in, voice."""
+
+    fullscreen: bool = True                                          # ztc kiosk --windowed overrides
+    resident_idle_s: Annotated[float, Field(ge=10, le=3600)] = 60.0  # back to home after this long untouched
+    crew_logout_s: Annotated[float, Field(ge=30, le=7200)] = 300.0   # crew console logs out after this
+    login_failures: Annotated[int, Field(ge=3, le=20)] = 5           # wrong PINs in a row before lockout
+    lockout_s: Annotated[float, Field(ge=30, le=86400)] = 300.0
+    voice: VoiceSettings = VoiceSettings()
+
+
 class Settings(Strict):
     bus: BusSettings
     data_dir: Path
@@ -335,6 +374,7 @@ class Settings(Strict):
     hq: HqSettings = HqSettings()
     agent: AgentSettings = AgentSettings()
     devices: DevicesSettings = DevicesSettings()
+    kiosk: KioskSettings = KioskSettings()
     services: Annotated[list[ServiceCategory], Field(min_length=1)]
     route: RouteSettings
 

@@ -1,1 +1,1 @@
-"""The three kiosk roles; each package exposes ``screens(app)`` (home first) and ``IDLE_TIMEOUT_S``."""
+"""The three kiosk roles; each package exposes ``screens(app)`` (home first) and ``idle_timeout_s(settings)``."""

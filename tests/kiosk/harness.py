@@ -14,9 +14,11 @@ from typing import Any
 
 from kivy.base import EventLoop
 from kivy.core.window import Window
+from kivy.lang.parser import global_idmap
 from kivy.tests.common import UnitTestTouch
 from kivy.uix.button import Button
 from kivy.uix.label import Label
+from kivy.uix.scrollview import ScrollView
 from PIL import Image
 
 from kiosk.app import KioskApp
@@ -29,6 +31,20 @@ FONT_CACHE = Path(tempfile.gettempdir()) / f"ztc-kiosk-test-fonts-{os.getuid()}"
 class Harness:
     def __init__(self, role: str, settings: Any, clock: Any, services: dict[str, Any]):
         self.app = KioskApp(role, settings, clock=clock, services=services, font_cache=FONT_CACHE)
+        # kv's ``app`` is a proxy that caches the first running app it sees until that app stops; a
+        # binding of the previous app's widgets evaluated after its stop would pin it to the old app.
+        object.__setattr__(global_idmap["app"], "_obj", None)
+        self.nav: list[str] = []  # every screen change with its caller, for failure messages
+        go = self.app.go
+
+        def logged_go(name: str) -> None:
+            import traceback
+
+            caller = traceback.extract_stack(limit=4)[0]
+            self.nav.append(f"{name} <- {Path(caller.filename).name}:{caller.lineno} {caller.name}")
+            go(name)
+
+        self.app.go = logged_go
         self.app._run_prepare()  # build, mount in the window, on_start: what App.run does before the loop
         self.pump(until=lambda: self.app.state is not None)
 
@@ -62,6 +78,13 @@ class Harness:
             EventLoop.idle()
         assert widget.get_root_window() is not None, f"{widget} is not on screen"
         x, y = widget.to_window(*widget.center)
+        parent = widget.parent
+        while parent is not None and parent is not parent.parent:  # a ScrollView clips what it scrolls
+            if isinstance(parent, ScrollView):
+                sx, sy = parent.parent.to_window(*parent.pos)
+                inside = sx <= x <= sx + parent.width and sy <= y <= sy + parent.height
+                assert inside, f"{widget} is scrolled out of view"
+            parent = parent.parent
         touch = UnitTestTouch(x, y)
         touch.touch_down()
         EventLoop.idle()

@@ -126,3 +126,68 @@ def test_appointment_check_in_by_code(kiosk, engine, clock, virtual_printer):
     number = k.screen.ids.number.text
     assert engine.ticket(number)["appointment_id"] == "ap-1"
     assert [e.data["appointment_id"] for e in events(engine, "appointment.checked_in")] == ["ap-1"]
+
+
+def test_rating_at_the_kiosk_by_ticket_number(kiosk, engine):
+    engine.arrive("nanma-xincun")
+    engine.open_window(1, "7", ["B"])
+    t = engine.issue("B", "B01")
+    engine.call_next(1)
+    engine.complete(1, "B01", "completed")
+    k = kiosk("resident")
+    k.tap_id("rate_button")
+    k.tap_text("B")
+    for d in t["number"][1:]:
+        k.tap(next(b for b in k.screen.ids.keypad.children if b.text == d))
+    assert k.screen.ids.number_display.text == t["number"]
+    k.screenshot("resident-rate-number")
+    k.tap_id("number_ok")
+    k.settle()
+    k.screenshot("resident-rate-faces")
+    k.tap_text("非常满意")                              # a top level needs no reason: saved at once
+    k.pump(until=lambda: "感谢" in k.screen.ids.thanks.text)
+    with engine.db.read() as conn:
+        rated = [e.data for e in outbox.pending(conn, 0, 1000) if e.type == "rating"]
+    assert rated[0]["number"] == t["number"] and rated[0]["level"] == 5 and rated[0]["reasons"] == []
+    k.pump(until=lambda: k.app.sm.current == "home", timeout=10)
+
+
+def test_check_in_by_phone_digits_and_service(kiosk, engine, clock):
+    engine.arrive("nanma-xincun")
+    engine.replace_appointments([{"id": "ap-2", "code": "111222", "service": "E", "stop": None,
+                                  "slot_start": clock() + 300, "slot_end": clock() + 900,
+                                  "name_masked": "李*", "phone_last4": "5678"}])
+    k = kiosk("resident", printer=lambda ticket, copy: None)
+    k.tap_id("checkin_button")
+    k.tap_id("switch_button")
+    assert k.screen.ids.keypad.max_len == 4
+    for d in "56789":                                   # the fifth digit is ignored
+        k.tap(next(b for b in k.screen.ids.keypad.children if b.text == d))
+    assert k.screen.ids.entered.text == "5678"
+    k.tap_text("民生服务")
+    k.tap_id("submit_button")
+    k.pump(until=lambda: k.app.sm.current == "ticket")
+    assert engine.ticket(k.screen.ids.number.text)["appointment_id"] == "ap-2"
+
+
+def test_unknown_appointment_code_is_explained(kiosk, engine):
+    engine.arrive("nanma-xincun")
+    k = kiosk("resident")
+    k.tap_id("checkin_button")
+    assert k.app.sm.current == "checkin", k.nav
+    for d in "000000":
+        k.tap(next(b for b in k.screen.ids.keypad.children if b.text == d))
+    k.tap_id("submit_button")
+    k.pump(until=lambda: k.app.sm.current == "message")
+    k.settle()
+    assert k.screen.ids.code.text == "no_appointment" and "没有找到预约" in k.texts()
+
+
+def test_guide_lists_services_and_what_this_stop_offers(kiosk, engine):
+    engine.arrive("nanma-xincun")                        # the morning visit offers A B D E F G, not C
+    k = kiosk("resident")
+    k.tap_id("guide_button")
+    k.settle()
+    text = k.texts()
+    assert "工程建设项目审批" in text and "本站不办" in text and "个体工商户登记" in text
+    k.screenshot("resident-guide")

@@ -6,7 +6,10 @@ from typing import Any
 from kiosk.alerts import CrewAlerts
 from kiosk.crew_accounts import CrewAccounts
 
-IDLE_TIMEOUT_S = 300.0  # automatic log-out after five minutes without a touch
+
+def idle_timeout_s(settings: Any) -> float:
+    """Automatic log-out after this long without a touch."""
+    return settings.kiosk.crew_logout_s
 
 
 def screens(app: Any) -> list[Any]:
@@ -21,7 +24,9 @@ def screens(app: Any) -> list[Any]:
     from kiosk.roles.crew.visit import VisitScreen
     from kiosk.roles.crew.window import WindowScreen
 
-    app.services.setdefault("accounts", CrewAccounts(app.data_path("crew.json")))
+    k = app.settings.kiosk
+    app.services.setdefault("accounts", CrewAccounts(app.data_path("crew.json"), max_failures=k.login_failures,
+                                                     lockout_s=k.lockout_s))
     app.services.setdefault("alerts", CrewAlerts(app.data_path("alerts.jsonl")))
     return [LoginScreen(name="login"), WindowScreen(name="window"), ConsoleScreen(name="console"),
             RecordScreen(name="record"), CrewRatingScreen(name="rating"), TransferScreen(name="transfer"),

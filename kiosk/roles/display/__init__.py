@@ -3,12 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-IDLE_TIMEOUT_S = 0.0  # nobody touches it: no idle reset
+
+def idle_timeout_s(settings: Any) -> float:
+    """Nobody touches the waiting-area screen: no idle reset."""
+    return 0.0
 
 
 def screens(app: Any) -> list[Any]:
     from kiosk.roles.display.calling import CallingScreen
-    from kiosk.voice import Announcer
+    from kiosk.voice import announcer_from_settings
 
-    app.services.setdefault("announcer", Announcer())
+    if "announcer" not in app.services:
+        app.services["announcer"] = announcer_from_settings(app.settings)
     return [CallingScreen(name="calling")]

@@ -6,7 +6,10 @@ from typing import Any
 from kiosk.alerts import CrewAlerts
 from kiosk.printing import TicketPrinting, default_printer
 
-IDLE_TIMEOUT_S = 60.0  # a resident who walks away leaves the next one a clean home screen
+
+def idle_timeout_s(settings: Any) -> float:
+    """A resident who walks away leaves the next one a clean home screen."""
+    return settings.kiosk.resident_idle_s
 
 
 def screens(app: Any) -> list[Any]:

@@ -29,6 +29,8 @@ class CheckinScreen(KioskScreen):
             for cat in self.app.state.categories:
                 b = self.button(f"{cat.code} {name_of(cat, self.app.lang)}", lambda c=cat.code: self.pick(c),
                                 role="choice")
+                b.font_size = self.app.fs(22, self.app.large)
+                b.height = self.app.fs(64, self.app.large)
                 b.chosen = cat.code == chosen
                 services.append(b)
         self.fill(self.ids.services, services)
