@@ -11,6 +11,7 @@ PKGS=(
   libgl1 libgl1-mesa-dri libegl1       # OpenGL (llvmpipe) for Kivy under Xvfb
   fonts-noto-cjk                       # Chinese glyphs (Simplified face extracted at run time)
   espeak-ng                            # voice calling on the waiting-area display
+  alsa-utils libmtdev1                 # aplay plays the announcement; mtdev for Kivy's touchscreen input
   socat sqlite3 python3-venv           # troubleshooting tools; venv for the virtualenv
   systemd openssl                      # systemd-analyze verify/security of the units; fleet certificates
   chromium                             # headless browser for the headquarters dashboard tests
