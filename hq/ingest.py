@@ -9,6 +9,7 @@ logged and counted (``counters`` table), never fatal. The MQTT session is persis
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -23,6 +24,7 @@ from ztc.settings import HqSettings
 log = logging.getLogger(__name__)
 
 ACK_EVERY = 50  # in a long burst, ack at least every this many messages (keeps the bus's window moving)
+LATEST_BATCH = 500  # positions/queue/health stored together in one transaction (one fsync) during a burst
 
 
 def build_link(hq: HqSettings) -> MqttLink:
@@ -48,6 +50,7 @@ class Ingest:
         self.periodic = periodic
         self._next_periodic = 0.0
         self._pending_acks: dict[tuple[str, str], int] = {}
+        self._latest: list[tuple[str, str, dict[str, Any], float]] = []
         self.handled = 0
 
     def run(self, stop: threading.Event) -> None:
@@ -59,6 +62,7 @@ class Ingest:
                 self.handle(item)
                 since_ack += 1
             if item is None or since_ack >= ACK_EVERY or self.link.inbox.empty():
+                self.flush_latest()
                 self.flush_acks()
                 since_ack = 0
             if self.periodic is not None and time.monotonic() >= self._next_periodic:
@@ -67,8 +71,12 @@ class Ingest:
                     self.periodic()
                 except Exception:  # a publishing problem must not stop the ingest
                     log.exception("periodic headquarters task failed")
+        self.flush_latest()
 
     def handle(self, item: Inbound) -> None:
+        """Validate and store one message. Latest-state messages (position, queue, health) are
+        collected and stored by ``flush_latest`` (the run loop calls it whenever the inbox is empty):
+        at a thousand buses a second, one transaction per message would be one fsync per message."""
         if item.kind != "message":
             return
         self.handled += 1
@@ -94,6 +102,12 @@ class Ingest:
             return  # a retained message being cleared
         data = protocol.decode(raw)
         msg = protocol.validate(protocol.UPLINK_MODELS[suffix], data)
+        if suffix in (protocol.POSITION, protocol.QUEUE, protocol.HEALTH):
+            self._latest.append((bus, suffix, data, now))
+            if len(self._latest) >= LATEST_BATCH:
+                self.flush_latest()
+            return
+        self.flush_latest()  # keep the order of a bus's messages
         if suffix == protocol.STATUS:
             assert isinstance(msg, protocol.Status)
             self.store.record_status(bus, msg, now)
@@ -109,9 +123,21 @@ class Ingest:
         elif suffix == protocol.CMD_REPLY:
             assert isinstance(msg, protocol.CmdReply)
             self.store.record_reply(bus, msg, now)
-        else:
-            self.store.record_latest(bus, suffix, data, now)
-            self._notify({"type": suffix, "bus": bus, "data": data, "received_at": now})
+
+    def flush_latest(self) -> None:
+        """Store the collected latest-state messages in one transaction, then push them live."""
+        batch, self._latest = self._latest, []
+        if not batch:
+            return
+        try:
+            self.store.record_latest_many(batch)
+        except Exception as e:  # the next position replaces these anyway; count and go on
+            log.error("%d position/queue/health messages not stored: %s", len(batch), e)
+            with contextlib.suppress(Exception):
+                self.store.count("latest.not_stored", len(batch))
+            return
+        for bus, kind, data, now in batch:
+            self._notify({"type": kind, "bus": bus, "data": data, "received_at": now})
 
     def _notify(self, update: Update) -> None:
         if self.on_stored is not None:

@@ -93,17 +93,32 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
             return
         await ws.accept()
         q = ctx.hub.subscribe()
+        gone = asyncio.Event()
+
+        async def watch() -> None:  # notices the page leaving even while no update is due
+            with contextlib.suppress(Exception):
+                while (await ws.receive())["type"] != "websocket.disconnect":
+                    pass
+            gone.set()
+            ctx.hub.unsubscribe(q)
+            with contextlib.suppress(asyncio.QueueFull):
+                q.put_nowait(None)
+
+        watcher = asyncio.create_task(watch())
         try:
             await ws.send_json({"type": "hello", "buses": await asyncio.to_thread(ctx.store.buses)})
             while True:
                 update = await q.get()
-                if update is None:  # too slow: the page reconnects and starts from a fresh snapshot
-                    await ws.close(code=4408)
+                if update is None:  # gone, or too slow: the page reconnects and starts from a fresh snapshot
+                    if not gone.is_set():
+                        await ws.close(code=4408)
                     return
                 await ws.send_json(update)
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
             ctx.hub.unsubscribe(q)
-            with contextlib.suppress(RuntimeError):
-                await ws.close()
+            watcher.cancel()
+            if not gone.is_set():
+                with contextlib.suppress(RuntimeError):
+                    await ws.close()

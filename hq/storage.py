@@ -145,14 +145,19 @@ class HqStore:
 
     def record_latest(self, bus: str, kind: str, payload: dict[str, Any], now: float) -> None:
         """The latest ``position``, ``queue`` or ``health`` of a bus (as sent, unknown fields kept)."""
-        assert kind in ("position", "queue", "health")
+        self.record_latest_many([(bus, kind, payload, now)])
+
+    def record_latest_many(self, items: list[tuple[str, str, dict[str, Any], float]]) -> None:
+        """Several (bus, kind, payload, received) in one transaction, in order."""
         with self._tx() as c:
-            c.execute(self._sql(
-                f"INSERT INTO buses(id, {kind}, last_seen) VALUES (?,?,?) "
-                f"ON CONFLICT(id) DO UPDATE SET {kind} = excluded.{kind}, last_seen = excluded.last_seen"),
-                (bus, _dumps(payload), now))
-            if kind == "position":
-                self._insert_position(c, bus, payload, "live")
+            for bus, kind, payload, now in items:
+                assert kind in ("position", "queue", "health")
+                c.execute(self._sql(
+                    f"INSERT INTO buses(id, {kind}, last_seen) VALUES (?,?,?) "
+                    f"ON CONFLICT(id) DO UPDATE SET {kind} = excluded.{kind}, last_seen = excluded.last_seen"),
+                    (bus, _dumps(payload), now))
+                if kind == "position":
+                    self._insert_position(c, bus, payload, "live")
 
     def _insert_position(self, c: sqlite3.Connection, bus: str, p: dict[str, Any], source: str) -> None:
         c.execute(self._sql(

@@ -109,7 +109,7 @@ def hq_cmd(args: argparse.Namespace) -> int:
                 pass
         else:
             config = uvicorn.Config(create_app(reader, ctx=ctx), host=settings.hq.host, port=settings.hq.port,
-                                    log_level="warning", ws="websockets")
+                                    log_level="warning", timeout_graceful_shutdown=5)
             uvicorn.Server(config).run()
     except KeyboardInterrupt:
         pass

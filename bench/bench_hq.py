@@ -1,0 +1,194 @@
+"""Headquarters live-map benchmark (issue 7): N simulated buses publish a position at 1 Hz through a
+real mosquitto to the real ``ztc hq`` process; a dashboard WebSocket client measures the delay from
+publish to stored to pushed, and counts messages lost (never pushed, or never stored).
+
+Baseline, same run, same broker: a bare MQTT subscriber on the same position topics (the delay of
+the broker alone). Target: 1,000 buses with p99 ≤ 1 s and none lost; the largest N that holds is
+reported. The buses are spread over a few publisher connections (one per bus would measure this
+machine's thread count, not headquarters): the broker and ``ztc hq`` see the same message load.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import paho.mqtt.client as mqtt
+import yaml
+from websockets.sync.client import connect
+
+from bench import Row
+from bench.bench_uplink import _Broker, _free_port
+from hq.auth import Accounts
+from hq.storage import HqStore
+
+REPO = Path(__file__).resolve().parents[1]
+PUBLISHERS = 10
+TARGET_S = 1.0
+
+
+def _p99(values: list[float]) -> float:
+    if not values:
+        return float("inf")
+    s = sorted(values)
+    return s[min(len(s) - 1, round(0.99 * (len(s) - 1)))]
+
+
+class _Hq:
+    def __init__(self, tmp: Path, broker_port: int):
+        self.http = _free_port()
+        db = tmp / "hq.db"
+        store = HqStore.open(f"sqlite:///{db}")
+        Accounts(store).add_user("bench", "admin", "bench password", time.time())
+        store.close()
+        self.db = db
+        cfg = tmp / "hq.yaml"
+        cfg.write_text(yaml.safe_dump({"data_dir": str(tmp), "hq": {
+            "port": self.http, "database_url": f"sqlite:///{db}", "client_id": f"bench.hq.{os.getpid()}",
+            "mqtt": {"host": "127.0.0.1", "port": broker_port, "username": "ztc.hq"}}}))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ZTC_")}
+        self.log = open(tmp / "hq.log", "wb")  # noqa: SIM115 (closed in stop)
+        self.proc = subprocess.Popen([sys.executable, "-m", "ztc.cli", "--config", str(cfg), "hq"], cwd=REPO, env=env,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.http}/login", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("ztc hq did not start")
+            time.sleep(0.1)
+        r = httpx.post(f"http://127.0.0.1:{self.http}/api/v1/login",
+                       json={"name": "bench", "password": "bench password"})
+        self.cookie = r.cookies["ztc_session"]
+
+    def stored(self, start: float) -> int:
+        with sqlite3.connect(self.db) as c:
+            return c.execute("SELECT COUNT(*) FROM positions WHERE ts >= ?", (start,)).fetchone()[0]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(15)
+        self.log.close()
+
+
+def _client(port: int, name: str) -> mqtt.Client:
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name)
+    c.max_queued_messages_set(0)
+    c.connect("127.0.0.1", port, keepalive=30)
+    c.loop_start()
+    return c
+
+
+def one_run(n: int, seconds: int, broker: _Broker, tmp: Path) -> dict[str, float]:
+    hq = _Hq(tmp, broker.port)
+    pushed: dict[tuple[str, float], float] = {}
+    bare: dict[tuple[str, float], float] = {}
+    stop = threading.Event()
+    ws = connect(f"ws://127.0.0.1:{hq.http}/ws/live", additional_headers={"Cookie": f"ztc_session={hq.cookie}"},
+                 max_size=None)
+    ws.recv(timeout=10)  # hello
+
+    def read_ws() -> None:
+        while not stop.is_set():
+            try:
+                msg = json.loads(ws.recv(timeout=0.5))
+            except TimeoutError:
+                continue
+            except Exception:
+                return
+            if msg.get("type") == "position":
+                pushed[(msg["bus"], msg["data"]["ts"])] = time.time()
+
+    reader = threading.Thread(target=read_ws, daemon=True)
+    reader.start()
+    sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-bare-{n}")
+    sub.on_message = lambda c, u, m: bare.__setitem__((m.topic.split("/")[3], json.loads(m.payload)["ts"]), time.time())
+    sub.on_connect = lambda c, u, f, rc, p: c.subscribe("ztc/v1/bus/+/position", qos=0)
+    sub.connect("127.0.0.1", broker.port)
+    sub.loop_start()
+    time.sleep(1.5)  # the ingest's subscriptions are in place (it started before the HTTP server)
+    pubs = [_client(broker.port, f"bench-pub-{n}-{i}") for i in range(PUBLISHERS)]
+    buses = [f"bench-{i:04d}" for i in range(n)]
+    sent: dict[tuple[str, float], float] = {}
+    lock = threading.Lock()
+
+    def publish(k: int, start: float) -> None:
+        mine = buses[k::PUBLISHERS]
+        for second in range(seconds):
+            for j, bus in enumerate(mine):
+                due = start + second + j / max(1, len(mine))
+                delay = due - time.time()
+                if delay > 0:
+                    time.sleep(delay)
+                ts = time.time()
+                payload = {"ts": ts, "lat": 36.19 + j * 1e-4, "lon": 118.17, "speed": 5.0, "track": 90.0,
+                           "mode": 3, "stop": None}
+                pubs[k].publish(f"ztc/v1/bus/{bus}/position", json.dumps(payload), qos=0, retain=True)
+                with lock:
+                    sent[(bus, ts)] = ts
+
+    start = time.time() + 0.2
+    threads = [threading.Thread(target=publish, args=(k, start)) for k in range(PUBLISHERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    deadline = time.time() + 10
+    while len(pushed) < len(sent) and time.time() < deadline:
+        time.sleep(0.2)
+    stored = hq.stored(start - 1)
+    stop.set()
+    reader.join(2)
+    ws.close()
+    for p in pubs:
+        p.loop_stop()
+        p.disconnect()
+    sub.loop_stop()
+    sub.disconnect()
+    hq.stop()
+    delays = [pushed[k] - t0 for k, t0 in sent.items() if k in pushed]
+    bare_delays = [bare[k] - t0 for k, t0 in sent.items() if k in bare]
+    return {"sent": len(sent), "pushed": sum(1 for k in sent if k in pushed), "stored": stored,
+            "p99": _p99(delays), "bare_p99": _p99(bare_delays), "bare_lost": len(sent) - len(bare_delays)}
+
+
+def run(quick: bool = False) -> list[Row]:
+    sizes = [100] if quick else [250, 500, 1000, 2000, 3000]
+    seconds = 5 if quick else 15
+    rows: list[Row] = []
+    best = 0
+    with tempfile.TemporaryDirectory(prefix="ztc-bench-hq-") as tmp_name:
+        tmp = Path(tmp_name)
+        (tmp / "broker").mkdir()
+        broker = _Broker(tmp / "broker")
+        try:
+            for n in sizes:
+                run_dir = tmp / f"n{n}"
+                run_dir.mkdir()
+                r = one_run(n, seconds, broker, run_dir)
+                lost = r["sent"] - min(r["pushed"], r["stored"])
+                holds = r["p99"] <= TARGET_S and lost == 0
+                best = n if holds else best
+                print(f"  N={n}: sent {r['sent']}, stored {r['stored']}, pushed {r['pushed']}, "
+                      f"p99 {r['p99'] * 1000:.0f} ms (bare broker {r['bare_p99'] * 1000:.0f} ms, "
+                      f"bare lost {r['bare_lost']})", file=sys.stderr)
+                rows.append(Row(f"hq: {n} buses at 1 Hz, p99 publish→stored→pushed", r["p99"] * 1000, "ms",
+                                r["bare_p99"] * 1000, "a bare MQTT subscriber on the same broker",
+                                "p99 ≤ 1000 ms, none lost" if n == 1000 else "", (holds if n == 1000 else None)))
+                rows.append(Row(f"hq: {n} buses at 1 Hz, messages lost", float(lost), "", float(r["bare_lost"]),
+                                "lost by the bare subscriber"))
+        finally:
+            broker.stop()
+    rows.append(Row("hq: largest N holding p99 ≤ 1 s with none lost", float(best), "buses", target="≥ 1000",
+                    ok=(best >= 1000) if not quick else None))
+    return rows
