@@ -145,7 +145,7 @@ async function loadAlerts() {
 function bars(svg, labels, series, colors) {
   const W = svg.clientWidth || 400, H = 140, pad = 22;
   const max = Math.max(1, ...series.flat().filter((v) => v != null));
-  const n = labels.length || 1, gw = (W - pad) / n, bw = Math.max(2, (gw - 4) / series.length);
+  const n = labels.length || 1, gw = Math.min(60, (W - pad) / n), bw = Math.max(2, (gw - 4) / series.length);
   const ns = "http://www.w3.org/2000/svg";
   const kids = [];
   labels.forEach((lab, i) => {

@@ -92,6 +92,10 @@ def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer
     got = wait_for(lambda: observer.last(protocol.FLEET_CATALOG), 30, "the catalog at the subscriber")
     assert protocol.validate(protocol.Catalog, got).version == 1
     browser.screenshot(artifacts() / "dashboard-publish.png")
+    browser.evaluate("document.querySelector('nav.tabs button[data-tab=figures]').click()")
+    browser.wait_for("document.querySelectorAll('#chart-hours rect').length > 0", what="the tickets-per-hour chart")
+    assert "A" in browser.evaluate("document.getElementById('by-service').innerText")
+    browser.screenshot(artifacts() / "dashboard-figures.png")
 
 
 def test_public_page_on_a_phone(server: Server, observer: Observer, browser: Browser) -> None:
@@ -119,3 +123,18 @@ def test_public_page_on_a_phone(server: Server, observer: Observer, browser: Bro
     assert "历山街道工业园" in text and "消防安全专场" in text
     assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
     browser.screenshot(artifacts() / "public-phone.png")
+
+    # The page behind the QR on the ticket: status once the ticket reached headquarters, no crew name.
+    now = time.time()
+    observer.publish(f"{BASE}/events", json.dumps({"epoch": "e2", "events": [
+        {"seq": 1, "id": "q-1", "type": "ticket.issued", "ts": now - 30,
+         "data": {"ticket_id": "tk-qr", "number": "A021", "service": "A", "stop": "depot"}},
+        {"seq": 2, "id": "q-2", "type": "ticket.called", "ts": now,
+         "data": {"ticket_id": "tk-qr", "number": "A021", "window": 3, "crew": "王五"}}]}))
+    wait_for(lambda: http.get("/api/public/tickets/tk-qr").status_code == 200, 30, "the ticket at headquarters")
+    browser.goto(f"{server.url}/t/tk-qr")
+    browser.wait_for("document.getElementById('number') && document.getElementById('number').textContent === 'A021'",
+                     what="the ticket page")
+    text = browser.evaluate("document.body.innerText")
+    assert "请到窗口" in text and "窗口 / window 3" in text and "王五" not in text
+    browser.screenshot(artifacts() / "ticket-phone.png")
