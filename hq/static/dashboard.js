@@ -125,7 +125,7 @@ async function replayTrack(id) {
     ...pts.filter((f) => f.properties.source === "track").map((f, i) => L.circleMarker(display(f.geometry.coordinates[1], f.geometry.coordinates[0]), { radius: 3, color: "#555" }))]).addTo(ztc.map);
   const ctl = $("replay-ctl");
   if (!pts.length) { ctl.replaceChildren(el("p", { class: "msg" }, "这天没有轨迹 / no track that day")); return; }
-  ztc.map.fitBounds(L.latLngBounds(ll).pad(0.2));
+  ztc.map.fitBounds(L.latLngBounds(ll).pad(0.2), { animate: false });
   replayMarker = L.circleMarker(ll[0], { radius: 8, color: "#1565c0", fillOpacity: 0.8 }).addTo(ztc.map);
   const label = el("span", {}, fmtTime(pts[0].properties.ts));
   const slider = el("input", { type: "range", min: "0", max: String(pts.length - 1), value: "0", style: "width:100%" });

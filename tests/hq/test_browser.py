@@ -82,6 +82,12 @@ def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer
                      what="the day's figures and lateness in the detail")
     browser.wait_for("document.querySelectorAll('#fleet tr').length === 2", what="the fleet list")
     browser.screenshot(artifacts() / "dashboard.png")
+    browser.evaluate("document.getElementById('replay').click()")
+    browser.wait_for("document.querySelector('#replay-ctl input[type=range]') !== null", what="the replay slider")
+    assert "2 个位置 positions" in browser.evaluate("document.getElementById('replay-ctl').innerText")
+    browser.evaluate("const s = document.querySelector('#replay-ctl input[type=range]'); s.value = '0'; s.oninput()")
+    assert browser.evaluate("ztc.map.hasLayer && document.querySelectorAll('path.leaflet-interactive').length >= 2")
+    browser.screenshot(artifacts() / "dashboard-replay.png")
 
     # Publish the catalog from the page: it must arrive at a subscribed MQTT client.
     browser.evaluate("document.querySelector('nav.tabs button[data-tab=publish]').click()")
