@@ -192,3 +192,13 @@ def test_camera_preview_and_capture_counts_pages(kiosk, engine, settings):
     k.tap_id("complete_button")
     k.settle()
     assert "扫描 1 页" in k.screen.ids.title.text                    # the record is filled in from the device
+
+
+def test_automatic_log_out_after_inactivity(kiosk, engine, settings):
+    CrewAccounts(settings.data_dir / "crew.json").set_pin(CREW, PIN)
+    k = kiosk("crew")
+    log_in(k)
+    assert k.app.sm.current == "window" and k.app.flow["crew"] == CREW
+    k.app.idle_timeout_s = 0.5
+    k.pump(until=lambda: k.app.sm.current == "login", timeout=5)
+    assert "crew" not in k.app.flow
