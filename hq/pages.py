@@ -24,7 +24,11 @@ from hq.public import public_buses, ticket_status
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
-LEAFLET = Path(__file__).resolve().parents[1] / "node_modules" / "leaflet" / "dist"
+# Leaflet from `make setup` (npm, pinned in package.json); an installed copy (/opt/ztc/app holds only
+# tracked files) can use Debian's libjs-leaflet instead.
+LEAFLET_DIRS = (Path(__file__).resolve().parents[1] / "node_modules" / "leaflet" / "dist",
+                Path("/usr/share/javascript/leaflet"))
+LEAFLET = next((d for d in LEAFLET_DIRS if (d / "leaflet.js").is_file()), LEAFLET_DIRS[0])
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -33,7 +37,8 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
     if LEAFLET.is_dir():
         app.mount("/vendor/leaflet", StaticFiles(directory=LEAFLET), name="leaflet")
     else:
-        log.warning("Leaflet 未安装 / Leaflet is not installed (%s): run `make setup`; the map cannot draw", LEAFLET)
+        log.warning("Leaflet 未安装 / Leaflet is not installed (%s): run `make setup` (or apt-get install "
+                    "libjs-leaflet); the map cannot draw", LEAFLET)
 
         @app.get("/vendor/leaflet/{path:path}")
         def no_leaflet(path: str) -> Response:
