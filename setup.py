@@ -7,7 +7,7 @@ setup(
     description="Government-service bus: kiosk, devices, telemetry and headquarters",
     python_requires=">=3.11",
     packages=find_packages(include=["ztc*", "kiosk*", "drivers*", "telemetry*", "hq*"]),
-    package_data={"ztc.db": ["migrations/*.sql"]},
+    package_data={"ztc.db": ["migrations/*.sql"], "kiosk": ["*.kv", "roles/*/*.kv"]},  # kv: the kiosk screens
     include_package_data=True,
     install_requires=[
         "pydantic>=2.7,<3",  # config validation with exact error locations
