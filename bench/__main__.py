@@ -4,11 +4,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import pkgutil
 import sys
 from pathlib import Path
 
 from bench import Row
+from bench.report import markdown
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,7 +18,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (smoke run)")
     parser.add_argument("--only", help="run only bench_<ONLY>.py")
     parser.add_argument("--json", action="store_true", help="print rows as JSON")
+    parser.add_argument("--markdown", type=Path, metavar="FILE",
+                        help="also write the table and the machine it ran on as Markdown (for PERFORMANCE.md)")
     args = parser.parse_args(argv)
+    load_before = " / ".join(f"{v:.2f}" for v in os.getloadavg())
     here = Path(__file__).parent
     rows: list[Row] = []
     for mod in sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_")):
@@ -24,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"running {mod} …", file=sys.stderr)
         rows += importlib.import_module(f"bench.{mod}").run(quick=args.quick)
+    if args.markdown:
+        args.markdown.write_text(markdown(rows, load_before), encoding="utf-8")
+        print(f"wrote {args.markdown}", file=sys.stderr)
     if args.json:
         print(json.dumps([r.__dict__ | {"ratio": r.ratio} for r in rows], ensure_ascii=False, indent=1))
         return 0
