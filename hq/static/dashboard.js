@@ -70,12 +70,15 @@ function applyUpdate(u) {
   if (u.type === "status") b.online = u.online;
   else if (u.type === "position" || u.type === "queue" || u.type === "health") { b[u.type] = u.data; b.online = true; }
   else if (u.type === "events") { scheduleRefresh(); }
+  if (u.type === "health" || u.type === "status") alertsSoon();  // a device error shows at once
   drawBus(u.bus); drawFleetSoon();
   if (ztc.selected === u.bus) drawDetailSoon();
 }
 let fleetTimer = null, detailTimer = null, refreshTimer = null;
 function drawFleetSoon() { if (!fleetTimer) fleetTimer = setTimeout(() => { fleetTimer = null; drawFleet(); }, 500); }
 function drawDetailSoon() { if (!detailTimer) detailTimer = setTimeout(() => { detailTimer = null; drawDetail(); }, 500); }
+let alertsTimer = null;
+function alertsSoon() { if (!alertsTimer) alertsTimer = setTimeout(() => { alertsTimer = null; loadAlerts(); }, 1000); }
 function scheduleRefresh() { if (!refreshTimer) refreshTimer = setTimeout(() => { refreshTimer = null; loadAlerts(); loadStats(); }, 2000); }
 function connect() {
   const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/live`);

@@ -82,6 +82,11 @@ def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer
                      what="the day's figures and lateness in the detail")
     browser.wait_for("document.querySelectorAll('#fleet tr').length === 2", what="the fleet list")
     browser.screenshot(artifacts() / "dashboard.png")
+    health = {"ts": time.time(), "sw": "t", "disk_free_mb": 900, "outbox": {"pending": 0, "oldest_ts": None},
+              "devices": {"ticket_printer": {"state": "error", "detail": "缺纸 / paper out"}}}
+    observer.publish(f"{BASE}/health", json.dumps(health))
+    browser.wait_for("document.getElementById('alerts').textContent.includes('缺纸')"
+                     " && document.getElementById('alert-count').textContent === '1'", what="the device alert")
     browser.evaluate("document.getElementById('replay').click()")
     browser.wait_for("document.querySelector('#replay-ctl input[type=range]') !== null", what="the replay slider")
     assert "2 个位置 positions" in browser.evaluate("document.getElementById('replay-ctl').innerText")

@@ -1,0 +1,69 @@
+"""The ingest's live side in-process: latest-state messages stored together and pushed only after
+the commit, in order with event batches; the hub drops a browser that cannot keep up."""
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import hq.live
+from hq.ingest import Ingest
+from hq.live import LiveHub
+from hq.storage import HqStore
+from telemetry.uplink import Inbound
+
+
+def msg(bus: str, suffix: str, payload: dict[str, Any] | bytes) -> Inbound:
+    raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return Inbound("message", f"ztc/v1/bus/{bus}/{suffix}", raw)
+
+
+def pos(ts: float) -> dict[str, Any]:
+    return {"ts": ts, "lat": 36.19, "lon": 118.18, "speed": 3.0, "track": 10.0, "mode": 3, "stop": None}
+
+
+def test_positions_are_pushed_after_they_are_stored_and_in_order(tmp_path: Path) -> None:
+    store = HqStore.open(f"sqlite:///{tmp_path / 'hq.db'}")
+    seen: list[tuple[str, int]] = []  # (update type, positions stored when it was pushed)
+
+    def on_stored(update: dict[str, Any]) -> None:
+        seen.append((update["type"], len(store.positions("b1", 0, 1e10))))
+
+    ingest = Ingest(store, link=None, on_stored=on_stored)  # type: ignore[arg-type]  # acks are not flushed here
+    for ts in (100.0, 101.0, 102.0):
+        ingest.handle(msg("b1", "position", pos(ts)))
+    assert seen == [] and store.positions("b1", 0, 1e10) == []  # collected, not yet stored
+    ingest.handle(msg("b1", "position", b"garbage"))  # refused and counted, the batch is unharmed
+    batch = {"epoch": "e", "events": [{"seq": 1, "id": "x1", "type": "ticket.issued", "ts": 103, "data": {}}]}
+    ingest.handle(msg("b1", "events", batch))  # an event batch first stores what came before it
+    assert seen == [("position", 3), ("position", 3), ("position", 3), ("events", 3)]
+    ingest.handle(msg("b1", "position", pos(104.0)))
+    ingest.flush_latest()
+    assert seen[-1] == ("position", 4)
+    assert store.counters()["invalid.position"] == 1
+    store.close()
+
+
+def test_a_browser_that_cannot_keep_up_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hq.live, "CLIENT_QUEUE", 3)
+
+    async def scenario() -> tuple[list[Any], list[Any], int]:
+        hub = LiveHub()
+        hub.attach(asyncio.get_running_loop())
+        slow, fast = hub.subscribe(), hub.subscribe()
+        got_fast: list[Any] = []
+        for n in range(5):
+            hub.publish({"n": n})
+            await asyncio.sleep(0)  # the fast page reads each update as it comes
+            got_fast.append(fast.get_nowait())
+        got_slow = []
+        while not slow.empty():
+            got_slow.append(slow.get_nowait())
+        return got_slow, got_fast, hub.clients
+
+    slow, fast, clients = asyncio.run(scenario())
+    assert slow == [None]  # the end marker: the page reconnects to a fresh snapshot
+    assert [u["n"] for u in fast] == [0, 1, 2, 3, 4] and clients == 1
