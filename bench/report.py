@@ -46,5 +46,5 @@ def markdown(rows: list[Row], load_before: str) -> str:
         lines.append(f"| {r.name} | {r.value:.3f} {r.unit} | {base} | {_num(r.ratio)} | {r.target} | {met} |")
     m = machine()
     info = [f"- {k}: {v}" for k, v in m.items() if not k.startswith("load")]
-    info.append(f"- load average (1/5/15 min) before / after the run: {load_before} / {m['load (1/5/15 min)']}")
+    info.append(f"- load average (1/5/15 min): before the run {load_before}; after it {m['load (1/5/15 min)']}")
     return "\n".join(lines) + "\n\nMeasured on:\n" + "\n".join(info) + "\n"
