@@ -21,7 +21,7 @@ if [ -n "$BROKER" ]; then
   done
 fi
 
-ensure_packages mosquitto
+ensure_packages mosquitto libjs-leaflet  # Leaflet for the dashboard map (the copy in /opt has no node_modules)
 ensure_user /var/lib/ztc-hq
 
 sync_app
