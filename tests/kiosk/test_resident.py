@@ -191,3 +191,40 @@ def test_guide_lists_services_and_what_this_stop_offers(kiosk, engine):
     text = k.texts()
     assert "工程建设项目审批" in text and "本站不办" in text and "个体工商户登记" in text
     k.screenshot("resident-guide")
+
+
+def test_unplugged_printer_through_the_real_driver(kiosk, engine, virtual_printer, settings):
+    engine.arrive("nanma-xincun")
+    virtual_printer.stop()                               # the printer is gone (cable pulled)
+    k = kiosk("resident")
+    k.tap_id("take_button")
+    k.tap_text("政策咨询")
+    if k.app.sm.current == "item":
+        k.tap_text("不确定")
+    k.tap_id("take_button")
+    k.pump(until=lambda: "打印失败" in k.screen.ids.status.text, timeout=45)
+    number = k.screen.ids.number.text
+    assert engine.ticket(number)["state"] == "waiting" and engine.ticket(number)["printed"] == 0
+    assert (settings.data_dir / "alerts.jsonl").read_text().count(number) == 1
+
+
+def test_full_disk_is_a_message_not_a_crash(kiosk, engine):
+    from ztc.db import StorageFull
+
+    engine.arrive("nanma-xincun")
+    k = kiosk("resident")
+
+    def full(*_args, **_kwargs):
+        raise StorageFull("存储空间已满，操作未保存 / storage full, nothing was saved: bus.db")
+
+    k.app.engine.issue = full
+    k.tap_id("take_button")
+    k.tap_text("政策咨询")
+    if k.app.sm.current == "item":
+        k.tap_text("不确定")
+    k.tap_id("take_button")
+    k.pump(until=lambda: k.app.sm.current == "message")
+    k.settle()
+    assert "存储空间已满" in k.texts() and "请联系工作人员" in k.texts()
+    k.tap_id("home_button")
+    assert k.app.sm.current == "home"
