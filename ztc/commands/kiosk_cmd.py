@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from kiosk.kivy_setup import configure
 
-    configure(fullscreen=not args.windowed, width=width, height=height)
+    configure(fullscreen=settings.kiosk.fullscreen and not args.windowed, width=width, height=height)
     from kiosk.app import KioskApp
 
     app = KioskApp(args.role, settings)
@@ -68,7 +68,7 @@ def _set_pin(data_dir: Path, crew: str) -> int:
         print("两次输入不一致 / the two PINs differ", file=sys.stderr)
         return 1
     try:
-        CrewAccounts(data_dir / "crew.json").set_pin(crew, first)
+        CrewAccounts(data_dir / "crew.json").set_pin(crew, first)  # lockout settings only matter for verify
     except (ValueError, OSError) as e:
         print(str(e), file=sys.stderr)
         return 1
