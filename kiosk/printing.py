@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from kiosk.alerts import CrewAlerts
+from ztc.domain.alerts import CrewAlerts
 from ztc.domain.engine import QueueEngine
 from ztc.settings import Settings
 

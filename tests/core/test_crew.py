@@ -61,3 +61,14 @@ def test_bad_numbers_and_pins_are_refused(accounts):
         acc.set_pin("007", "12")
     with pytest.raises(ValueError, match="crew number"):
         acc.set_pin("abc", "1234")
+
+
+def test_alerts_are_shared_through_the_database(settings):
+    from ztc.domain.alerts import CrewAlerts
+    resident = CrewAlerts(open_database(settings.db_path))
+    crew = CrewAlerts(open_database(settings.db_path))
+    first = resident.raise_alert("print_failed", "A001", "t-1", "打印机缺纸 / printer out of paper")
+    resident.raise_alert("print_failed", "A002", "t-2", "打印机缺纸 / printer out of paper")
+    assert [a["number"] for a in crew.open_alerts()] == ["A001", "A002"]
+    crew.dismiss(first)
+    assert [a["number"] for a in resident.open_alerts()] == ["A002"]

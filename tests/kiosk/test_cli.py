@@ -42,10 +42,13 @@ def test_broken_kiosk_config_is_named(env):
 
 
 def test_set_pin_stores_a_hash(env, tmp_path):
-    from kiosk.crew_accounts import CrewAccounts
+    from ztc.db import open_database
+    from ztc.domain.crew import CrewAccounts
 
     # getpass reads the terminal; without one it falls back to stdin (with a warning).
     out = ztc("kiosk", "--set-pin", "12", env=env, input_="9753\n9753\n")
     assert out.returncode == 0, out.stderr
-    accounts = CrewAccounts(tmp_path / "data" / "crew.json")
-    assert accounts.verify("12", "9753").ok and "9753" not in (tmp_path / "data" / "crew.json").read_text()
+    db = open_database(tmp_path / "data" / "bus.db")
+    assert CrewAccounts(db).verify("12", "9753").ok
+    with db.read() as conn:  # stored hashed
+        assert "9753" not in conn.execute("SELECT pin_hash FROM crew WHERE number = '12'").fetchone()[0]

@@ -2,8 +2,9 @@
 the stop visit — every effect checked in the bus database and its outbox."""
 from __future__ import annotations
 
-from kiosk.crew_accounts import MAX_FAILURES, CrewAccounts
-from ztc.db import outbox
+from ztc.db import open_database, outbox
+from ztc.domain.alerts import CrewAlerts
+from ztc.domain.crew import CrewAccounts
 
 CREW, PIN = "7", "2468"
 
@@ -32,13 +33,12 @@ def log_in(k, crew=CREW, pin=PIN):
 
 
 def test_pin_lockout(kiosk, settings):
-    CrewAccounts(settings.data_dir / "crew.json").set_pin(CREW, PIN)
-    assert PIN not in (settings.data_dir / "crew.json").read_text()          # stored hashed
+    CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
     k = kiosk("crew")
-    for n in range(1, MAX_FAILURES):
+    for n in range(1, settings.kiosk.login_failures):
         log_in(k, pin="1111")
         assert k.app.sm.current == "login"
-        assert f"还可尝试 {MAX_FAILURES - n} 次" in k.screen.ids.message.text
+        assert f"还可尝试 {settings.kiosk.login_failures - n} 次" in k.screen.ids.message.text
     log_in(k, pin="1111")
     assert "登录失败次数过多" in k.screen.ids.message.text
     k.screenshot("crew-login-locked")
@@ -47,7 +47,7 @@ def test_pin_lockout(kiosk, settings):
 
 
 def test_call_serve_record_and_rate(kiosk, engine, settings):
-    CrewAccounts(settings.data_dir / "crew.json").set_pin(CREW, PIN)
+    CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
     engine.arrive("nanma-xincun")
     first = engine.issue("D", "D01")
     k = kiosk("crew")
@@ -96,7 +96,7 @@ def test_call_serve_record_and_rate(kiosk, engine, settings):
 
 
 def test_no_show_transfer_pause_and_depart(kiosk, engine, settings):
-    CrewAccounts(settings.data_dir / "crew.json").set_pin(CREW, PIN)
+    CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
     engine.arrive("nanma-xincun")
     a = engine.issue("A", None)
     b = engine.issue("A", None)
@@ -141,12 +141,10 @@ def test_no_show_transfer_pause_and_depart(kiosk, engine, settings):
 
 
 def test_devices_tab_and_reprint_after_failed_print(kiosk, engine, settings, virtual_printer):
-    from kiosk.alerts import CrewAlerts
-
-    CrewAccounts(settings.data_dir / "crew.json").set_pin(CREW, PIN)
+    CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
     engine.arrive("nanma-xincun")
     t = engine.issue("F", None)
-    CrewAlerts(settings.data_dir / "alerts.jsonl").raise_alert("print_failed", t["number"], t["id"], "paper out")
+    CrewAlerts(engine.db).raise_alert("print_failed", t["number"], t["id"], "paper out")
     k = kiosk("crew")
     log_in(k)
     k.tap_text("政策咨询")
@@ -163,11 +161,11 @@ def test_devices_tab_and_reprint_after_failed_print(kiosk, engine, settings, vir
     printed = virtual_printer.wait_for_tickets(1)
     assert t["number"] in printed[0].text() and "副本" in printed[0].text()   # marked as a copy
     assert engine.ticket(t["number"])["printed"] == 1
-    assert CrewAlerts(settings.data_dir / "alerts.jsonl").open_alerts() == []
+    assert CrewAlerts(engine.db).open_alerts() == []
 
 
 def test_camera_preview_and_capture_counts_pages(kiosk, engine, settings):
-    CrewAccounts(settings.data_dir / "crew.json").set_pin(CREW, PIN)
+    CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
     engine.arrive("nanma-xincun")
     t = engine.issue("A", "A01")
     k = kiosk("crew")
@@ -195,7 +193,7 @@ def test_camera_preview_and_capture_counts_pages(kiosk, engine, settings):
 
 
 def test_automatic_log_out_after_inactivity(kiosk, engine, settings):
-    CrewAccounts(settings.data_dir / "crew.json").set_pin(CREW, PIN)
+    CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
     k = kiosk("crew")
     log_in(k)
     assert k.app.sm.current == "window" and k.app.flow["crew"] == CREW

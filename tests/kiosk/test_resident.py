@@ -1,9 +1,8 @@
 """The resident touchscreen under Xvfb: real taps, the real database, the virtual ticket printer."""
 from __future__ import annotations
 
-import json
-
 from ztc.db import outbox
+from ztc.domain.alerts import CrewAlerts
 
 
 def events(engine, type_):
@@ -57,7 +56,7 @@ def test_failed_print_keeps_number_on_screen_and_alerts_crew(kiosk, engine, sett
     assert number.startswith("D") and number in k.screen.ids.status.text
     k.screenshot("resident-print-failed")
     assert engine.ticket(number)["printed"] == 0                     # the ticket exists, unprinted
-    alerts = [json.loads(line) for line in (settings.data_dir / "alerts.jsonl").read_text().splitlines()]
+    alerts = CrewAlerts(engine.db).open_alerts()
     assert alerts[-1]["number"] == number and "缺纸" in alerts[-1]["detail"]
 
 
@@ -205,7 +204,7 @@ def test_unplugged_printer_through_the_real_driver(kiosk, engine, virtual_printe
     k.pump(until=lambda: "打印失败" in k.screen.ids.status.text, timeout=45)
     number = k.screen.ids.number.text
     assert engine.ticket(number)["state"] == "waiting" and engine.ticket(number)["printed"] == 0
-    assert (settings.data_dir / "alerts.jsonl").read_text().count(number) == 1
+    assert [a["number"] for a in CrewAlerts(engine.db).open_alerts()].count(number) == 1
 
 
 def test_full_disk_is_a_message_not_a_crash(kiosk, engine):

@@ -9,9 +9,9 @@ import getpass
 import logging
 import sys
 import time
-from pathlib import Path
 
 from ztc.commands import settings_from
+from ztc.settings import Settings
 
 log = logging.getLogger(__name__)
 STARTED = time.time()
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     if args.set_pin:
-        return _set_pin(settings.data_dir, args.set_pin)
+        return _set_pin(settings, args.set_pin)
     if not args.role:
         print("请用 --role 选择角色 / choose a role with --role resident|crew|display", file=sys.stderr)
         return 2
@@ -59,8 +59,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _set_pin(data_dir: Path, crew: str) -> int:
-    from kiosk.crew_accounts import CrewAccounts
+def _set_pin(settings: Settings, crew: str) -> int:
+    from ztc.db import StorageError, open_database
+    from ztc.domain.crew import CrewAccounts
 
     first = getpass.getpass(f"工号 {crew} 的新密码 / new PIN for crew {crew}: ")
     second = getpass.getpass("再输一次 / again: ")
@@ -68,8 +69,8 @@ def _set_pin(data_dir: Path, crew: str) -> int:
         print("两次输入不一致 / the two PINs differ", file=sys.stderr)
         return 1
     try:
-        CrewAccounts(data_dir / "crew.json").set_pin(crew, first)  # lockout settings only matter for verify
-    except (ValueError, OSError) as e:
+        CrewAccounts(open_database(settings.db_path)).set_pin(crew, first)  # lockout matters only for verify
+    except (ValueError, StorageError) as e:
         print(str(e), file=sys.stderr)
         return 1
     print(f"已设置 / PIN set for crew {crew}")

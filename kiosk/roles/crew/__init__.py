@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk.alerts import CrewAlerts
-from kiosk.crew_accounts import CrewAccounts
+from ztc.domain.alerts import CrewAlerts
+from ztc.domain.crew import CrewAccounts
 
 
 def idle_timeout_s(settings: Any) -> float:
@@ -25,9 +25,9 @@ def screens(app: Any) -> list[Any]:
     from kiosk.roles.crew.window import WindowScreen
 
     k = app.settings.kiosk
-    app.services.setdefault("accounts", CrewAccounts(app.data_path("crew.json"), max_failures=k.login_failures,
+    app.services.setdefault("accounts", CrewAccounts(app.engine.db, app.clock, max_failures=k.login_failures,
                                                      lockout_s=k.lockout_s))
-    app.services.setdefault("alerts", CrewAlerts(app.data_path("alerts.jsonl")))
+    app.services.setdefault("alerts", CrewAlerts(app.engine.db, app.clock))
     return [LoginScreen(name="login"), WindowScreen(name="window"), ConsoleScreen(name="console"),
             RecordScreen(name="record"), CrewRatingScreen(name="rating"), TransferScreen(name="transfer"),
             DevicesScreen(name="devices"), CameraScreen(name="camera"), VisitScreen(name="visit"),

@@ -6,8 +6,8 @@ from typing import Any
 
 from kivy.properties import StringProperty
 
-from kiosk.crew_accounts import LoginResult
 from kiosk.widgets import KioskScreen, load_kv
+from ztc.domain.crew import LoginResult
 
 load_kv(__file__)
 

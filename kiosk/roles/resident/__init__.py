@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk.alerts import CrewAlerts
 from kiosk.printing import TicketPrinting, default_printer
+from ztc.domain.alerts import CrewAlerts
 
 
 def idle_timeout_s(settings: Any) -> float:
@@ -27,7 +27,7 @@ def screens(app: Any) -> list[Any]:
         if "printer" not in app.services:
             app.services["printer"] = default_printer(app.settings)
         printer = app.services["printer"]
-        app.services["printing"] = TicketPrinting(app.engine, CrewAlerts(app.data_path("alerts.jsonl")), printer)
+        app.services["printing"] = TicketPrinting(app.engine, CrewAlerts(app.engine.db, app.clock), printer)
     return [HomeScreen(name="home"), ServiceScreen(name="service"), ItemScreen(name="item"),
             ConfirmScreen(name="confirm"), TicketScreen(name="ticket"), MessageScreen(name="message"),
             CheckinScreen(name="checkin"), RateScreen(name="rate"), GuideScreen(name="guide")]
