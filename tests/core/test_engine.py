@@ -382,3 +382,13 @@ def test_passing_a_stop_outside_its_planned_window_is_an_unplanned_visit(engine,
     v = engine.arrive("depot", "gps")
     assert v["adhoc"] and v["planned_depart"] is None and v["stop_name"] == "县政务服务中心"
     assert events(engine, "stop.arrived")[0]["late_s"] is None
+
+
+def test_crew_can_override_the_cutoff_and_it_is_recorded(engine, clock):
+    at_stop(engine)
+    clock.advance(2 * 3600 + 10 * 60)
+    with pytest.raises(QueueError):
+        engine.issue("A")
+    t = engine.issue("A", override_cutoff=True)
+    assert t["number"] == "A001"
+    assert events(engine, "ticket.issued")[0]["cutoff_override"] is True

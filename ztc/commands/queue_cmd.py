@@ -82,8 +82,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmd("stay", "cancel a departure asked for while people still wait (the stop takes tickets again)",
         lambda e, a: _arrived(e.stay()))
     cmd("issue", "take a number for SERVICE (a prefix letter such as A)",
-        lambda e, a: (t := e.issue(a.service.upper(), a.item, a.priority), _ticket_text(t)),
+        lambda e, a: (t := e.issue(a.service.upper(), a.item, a.priority, a.override_cutoff), _ticket_text(t)),
         (("service",), {}), (("--item",), {"help": "catalog item code, e.g. A01"}),
+        (("--override-cutoff",), {"action": "store_true", "help": "crew: serve although the bus leaves first"}),
         (("--priority",), {"action": "store_true", "help": "绿色通道: elderly, disabled, pregnant"}))
     cmd("checkin", "appointment check-in by 6-digit code, or --phone LAST4 --service X",
         lambda e, a: (t := e.check_in(a.code, a.phone, a.service), _ticket_text(t)),

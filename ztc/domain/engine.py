@@ -75,7 +75,10 @@ class QueueEngine:
             return [v.to_dict() for v in planned_visits(ctx.conn, self.settings, ctx.now)]
 
     # --- tickets ---
-    def issue(self, prefix: str, item: str | None = None, priority: bool = False) -> dict[str, Any]:
+    def issue(self, prefix: str, item: str | None = None, priority: bool = False,
+              override_cutoff: bool = False) -> dict[str, Any]:
+        """Take a number. ``override_cutoff`` is the crew's decision to serve someone although the
+        estimate says the bus leaves first (recorded in the event, never the resident's choice)."""
         with self._tx() as ctx:
             visit = visits.current(ctx)
             if visit is None:
@@ -93,8 +96,9 @@ class QueueEngine:
                                  f"{category.name_en} is not offered at this stop",
                                  later=visits.later_offering(ctx, prefix, ctx.now))
             self._check_cap(ctx, prefix, category)
-            self._check_cutoff(ctx, visit, prefix, category)
-            return tickets.issue(ctx, visit, prefix, item, priority)
+            if not override_cutoff:
+                self._check_cutoff(ctx, visit, prefix, category)
+            return tickets.issue(ctx, visit, prefix, item, priority, cutoff_override=override_cutoff)
 
     def _check_cap(self, ctx: Ctx, prefix: str, category: Any) -> None:
         cap = self.settings.queue.daily_caps.get(prefix)

@@ -54,7 +54,8 @@ def _require(row: sqlite3.Row, states: tuple[str, ...], action_zh: str, action_e
 
 
 def issue(ctx: Ctx, visit: sqlite3.Row, prefix: str, item: str | None, priority: bool,
-          appointment_id: str | None = None, transferred_from: sqlite3.Row | None = None) -> dict[str, Any]:
+          appointment_id: str | None = None, transferred_from: sqlite3.Row | None = None,
+          cutoff_override: bool = False) -> dict[str, Any]:
     """Create a waiting ticket (checks are the caller's: engine.issue)."""
     est = estimate(ctx, prefix)
     day = current_day(ctx)
@@ -73,6 +74,7 @@ def issue(ctx: Ctx, visit: sqlite3.Row, prefix: str, item: str | None, priority:
         "appointment_id": appointment_id, "visit_id": visit["id"], "stop": visit["stop_id"],
         "issued_at": issued_at, "ahead": est.ahead, "est_wait_s": round(est.wait_s, 1),
         "transferred_from": transferred_from["id"] if transferred_from is not None else None,
+        **({"cutoff_override": True} if cutoff_override else {}),
     })
     out = public(ctx, get(ctx, ticket_id))
     out.update(ahead=est.ahead, est_wait_s=est.wait_s)
