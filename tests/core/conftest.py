@@ -1,34 +1,14 @@
 """Fixtures for the domain core: real SQLite files in a temp dir, a controllable clock."""
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 
+from tests.support import FakeClock, make_settings
 from ztc.db import open_database
 from ztc.domain.engine import QueueEngine
-from ztc.settings import Settings, load_settings
-
-SHANGHAI_0905 = dt.datetime(2026, 5, 18, 9, 5, tzinfo=dt.timezone(dt.timedelta(hours=8))).timestamp()
-
-
-class FakeClock:
-    """Time under the test's control (the engine takes any zero-argument callable)."""
-
-    def __init__(self, t: float = SHANGHAI_0905):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
-def make_settings(data_dir: Path, **env: str) -> Settings:
-    environ = {"ZTC_DATA_DIR": str(data_dir), **{f"ZTC_{k}": v for k, v in env.items()}}
-    return load_settings(environ=environ)
+from ztc.settings import Settings
 
 
 @pytest.fixture

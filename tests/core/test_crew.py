@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.conftest import FakeClock
+from tests.support import FakeClock
 from ztc.db import open_database
 from ztc.domain.crew import CrewAccounts
 

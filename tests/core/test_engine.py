@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.conftest import events, make_settings
+from tests.core.conftest import events
+from tests.support import make_settings
 from ztc.db import open_database
 from ztc.domain.engine import QueueEngine, QueueError
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from tests.core.conftest import FakeClock, make_settings
+from tests.support import FakeClock, make_settings
 from ztc.db import open_database, outbox
 from ztc.domain.engine import QueueEngine, QueueError
 

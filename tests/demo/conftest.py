@@ -1,22 +1,15 @@
 """Helpers for the demo tests: processes by process group (read from /proc), bounded polling."""
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests import support
+
 
 def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll until ``predicate()`` is truthy; fail naming ``what`` (a generous bound, not a timing test)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
+    return support.wait_for(predicate, timeout, what, interval=0.2)
 
 
 def processes_in_groups(pgids: set[int]) -> dict[int, str]:

@@ -15,17 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts"
 BROKER_CONF = REPO / "config" / "mosquitto" / "ztc.conf"
 BROKER_ACL = REPO / "config" / "mosquitto" / "ztc.acl"
 BUSES = ("yiyuan-01", "yiyuan-02")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_certs(directory: Path, *args: str) -> subprocess.CompletedProcess:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from .harness import CYCLE, GpsFake, free_port, padded_log
+from tests.support import free_port
+
+from .harness import CYCLE, GpsFake, padded_log
 
 
 @pytest.fixture

@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support import free_port
+
 from . import nmea
-from .harness import REPO, day_fixture, free_port
+from .harness import REPO, day_fixture
 
 
 def watch(tmp_path: Path, port: int, *args: str) -> subprocess.CompletedProcess[str]:

@@ -10,9 +10,10 @@ import threading
 import time
 
 from drivers.gps import GpsdSource
+from tests.support import free_port
 
 from . import nmea
-from .harness import Collector, day_fixture, free_port
+from .harness import Collector, day_fixture
 
 T0 = dt.datetime(2026, 5, 18, 1, 0, 0)
 

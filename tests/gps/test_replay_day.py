@@ -12,12 +12,13 @@ import pytest
 
 from drivers.gps import GpsdSource
 from telemetry.stops import StopDetector, plan_from_database
+from tests.support import free_port
 from ztc.db import open_database
 from ztc.domain.engine import QueueEngine
 from ztc.settings import load_settings
 
 from . import nmea
-from .harness import Collector, GpsFake, day_fixture, free_port, padded_log
+from .harness import Collector, GpsFake, day_fixture, padded_log
 
 DAY_START = dt.datetime(2026, 5, 18, 1, 0, 0, tzinfo=dt.UTC).timestamp()
 

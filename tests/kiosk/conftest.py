@@ -4,7 +4,6 @@ on a free loopback port. Screenshots go to test-artifacts/kiosk (or $ZTC_ARTIFAC
 """
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 import subprocess
@@ -16,35 +15,18 @@ from typing import Any
 
 import pytest
 
+from tests import support
+from tests.support import MORNING, FakeClock, make_settings  # noqa: F401 (MORNING: used by tests)
 from ztc.db import open_database
 from ztc.domain.engine import QueueEngine
-from ztc.settings import Settings, load_settings
+from ztc.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 SCREEN = (1280, 800)
-# 09:05 in Shanghai on a Monday: the sample route has the bus at 南麻街道新村社区 09:00–11:30.
-MORNING = dt.datetime(2026, 5, 18, 9, 5, tzinfo=dt.timezone(dt.timedelta(hours=8))).timestamp()
 
 
 def artifacts_dir() -> Path:
-    base = Path(os.environ.get("ZTC_ARTIFACTS") or REPO / "test-artifacts")
-    out = base / "kiosk"
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-class FakeClock:
-    """Bus time under the test's control (the engine and the screens read it); Kivy's own
-    frame clock stays real."""
-
-    def __init__(self, t: float = MORNING):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
+    return support.artifacts_dir("kiosk")
 
 
 def _free_display() -> int:
@@ -83,11 +65,6 @@ def xvfb() -> Iterator[str]:
     proc.terminate()
     proc.wait(10)
     shutil.rmtree(kivy_home, ignore_errors=True)
-
-
-def make_settings(data_dir: Path, **env: str) -> Settings:
-    environ = {"ZTC_DATA_DIR": str(data_dir), **{f"ZTC_{k}": v for k, v in env.items()}}
-    return load_settings(environ=environ)
 
 
 @pytest.fixture

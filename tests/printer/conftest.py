@@ -2,16 +2,17 @@
 settings in a temp dir, a real bus database with the queue engine, and the artifacts folder."""
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from drivers.ticket_printer.virtual import Faults, VirtualPrinter
+from tests import support
+from tests.support import make_settings
 from ztc.db import open_database
 from ztc.domain.engine import QueueEngine
-from ztc.settings import Settings, load_settings
+from ztc.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 STOP_NAME = "张家庄村委会"
@@ -19,15 +20,7 @@ STOP_NAME = "张家庄村委会"
 
 def artifacts_dir() -> Path:
     """Where CI keeps the PNG of every decoded ticket: $ZTC_ARTIFACTS/printer."""
-    base = Path(os.environ.get("ZTC_ARTIFACTS") or REPO / "test-artifacts")
-    out = base / "printer"
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def make_settings(data_dir: Path, **env: str) -> Settings:
-    environ = {"ZTC_DATA_DIR": str(data_dir), **{f"ZTC_{k}": v for k, v in env.items()}}
-    return load_settings(environ=environ)
+    return support.artifacts_dir("printer")
 
 
 @pytest.fixture

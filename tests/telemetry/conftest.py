@@ -8,8 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,28 +17,11 @@ import paho.mqtt.client as mqtt
 import pytest
 import yaml
 
+from tests.support import free_port, wait_for
 from ztc.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 BUS = "test-bus"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    """Poll until ``predicate()`` is truthy; fail naming ``what`` (no timing is asserted)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 class Broker:
