@@ -109,9 +109,9 @@ class TelemetrySettings(Strict):
     """How often a position goes out live, and how often one is recorded while the link is down."""
 
     moving_speed_ms: Annotated[float, Field(gt=0, le=50)] = 1.5  # above this the bus counts as moving
-    moving_interval_s: Annotated[float, Field(gt=0, le=3600)] = 15.0
+    moving_interval_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
     parked_interval_s: Annotated[float, Field(gt=0, le=86400)] = 120.0
-    min_distance_m: Annotated[float, Field(gt=0, le=100000)] = 100.0  # moved this far → publish early
+    min_distance_m: Annotated[float, Field(gt=0, le=100000)] = 400.0  # moved this far → publish early
     min_interval_s: Annotated[float, Field(ge=0, le=3600)] = 3.0  # never faster than this
     track_moving_interval_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
     track_parked_interval_s: Annotated[float, Field(gt=0, le=86400)] = 600.0
