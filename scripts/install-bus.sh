@@ -58,7 +58,7 @@ host chown root:"$ZTC_USER" /etc/ztc /etc/ztc/bus.yaml
 host chmod 0750 /etc/ztc
 
 # systemd: units, data directory, journald.
-for unit in ztc-agent.service ztc-session.service ztc-kiosk@.service; do
+for unit in ztc-agent.service ztc-session.service ztc-kiosk@.service ztc-housekeeping.service ztc-housekeeping.timer; do
   put_file "$SRC/systemd/$unit" "/etc/systemd/system/$unit" 0644
 done
 put_file "$SRC/systemd/tmpfiles.d/ztc.conf" /etc/tmpfiles.d/ztc.conf 0644
@@ -70,7 +70,7 @@ sed -e "s/@TICKET_VID@/${TICKET_USB%%:*}/g" -e "s/@TICKET_PID@/${TICKET_USB##*:}
     -e "s/@TOUCH_OUTPUT@/$TOUCH_OUTPUT/g" "$SRC/config/udev/70-ztc-devices.rules.in" \
   | put_text /etc/udev/rules.d/70-ztc-devices.rules 0644
 
-UNITS=(ztc-agent.service ztc-session.service)
+UNITS=(ztc-agent.service ztc-session.service ztc-housekeeping.timer)
 for role in $ROLES; do UNITS+=("ztc-kiosk@$role.service"); done
 
 host "$PREFIX/venv/bin/python" -m compileall -q "$PREFIX/app" "$PREFIX/venv"

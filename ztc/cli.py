@@ -13,6 +13,7 @@ import sys
 COMMAND_MODULES = [
     "ztc.commands.config_cmd",
     "ztc.commands.queue_cmd",
+    "ztc.commands.housekeeping_cmd",
     "ztc.commands.kiosk_cmd",
     "ztc.commands.scan_cmd",
     "ztc.commands.agent_cmd",

@@ -77,6 +77,8 @@ class QueueSettings(Strict):
     estimate_samples: Annotated[int, Field(ge=1, le=200)] = 10
     appointment_early_min: Annotated[int, Field(ge=0, le=240)] = 30
     daily_caps: dict[Letter, Annotated[int, Field(ge=1, le=10000)]] = {}
+    # Appointments (masked name, last 4 phone digits) are deleted this long after their slot ended.
+    appointment_retention_days: Annotated[float, Field(ge=0, le=365)] = 7
 
 
 class MqttSettings(Strict):

@@ -94,7 +94,8 @@ def test_bus_install_produces_the_expected_tree(bus_stage: Path, host_log) -> No
     r = bus_stage
     for rel in ["opt/ztc/app/ztc/cli.py", "opt/ztc/app/config/bus.yaml", "opt/ztc/app/setup.py",
                 "etc/systemd/system/ztc-agent.service", "etc/systemd/system/ztc-session.service",
-                "etc/systemd/system/ztc-kiosk@.service", "etc/tmpfiles.d/ztc.conf",
+                "etc/systemd/system/ztc-kiosk@.service", "etc/systemd/system/ztc-housekeeping.service",
+                "etc/systemd/system/ztc-housekeeping.timer", "etc/tmpfiles.d/ztc.conf",
                 "etc/systemd/journald.conf.d/ztc.conf", "etc/udev/rules.d/70-ztc-devices.rules",
                 "etc/ztc/bus.yaml", "etc/ztc/weston.ini"]:
         assert (r / rel).is_file(), rel
@@ -108,6 +109,7 @@ def test_bus_install_produces_the_expected_tree(bus_stage: Path, host_log) -> No
     wants = {
         "multi-user.target.wants/ztc-agent.service": "/etc/systemd/system/ztc-agent.service",
         "multi-user.target.wants/ztc-session.service": "/etc/systemd/system/ztc-session.service",
+        "timers.target.wants/ztc-housekeeping.timer": "/etc/systemd/system/ztc-housekeeping.timer",
         **{f"ztc-session.service.wants/ztc-kiosk@{role}.service": "/etc/systemd/system/ztc-kiosk@.service"
            for role in ("resident", "crew", "display")},
     }
@@ -119,7 +121,8 @@ def test_bus_install_produces_the_expected_tree(bus_stage: Path, host_log) -> No
     assert "@" not in rules.replace("%k", "")
     # Host commands: recorded for the target, never run here.
     actions = (r / "ztc-host-actions.sh").read_text()
-    for expected in ["useradd --system", "systemctl enable ztc-agent.service ztc-session.service",
+    for expected in ["useradd --system",
+                     "systemctl enable ztc-agent.service ztc-session.service ztc-housekeeping.timer",
                      "ztc-kiosk@resident.service", "udevadm control --reload", "systemd-tmpfiles --create"]:
         assert expected in actions
     assert not host_log[1].exists(), host_log[1].read_text()
@@ -147,7 +150,7 @@ def test_bundle_and_device_ids(bus_stage: Path, release: Path, host_log, pki: Pa
     assert 'ATTRS{idVendor}=="04b8"' in unbind and 'ATTRS{idProduct}=="0e15"' in unbind
     assert 'SYMLINK+="ztc/ticket-printer"' in rules
     actions = (tmp_path / "ztc-host-actions.sh").read_text()
-    assert "systemctl enable ztc-agent.service ztc-session.service ztc-kiosk@resident.service " \
+    assert "systemctl enable ztc-agent.service ztc-session.service ztc-housekeeping.timer ztc-kiosk@resident.service " \
            "ztc-kiosk@display.service\n" in actions
     assert "systemctl disable --now ztc-kiosk@crew.service" in actions
     wants = tmp_path / "etc/systemd/system/ztc-session.service.wants"
@@ -205,6 +208,8 @@ def test_uninstall_keeps_data_and_config_unless_purged(bus_stage: Path, release:
     assert not (stage / "opt/ztc").exists()
     assert not (stage / "etc/systemd/system/ztc-agent.service").exists()
     assert not (stage / "etc/systemd/system/multi-user.target.wants/ztc-agent.service").exists()
+    assert not (stage / "etc/systemd/system/ztc-housekeeping.timer").exists()
+    assert not (stage / "etc/systemd/system/timers.target.wants/ztc-housekeeping.timer").exists()
     assert not (stage / "etc/udev/rules.d/70-ztc-devices.rules").exists()
     assert (stage / "etc/ztc/bus.yaml").exists() and (stage / "var/lib/ztc/bus.db").exists()
     assert "systemctl disable --now" in (stage / "ztc-host-actions.sh").read_text()

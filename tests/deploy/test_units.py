@@ -19,7 +19,9 @@ UNITS = {
     "ztc-kiosk@resident.service": ("ztc-kiosk@.service", 4.2),
     "ztc-kiosk@crew.service": ("ztc-kiosk@.service", 4.2),
     "ztc-kiosk@display.service": ("ztc-kiosk@.service", 4.2),
+    "ztc-housekeeping.service": ("ztc-housekeeping.service", 3.5),
 }
+TIMERS = ["ztc-housekeeping.timer"]
 # Binaries that exist on the bus / headquarters but not on a development machine.
 TARGET_ONLY_BINARIES = {"/opt/ztc/venv/bin/ztc", "/usr/bin/weston"}
 
@@ -118,3 +120,17 @@ def test_kiosk_role_is_pinned_to_its_screen() -> None:
     weston = (SYSTEMD / "weston.ini").read_text()
     assert set(re.findall(r"^app-ids=ztc-(\w+)$", weston, re.M)) == {"resident", "crew", "display"}
     assert "shell=kiosk-shell.so" in weston and "vt-switching=false" in weston
+
+
+@pytest.mark.parametrize("timer", TIMERS)
+def test_timers_verify_and_start_their_service(timer: str, tmp_path: Path) -> None:
+    service = timer.replace(".timer", ".service")
+    verifiable_copy(service, tmp_path)
+    path = tmp_path / timer
+    path.write_text((SYSTEMD / timer).read_text(encoding="utf-8"), encoding="utf-8")
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no", str(path)],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+    s = unit_settings(timer)
+    assert s["Persistent"] == ["true"] and s["WantedBy"] == ["timers.target"]
+    assert unit_settings(service)["ExecStart"] == ["/opt/ztc/venv/bin/ztc housekeeping"]

@@ -144,6 +144,15 @@ class Database:
                 if self._conn.in_transaction:
                     self._conn.execute("COMMIT")
 
+    @contextlib.contextmanager
+    def maintenance(self) -> Iterator[sqlite3.Connection]:
+        """The connection outside any transaction, for checkpoint and VACUUM (which refuse to run in one)."""
+        with self._lock:
+            try:
+                yield self._conn
+            except sqlite3.Error as e:
+                raise self._translate(e) from e
+
     def _translate(self, e: sqlite3.Error) -> StorageError:
         code = getattr(e, "sqlite_errorcode", None)
         if code == sqlite3.SQLITE_FULL or "disk is full" in str(e) or "database or disk is full" in str(e):
