@@ -5,6 +5,7 @@ from __future__ import annotations
 from ztc.db import open_database, outbox
 from ztc.domain.alerts import CrewAlerts
 from ztc.domain.crew import CrewAccounts
+from ztc.domain.errors import QueueError
 
 CREW, PIN = "7", "2468"
 
@@ -200,3 +201,36 @@ def test_automatic_log_out_after_inactivity(kiosk, engine, settings):
     k.app.idle_timeout_s = 0.5
     k.pump(until=lambda: k.app.sm.current == "login", timeout=5)
     assert "crew" not in k.app.flow
+
+
+def test_cutoff_override_issues_and_prints(kiosk, engine, settings, clock, virtual_printer):
+    CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
+    engine.arrive("nanma-xincun")
+    clock.advance(2 * 3600 + 10 * 60)          # 11:15, the bus leaves at 11:30: the cut-off refuses B
+    try:
+        engine.issue("B", None)
+        raise AssertionError("the cut-off should refuse this number")
+    except QueueError as e:
+        assert e.code == "cutoff"
+    k = kiosk("crew")
+    log_in(k)
+    k.tap_text("经营许可")
+    k.tap_id("open_button")
+    k.pump(until=lambda: k.app.sm.current == "console")
+    k.tap_text("到站")
+    k.settle()
+    k.tap_text("截止后补发号")
+    assert k.app.sm.current == "override"
+    k.tap_text("B ")
+    assert "确认为 B" in k.screen.ids.title.text
+    k.tap_text("确认补发")
+    k.settle()
+    k.pump(until=lambda: "已打印" in k.screen.ids.message.text, timeout=30)
+    k.screenshot("crew-cutoff-override")
+    issued = events(engine, "ticket.issued")
+    assert len(issued) == 1 and issued[0]["cutoff_override"] is True
+    number = issued[0]["number"]
+    assert number.startswith("B") and number in k.screen.ids.title.text
+    printed = virtual_printer.wait_for_tickets(1)
+    assert number in printed[0].text()
+    assert engine.ticket(number)["printed"] == 1

@@ -17,6 +17,7 @@ def screens(app: Any) -> list[Any]:
     from kiosk.roles.crew.console import ConsoleScreen
     from kiosk.roles.crew.devices import DevicesScreen
     from kiosk.roles.crew.login import LoginScreen
+    from kiosk.roles.crew.override import OverrideScreen
     from kiosk.roles.crew.rating import CrewRatingScreen
     from kiosk.roles.crew.record import RecordScreen
     from kiosk.roles.crew.summary import SummaryScreen
@@ -31,4 +32,4 @@ def screens(app: Any) -> list[Any]:
     return [LoginScreen(name="login"), WindowScreen(name="window"), ConsoleScreen(name="console"),
             RecordScreen(name="record"), CrewRatingScreen(name="rating"), TransferScreen(name="transfer"),
             DevicesScreen(name="devices"), CameraScreen(name="camera"), VisitScreen(name="visit"),
-            SummaryScreen(name="summary")]
+            SummaryScreen(name="summary"), OverrideScreen(name="override")]

@@ -32,6 +32,7 @@ class VisitScreen(KioskScreen):
                                                lambda d=decision: self.depart(d), role="danger"))
             else:
                 buttons.append(self.button(self.t("depart"), lambda: self.depart(None), role="danger"))
+            buttons.append(self.button(self.t("override"), lambda: self.app.go("override"), role="secondary"))
         self.fill(self.ids.choices, buttons)
 
     def _call(self, fn: Any, *args: Any) -> None:
