@@ -111,3 +111,19 @@ def kiosk(xvfb: str, settings: Settings, clock: FakeClock) -> Iterator[Callable[
     yield start
     for h in started:
         h.close()
+
+
+A4_QUEUE = "ztc-a4"
+
+
+@pytest.fixture(scope="session")
+def cups() -> Iterator[Any]:
+    """A real private cupsd with a cups-pdf queue (the documents suite's server, started here too)."""
+    from drivers.a4_printer.sim_cupsd import PrivateCups
+
+    problem = PrivateCups.missing()
+    assert problem is None, problem
+    server = PrivateCups().start()
+    server.add_pdf_queue(A4_QUEUE)
+    yield server
+    server.stop()

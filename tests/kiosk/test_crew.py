@@ -2,6 +2,8 @@
 the stop visit — every effect checked in the bus database and its outbox."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from ztc.db import open_database, outbox
 from ztc.domain.alerts import CrewAlerts
 from ztc.domain.crew import CrewAccounts
@@ -191,6 +193,54 @@ def test_camera_preview_and_capture_counts_pages(kiosk, engine, settings):
     k.tap_id("complete_button")
     k.settle()
     assert "扫描 1 页" in k.screen.ids.title.text                    # the record is filled in from the device
+
+
+def test_camera_copy_flow_stores_pdf_and_prints_through_cups(kiosk, engine, settings, cups):
+    from drivers.a4_printer import A4Printer
+    from tests.kiosk.conftest import A4_QUEUE
+    from ztc.documents.storage import ScanStore
+
+    CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
+    engine.arrive("nanma-xincun")
+    t = engine.issue("A", "A01")
+    k = kiosk("crew", a4_printer=A4Printer(A4_QUEUE, cups.server, job_timeout_s=60))
+    log_in(k)
+    k.tap_text("市场主体登记")
+    k.tap_id("open_button")
+    k.pump(until=lambda: k.app.sm.current == "console")
+    k.tap_id("call_button")
+    k.settle()
+    k.tap_id("start_button")
+    k.settle()
+    k.tap_text("高拍仪")
+    k.pump(until=lambda: k.screen.frames_drawn >= 1, timeout=30)
+    assert k.screen.ids.pdf_button.disabled                              # nothing captured yet
+    for n in (1, 2):
+        k.tap_id("capture_button")
+        k.pump(until=lambda n=n: engine.ticket(t["number"])["pages_scanned"] == n, timeout=30)
+        k.settle()
+    assert "已拍 2 页" in k.screen.ids.status.text and "第2页" in k.screen.ids.page_list.text
+    k.tap_id("pdf_button")
+    k.settle()
+    assert "PDF 已保存（2 页）" in k.screen.ids.message.text
+    scans = ScanStore(engine.db, settings.data_dir, 30).for_ticket(t["id"])
+    assert len(scans) == 1 and scans[0]["pages"] == 2
+    assert Path(scans[0]["path"]).read_bytes()[:5] == b"%PDF-"
+    assert engine.ticket(t["number"])["pages_scanned"] == 2              # storing the PDF does not count twice
+
+    k.tap_id("print_button")
+    k.settle()
+    k.pump(until=lambda: "已送打印 2 页" in k.screen.ids.message.text, timeout=60)
+    k.tap_id("more_button")
+    k.tap_id("more_button")
+    assert "复印 3 份" in k.screen.ids.copy_button.text
+    k.tap_id("copy_button")
+    k.settle()
+    k.pump(until=lambda: "已送打印 6 页" in k.screen.ids.message.text, timeout=60)
+    k.screenshot("crew-camera-copy")
+    assert engine.ticket(t["number"])["pages_printed"] == 2 + 6
+    assert len(ScanStore(engine.db, settings.data_dir, 30).for_ticket(t["id"])) == 1   # printed from the one scan
+    k.pump(until=lambda: len(list(cups.out_dir.glob("*.pdf"))) >= 2, timeout=60)   # cups-pdf wrote both jobs
 
 
 def test_automatic_log_out_after_inactivity(kiosk, engine, settings):

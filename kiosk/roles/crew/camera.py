@@ -17,6 +17,8 @@ from kiosk.widgets import KioskScreen, load_kv
 
 load_kv(__file__)
 
+MAX_COPIES = 20
+
 
 class CameraScreen(KioskScreen):
     frames_drawn = 0
@@ -25,7 +27,10 @@ class CameraScreen(KioskScreen):
         self._latest: tuple[int, int, bytes] | None = None
         self._lock = threading.Lock()
         self._draw_trigger = Clock.create_trigger(self._draw, 0)
-        self.pages: list[Any] = []
+        self.pages: list[Any] = []               # pipeline pages of the current document
+        self.ticket_id: str | None = None        # the ticket they belong to (None: no ticket served)
+        self.scan: dict[str, Any] | None = None  # the stored PDF of exactly these pages, once made
+        self.copies = 1
 
     def camera(self) -> Any:
         cam = self.app.services.get("camera")
@@ -75,6 +80,11 @@ class CameraScreen(KioskScreen):
         status = self.app.services.get("camera")
         state = status.get_status() if status is not None else {"state": "absent", "detail": ""}
         self.ids.status.text = f"{state['state']} {state.get('detail', '')}  ·  {self.t('pages_n', n=len(self.pages))}"
+        self.ids.page_list.text = "  ".join(self.t("page_n", n=n) + (f"（{p.note}）" if p.note else "")
+                                            for n, p in enumerate(self.pages, 1))
+        self.ids.copy_button.text = self.t("copy_n", n=self.copies)
+        for button in ("pdf_button", "print_button", "copy_button"):
+            self.ids[button].disabled = not self.pages
 
     def capture(self) -> None:
         window = self.app.flow.get("window")
@@ -83,13 +93,82 @@ class CameraScreen(KioskScreen):
             from ztc.documents.pipeline import process_frame
 
             page = process_frame(self.camera().capture(), "color")  # ~0.1 s of OpenCV: a worker's job
-            self.pages.append(page)
             ticket = self.app.engine.serving_ticket(window) if window else None
-            if ticket is not None:
-                self.app.engine.record_pages(ticket["id"], scanned=1)
+            ticket_id = ticket["id"] if ticket is not None else None
+            if ticket_id != self.ticket_id:  # another resident: never mix their pages into this document
+                self.pages, self.scan, self.ticket_id = [], None, ticket_id
+            self.pages.append(page)
+            self.scan = None                 # the stored PDF no longer holds every page
+            if ticket_id is not None:
+                self.app.engine.record_pages(ticket_id, scanned=1)
             return len(self.pages)
 
         self.app.bridge.call(work, on_done=lambda _n: self.refresh(), on_error=self._error)
 
+    # --- the copy flow: PDF into the scan store, then prints through the A4 printer (CUPS) ---
+    def change_copies(self, delta: int) -> None:
+        self.copies = max(1, min(MAX_COPIES, self.copies + delta))
+        self.refresh()
+
+    def copy_service(self) -> Any:
+        """Built on a worker on first use: the A4 printer and scan store are I/O, never on the UI thread."""
+        service = self.app.services.get("copy_service")
+        if service is None:
+            service = self.app.services["copy_service"] = build_copy_service(self.app, self.camera())
+        return service
+
+    def _stored_scan(self) -> dict[str, Any]:
+        """The PDF of the captured pages, stored once (linked to the ticket being served)."""
+        if self.scan is None:
+            from ztc.documents.copy_service import ScanSession
+
+            session = ScanSession(self.ticket_id, "color", list(self.pages))
+            self.scan = self.copy_service().finish(session)
+        return self.scan
+
+    def make_pdf(self) -> None:
+        def work() -> dict[str, Any]:
+            return self._stored_scan()
+
+        self.app.bridge.call(work, on_done=lambda scan: self._say("pdf_saved", n=scan["pages"]),
+                             on_error=self._error)
+
+    def print_copies(self, copies: int) -> None:
+        def work() -> Any:
+            scan = self._stored_scan()
+            return self.copy_service().print_file(scan["path"], copies, self.ticket_id)
+
+        self.ids.message.text = self.t("working")
+        self.app.bridge.call(work, on_done=lambda r: self._say("printed_pages", n=r.pages * r.copies),
+                             on_error=self._error)
+
+    def _say(self, key: str, **values: Any) -> None:
+        self.ids.message.text = self.t(key, **values)
+        self.refresh()
+
     def _error(self, error: Exception) -> None:
-        self.ids.status.text = str(error)[:200]
+        self.ids.message.text = str(error)[:200]
+
+
+class _PrintedPagesOnly:
+    """Counts only printed pages into the ticket: scanned pages are counted per capture already
+    (the crew see the count rise as they shoot), so storing the PDF must not count them twice."""
+
+    def __init__(self, engine: Any):
+        self.engine = engine
+
+    def record_pages(self, ticket_id: str, scanned: int = 0, printed: int = 0) -> None:
+        if printed:
+            self.engine.record_pages(ticket_id, printed=printed)
+
+
+def build_copy_service(app: Any, camera: Any) -> Any:
+    """The copy service of this kiosk: ``services["a4_printer"]`` (tests) or the configured queue."""
+    from drivers.a4_printer import A4Printer
+    from ztc.documents.copy_service import CopyService
+    from ztc.documents.storage import ScanStore
+
+    settings = app.settings
+    printer = app.services.get("a4_printer") or A4Printer.from_settings(settings.devices.a4_printer)
+    store = ScanStore(app.engine.db, settings.data_dir, settings.devices.camera.scan_retention_days, app.clock)
+    return CopyService(camera, printer, store, _PrintedPagesOnly(app.engine))
