@@ -243,6 +243,33 @@ def test_camera_copy_flow_stores_pdf_and_prints_through_cups(kiosk, engine, sett
     k.pump(until=lambda: len(list(cups.out_dir.glob("*.pdf"))) >= 2, timeout=60)   # cups-pdf wrote both jobs
 
 
+def test_devices_tab_shows_uplink_backlog(kiosk, engine, settings, clock):
+    CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
+    engine.arrive("nanma-xincun")
+    engine.issue("F", None)
+    with engine.db.read() as conn:
+        pending = len(outbox.pending(conn, 0, 10000))
+    assert pending >= 2                                           # the arrival and the ticket
+    clock.advance(25 * 60)                                        # HQ has not acknowledged for 25 min
+    k = kiosk("crew")
+    log_in(k)
+    k.tap_text("政策咨询")
+    k.tap_id("open_button")
+    k.pump(until=lambda: k.app.sm.current == "console")
+    k.tap_text("设备")
+    k.pump(until=lambda: "上传中心" in k.texts(), timeout=30)
+    k.settle()
+    with engine.db.read() as conn:
+        pending = len(outbox.pending(conn, 0, 10000))
+    assert f"上传中心：{pending} 条待上传" in k.texts()
+    assert "最早一条已等 25 分钟" in k.texts()
+    k.screenshot("crew-devices-uplink")
+    with engine.db.write() as conn:                               # the agent deletes what HQ acknowledged
+        conn.execute("DELETE FROM outbox")
+    k.tap_id("probe_button")
+    k.pump(until=lambda: "全部已上传" in k.texts(), timeout=30)
+
+
 def test_automatic_log_out_after_inactivity(kiosk, engine, settings):
     CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
     k = kiosk("crew")

@@ -17,8 +17,17 @@ def probe_devices(settings: Any) -> dict[str, dict[str, Any]]:
     return device_statuses(settings)
 
 
+def read_uplink(db: Any) -> dict[str, Any]:
+    """Outbox backlog (pending events, oldest timestamp) read on a worker; the agent is not asked."""
+    from ztc.db import outbox
+
+    with db.read() as conn:
+        return outbox.stats(conn)
+
+
 class DevicesScreen(KioskScreen):
     statuses: dict[str, dict[str, Any]] | None = None
+    uplink: dict[str, Any] | None = None  # ztc.db.outbox.stats: {"pending", "oldest_ts"}
 
     def on_pre_enter(self, *args: Any) -> None:
         super().on_pre_enter(*args)
@@ -28,6 +37,22 @@ class DevicesScreen(KioskScreen):
         self.ids.message.text = self.t("working")
         probe = self.app.services.get("probe_devices", probe_devices)
         self.app.bridge.call(probe, self.app.settings, changes=False, on_done=self._probed, on_error=self._error)
+        self.app.bridge.call(read_uplink, self.app.engine.db, changes=False, on_done=self._uplink_read,
+                             on_error=self._error)
+
+    def _uplink_read(self, stats: dict[str, Any]) -> None:
+        self.uplink = stats
+        self.refresh()
+
+    def uplink_line(self) -> str:
+        """What still waits for headquarters: if it grows and ages, the uplink is down."""
+        stats = self.uplink
+        if stats is None:
+            return ""
+        if not stats["pending"]:
+            return self.t("uplink_clear")
+        age_min = max(0, int((self.app.clock() - float(stats["oldest_ts"])) // 60))
+        return self.t("uplink_pending", n=stats["pending"], m=age_min)
 
     def _probed(self, statuses: dict[str, dict[str, Any]]) -> None:
         self.statuses = statuses
@@ -42,6 +67,8 @@ class DevicesScreen(KioskScreen):
                                    22, markup=True))
         if self.statuses == {}:
             rows.append(self.label(self.t("devices_none"), 24))
+        if self.uplink is not None:
+            rows.append(self.label(self.uplink_line(), 22))
         state = self.app.state
         if state is not None:
             pending = state.snapshot.get("waiting", 0)
