@@ -125,6 +125,11 @@ STRINGS: dict[str, tuple[str, str]] = {
                        "Uplink to HQ: {n} events waiting, oldest {m} min"),
     "uplink_clear": ("上传中心：全部已上传", "Uplink to HQ: everything sent"),
     "test_print": ("测试打印", "Test print"),
+    "test_printed": ("样票已打印（标有副本，不是有效号码）", "Sample ticket printed (marked COPY, not a real number)"),
+    "no_ticket_printer": ("没有配置号票打印机", "No ticket printer configured"),
+    "a4_state": ("A4 打印机：{state}", "A4 printer: {state}"),
+    "a4_jobs": ("最近打印任务：{jobs}", "Recent print jobs: {jobs}"),
+    "a4_no_jobs": ("最近没有打印任务", "No recent print jobs"),
     "refresh": ("刷新", "Refresh"),
     "tab_camera": ("高拍仪", "Camera"),
     "capture": ("拍摄一页", "Capture a page"),
@@ -157,6 +162,13 @@ STATE_NAMES: dict[str, tuple[str, str]] = {
     "waiting": ("等候", "waiting"), "called": ("已叫号", "called"), "serving": ("办理中", "serving"),
     "served": ("已办结", "served"), "no_show": ("未到", "no-show"), "transferred": ("已转办", "transferred"),
     "cancelled": ("已取消", "cancelled"), "released": ("已释放", "released"), "rebooked": ("已改约", "rebooked"),
+}
+
+
+A4_JOB_STATES: dict[str, tuple[str, str]] = {
+    "pending": ("排队中", "queued"), "pending-held": ("已暂挂", "held"), "processing": ("正在打印", "printing"),
+    "processing-stopped": ("已停止", "stopped"), "completed": ("已完成", "done"), "canceled": ("已取消", "cancelled"),
+    "aborted": ("已中止", "aborted"),
 }
 
 

@@ -311,3 +311,55 @@ def test_cutoff_override_issues_and_prints(kiosk, engine, settings, clock, virtu
     printed = virtual_printer.wait_for_tickets(1)
     assert number in printed[0].text()
     assert engine.ticket(number)["printed"] == 1
+
+
+def test_devices_tab_shows_a4_printer_state_and_recent_jobs(kiosk, engine, settings, cups, tmp_path):
+    from PIL import Image
+
+    from drivers.a4_printer import A4Printer
+    from tests.kiosk.conftest import A4_QUEUE
+
+    CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
+    a4 = A4Printer(A4_QUEUE, cups.server, job_timeout_s=60)
+    page = tmp_path / "form.pdf"
+    Image.new("RGB", (200, 280), "white").save(page)
+    first = a4.submit(page)
+    assert a4.wait(first).ok
+    k = kiosk("crew", a4_printer=a4)
+    log_in(k)
+    k.tap_text("政策咨询")
+    k.tap_id("open_button")
+    k.pump(until=lambda: k.app.sm.current == "console")
+    k.tap_text("设备")
+    k.pump(until=lambda: "A4 打印机" in k.texts(), timeout=30)
+    k.settle()
+    assert "A4 打印机：" in k.texts() and "空闲" in k.texts()          # the queue state from CUPS
+    assert f"{first} 已完成" in k.texts()                               # the job id and its state
+    k.screenshot("crew-devices-a4")
+    second = a4.submit(page)                                            # a new job: 刷新 reads CUPS again
+    assert a4.wait(second).ok
+    k.tap_id("probe_button")
+    k.pump(until=lambda: f"{second} 已完成" in k.texts(), timeout=30)
+    assert f"{first} 已完成" in k.texts()
+
+
+def test_devices_tab_test_print_sends_a_copy_marked_sample(kiosk, engine, settings, virtual_printer):
+    from drivers.ticket_printer.content import TicketContent
+
+    CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
+    engine.arrive("nanma-xincun")
+    k = kiosk("crew")
+    log_in(k)
+    k.tap_text("政策咨询")
+    k.tap_id("open_button")
+    k.pump(until=lambda: k.app.sm.current == "console")
+    k.tap_text("设备")
+    k.pump(until=lambda: "ticket_printer" in k.texts(), timeout=30)
+    k.tap_id("test_print_button")
+    k.pump(until=lambda: "✓" in k.screen.ids.message.text, timeout=30)
+    assert "样票已打印" in k.screen.ids.message.text
+    printed = virtual_printer.wait_for_tickets(1)
+    sample = TicketContent.sample(settings)
+    assert sample.number in printed[0].text() and "副本" in printed[0].text()   # the sample, marked as a copy
+    with engine.db.read() as conn:
+        assert conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 0   # no real number was issued

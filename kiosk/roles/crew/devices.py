@@ -25,8 +25,37 @@ def read_uplink(db: Any) -> dict[str, Any]:
         return outbox.stats(conn)
 
 
+def a4_printer_of(app: Any) -> Any:
+    """The kiosk's A4 queue: ``services["a4_printer"]`` (tests) or the configured one (opens nothing)."""
+    from drivers.a4_printer import A4Printer
+
+    return app.services.get("a4_printer") or A4Printer.from_settings(app.settings.devices.a4_printer)
+
+
+def print_sample_ticket(printer: Any, settings: Any) -> str:
+    """Print ``ztc devices test-print ticket``'s sample through the crew's ticket printer, marked as a
+    copy (副本) so nobody takes it for a real number; raises PrintFailed when it did not print."""
+    from dataclasses import replace
+
+    from drivers.ticket_printer.content import TicketContent
+    from kiosk.i18n import t
+    from kiosk.printing import DriverPrinter, PrintFailed
+
+    driver = getattr(printer, "printer", None)
+    if driver is None:
+        raise PrintFailed(f"{t('no_ticket_printer', 'zh')} / {t('no_ticket_printer', 'en')}")
+    content = replace(TicketContent.sample(settings), copy=True)
+    job = driver.submit(content)
+    if not job.wait(DriverPrinter.JOB_TIMEOUT_S):
+        raise PrintFailed("打印超时 / the printer did not finish in time")
+    if job.state != "done":
+        raise PrintFailed(job.error or "打印失败 / not printed")
+    return content.number
+
+
 class DevicesScreen(KioskScreen):
     statuses: dict[str, dict[str, Any]] | None = None
+    a4: Any = None  # kiosk.roles.crew.a4_status.A4Status of the last read
     uplink: dict[str, Any] | None = None  # ztc.db.outbox.stats: {"pending", "oldest_ts"}
 
     def on_pre_enter(self, *args: Any) -> None:
@@ -39,6 +68,32 @@ class DevicesScreen(KioskScreen):
         self.app.bridge.call(probe, self.app.settings, changes=False, on_done=self._probed, on_error=self._error)
         self.app.bridge.call(read_uplink, self.app.engine.db, changes=False, on_done=self._uplink_read,
                              on_error=self._error)
+        from kiosk.roles.crew.a4_status import read_a4_status
+
+        self.app.bridge.call(read_a4_status, a4_printer_of(self.app), changes=False, on_done=self._a4_read,
+                             on_error=self._error)
+
+    def _a4_read(self, status: Any) -> None:
+        self.a4 = status
+        self.refresh()
+
+    def a4_lines(self) -> list[str]:
+        """The A4 queue's condition and its newest jobs (id and state), in the kiosk language."""
+        from kiosk.i18n import A4_JOB_STATES, pick
+
+        st = self.a4
+        if st is None:
+            return []
+        lang = self.app.lang
+        colour = STATE_COLOURS.get(st.level, "ffffff")
+        lines = [self.t("a4_state", state=f"[color={colour}]{st.en if lang == 'en' else st.zh}[/color]")]
+        if st.jobs:
+            jobs = ", ".join(f"{job_id} {pick(A4_JOB_STATES.get(state, (state, state)), lang)}"
+                             for job_id, state in st.jobs)
+            lines.append(self.t("a4_jobs", jobs=jobs))
+        elif st.level != "offline":
+            lines.append(self.t("a4_no_jobs"))
+        return lines
 
     def _uplink_read(self, stats: dict[str, Any]) -> None:
         self.uplink = stats
@@ -67,6 +122,8 @@ class DevicesScreen(KioskScreen):
                                    22, markup=True))
         if self.statuses == {}:
             rows.append(self.label(self.t("devices_none"), 24))
+        for line in self.a4_lines():
+            rows.append(self.label(line, 22, markup=True))
         if self.uplink is not None:
             rows.append(self.label(self.uplink_line(), 22))
         state = self.app.state
@@ -99,6 +156,13 @@ class DevicesScreen(KioskScreen):
             return ticket["number"]
 
         self.app.bridge.call(work, on_done=lambda n: setattr(self.ids.message, "text", n and f"✓ {n}"),
+                             on_error=self._error)
+
+    def test_print(self) -> None:
+        """A sample ticket on the crew's ticket printer: paper, cutter and text checked in one go."""
+        self.ids.message.text = self.t("working")
+        self.app.bridge.call(lambda: print_sample_ticket(self._printer(), self.app.settings), changes=False,
+                             on_done=lambda _n: setattr(self.ids.message, "text", "✓ " + self.t("test_printed")),
                              on_error=self._error)
 
     def _error(self, error: Exception) -> None:
