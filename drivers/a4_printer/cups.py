@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from drivers.a4_printer.errors import PrinterError
-from drivers.a4_printer.ipp import GET_JOB, GET_PRINTER, JobState, PrinterState, parse_csv
+from drivers.a4_printer.ipp import GET_JOB, GET_JOBS, GET_PRINTER, JobState, PrinterState, parse_csv_rows
 from ztc.settings import A4PrinterSettings
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,11 @@ class A4Printer:
 
     def _ipp(self, test: str, **variables: str) -> dict[str, str] | None:
         """Run one ipptool request; the answer row, or None when CUPS refused (unknown queue/job)."""
+        rows = self._ipp_rows(test, **variables)
+        return None if rows is None else (rows[0] if rows else {})
+
+    def _ipp_rows(self, test: str, **variables: str) -> list[dict[str, str]] | None:
+        """Run one ipptool request; every answer row, or None when CUPS refused (unknown queue/job)."""
         with tempfile.NamedTemporaryFile("w", suffix=".test", prefix="ztc-ipp-") as f:
             f.write(test)
             f.flush()
@@ -78,7 +83,7 @@ class A4Printer:
             if "Unable to connect" in proc.stderr or "connect" in proc.stderr.lower():
                 raise self._no_scheduler()
             return None
-        return parse_csv(proc.stdout)
+        return parse_csv_rows(proc.stdout)
 
     def _no_scheduler(self) -> PrinterError:
         return PrinterError("no_scheduler", f"打印服务 cupsd 未运行（{self.where}）",
@@ -145,6 +150,17 @@ class A4Printer:
         if row is None:
             raise PrinterError("unknown_job", f"找不到打印任务 {job_id}", f"print job {job_id} not found", job_id)
         return JobState.from_row(job_id, row)
+
+    def jobs(self, limit: int = 5) -> list[JobState]:
+        """The queue's newest ``limit`` jobs, finished ones included (as long as CUPS keeps their
+        history), newest first. PrinterError when cupsd is down or the queue does not exist."""
+        rows = self._ipp_rows(GET_JOBS)
+        if rows is None:
+            raise self._no_queue() if self.scheduler_running() else self._no_scheduler()
+        found = [JobState.from_row(f"{self.queue}-{row['job-id']}", row) for row in rows
+                 if row.get("job-id", "").isdigit()]
+        found.sort(key=lambda job: int(job.job_id.rsplit("-", 1)[-1]), reverse=True)
+        return found[:limit]
 
     def cancel(self, job_id: str) -> None:
         proc = self._run(["cancel", *self._host(), job_id])

@@ -51,6 +51,25 @@ GET_JOB = """{
 }
 """
 
+# Every job of the queue CUPS still remembers (its history included), id and state only: enough for
+# the crew's job list; one request instead of one per job.
+GET_JOBS = """{
+  OPERATION Get-Jobs
+  GROUP operation-attributes-tag
+  ATTR charset attributes-charset utf-8
+  ATTR naturalLanguage attributes-natural-language en
+  ATTR uri printer-uri $uri
+  ATTR keyword which-jobs all
+  ATTR boolean my-jobs false
+  ATTR keyword requested-attributes job-id,job-state,job-state-reasons,job-impressions-completed
+  STATUS successful-ok
+  DISPLAY job-id
+  DISPLAY job-state
+  DISPLAY job-state-reasons
+  DISPLAY job-impressions-completed
+}
+"""
+
 FINAL_JOB_STATES = {"completed", "canceled", "aborted"}
 
 # printer-state-reasons (RFC 8011 / PWG 5100.x) the crew can act on: reason → (health, zh, en).
@@ -74,12 +93,12 @@ REASONS: dict[str, tuple[str, str, str]] = {
 _RANK = {"ok": 0, "degraded": 1, "offline": 2, "error": 3}
 
 
-def parse_csv(text: str) -> dict[str, str]:
-    """The first data row of ``ipptool -c`` output as {attribute: value}."""
+def parse_csv_rows(text: str) -> list[dict[str, str]]:
+    """Every data row of ``ipptool -c`` output (one per job for Get-Jobs) as {attribute: value}."""
     rows = list(csv.reader(io.StringIO(text)))
     if len(rows) < 2:
-        return {}
-    return dict(zip(rows[0], rows[1], strict=False))
+        return []
+    return [dict(zip(rows[0], row, strict=False)) for row in rows[1:] if row]
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,23 @@ def test_cancelled_job_is_reported_as_failed(printer, cups, three_page_pdf):
     assert err.value.code == "failed" and "canceled" in str(err.value)
 
 
+def test_job_list_is_newest_first_with_finished_and_cancelled_jobs(printer, cups, three_page_pdf):
+    done = printer.submit(three_page_pdf)
+    assert printer.wait(done).ok
+    cups.stop_queue(QUEUE, "held for the test")
+    cancelled = printer.submit(three_page_pdf)
+    printer.cancel(cancelled)
+    waiting = printer.submit(three_page_pdf)
+    states = {job.job_id: job.state for job in printer.jobs(limit=50)}
+    assert states[done] == "completed" and states[cancelled] == "canceled"
+    assert states[waiting].startswith("pending")
+    newest = printer.jobs(limit=2)
+    assert [job.job_id for job in newest] == [waiting, cancelled]       # newest first, cut at the limit
+    with pytest.raises(PrinterError) as err:
+        A4Printer("no-such-queue", cups.server).jobs()
+    assert err.value.code == "no_queue"
+
+
 @pytest.mark.parametrize(("reasons", "state", "words"), [
     (("media-empty-error",), "error", ("缺纸", "out of paper")),
     (("toner-low-warning",), "degraded", ("墨粉不足", "toner low")),
