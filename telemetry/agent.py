@@ -28,6 +28,7 @@ from telemetry.position_policy import PositionPolicy, position_payload
 from telemetry.stops import StopDetector, plan_from_database
 from telemetry.track import TrackRecorder
 from telemetry.uplink import Inbound, MqttLink, Will
+from ztc.agent_state import WRITE_EVERY_S, AgentStateWriter, state_path
 from ztc.db import Database, StorageError
 from ztc.domain.engine import QueueEngine
 from ztc.settings import Settings
@@ -65,7 +66,8 @@ class Agent:
     def __init__(self, settings: Settings, db: Database, link: MqttLink, engine: QueueEngine,
                  fixes: Iterable[Any] | None = None, clock: Callable[[], float] = time.time,
                  notifier: Notifier | None = None, devices: Callable[[], DeviceStatus] | None = None,
-                 sw: str | None = None, boot: str | None = None, gps_status: Callable[[], dict] | None = None):
+                 sw: str | None = None, boot: str | None = None, gps_status: Callable[[], dict] | None = None,
+                 state_writer: AgentStateWriter | None = None):
         self.settings = settings
         self.db = db
         self.link = link
@@ -90,6 +92,10 @@ class Agent:
         self._health_at = -1e18
         self._queue_at = -1e18
         self._queue: dict[str, Any] | None = None
+        self.state_writer = state_writer or AgentStateWriter(state_path(settings.data_dir))
+        self._state_at = -1e18
+        self._link_up: bool | None = None
+        self._link_changed_at: float | None = None
         self.invalid_acks = 0
         self.published_positions = 0
         self.recorded_positions = 0
@@ -169,6 +175,33 @@ class Agent:
                 self._on_fix(fix, now, connected)
         self._reports(now, connected)
         self.drain.pump(now, connected)
+        self._share_state(now, connected)
+
+    def _share_state(self, now: float, connected: bool) -> None:
+        """Every few seconds, and at once when the link goes up or down: the state file the crew
+        console reads (``ztc.agent_state``)."""
+        if connected != self._link_up:
+            self._link_up, self._link_changed_at = connected, now
+        elif 0 <= now - self._state_at < WRITE_EVERY_S:
+            return
+        self._state_at = now
+        self.state_writer.write(self.shared_state(now, connected))
+
+    def shared_state(self, now: float, connected: bool) -> dict[str, Any]:
+        """Link (connected since, last acknowledgement) and GPS (device, last fix, stop) for the crew."""
+        st = self.stops.state
+        gps_device: dict[str, Any] | None = None
+        if self.gps_status is not None:
+            with contextlib.suppress(Exception):
+                gps_device = dict(self.gps_status())
+        return {
+            "ts": round(now, 3), "bus": self.bus, "boot": self.boot,
+            "link": {"connected": connected, "since": self._link_changed_at,
+                     "last_ack_at": self.drain.last_ack_at, "acked_upto": self.drain.acked_upto,
+                     "broker": f"{self.settings.mqtt.host}:{self.settings.mqtt.port}"},
+            "gps": {"device": gps_device, "fix": st.last_fix.to_dict() if st.last_fix else None,
+                    **self.stops.status(now if st.last_fix is None else None)},
+        }
 
     def _on_fix(self, fix: Any, now: float, connected: bool) -> None:
         try:

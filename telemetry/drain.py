@@ -36,6 +36,7 @@ class Drain:
         self.max_published = 0     # highest seq ever handed to the broker by this process
         self.inflight: deque[tuple[int, float]] = deque()  # (last seq of batch, sent at)
         self.last_progress = 0.0
+        self.last_ack_at: float | None = None   # when headquarters last acknowledged something new
         self.sent_batches = 0
         self.rewinds = 0
         self.ignored_acks = 0
@@ -73,7 +74,7 @@ class Drain:
         self.sent_upto = max(self.sent_upto, upto)
         while self.inflight and self.inflight[0][0] <= upto:
             self.inflight.popleft()
-        self.last_progress = now
+        self.last_progress = self.last_ack_at = now
         return n
 
     def pump(self, now: float, connected: bool) -> int:

@@ -19,6 +19,7 @@ from tests.telemetry.conftest import (
     wait_for,
     write_config,
 )
+from ztc.agent_state import read_agent_state
 from ztc.db import open_database, outbox
 from ztc.domain.engine import QueueEngine
 
@@ -158,7 +159,13 @@ def test_link_down_while_tickets_are_issued(setup, broker: Broker) -> None:
     bus.issue(2)
     bus_event_log(bus, seen)
     wait_for(lambda: bus.pending() == 0, 60, "the first tickets at HQ and acknowledged")
+    # What the crew console's uplink line reads: the agent's state file.
+    up = wait_for(lambda: link_state(bus, lambda link: link["connected"] and link["last_ack_at"]), 30,
+                  "the agent state to say connected and acknowledged")
+    assert up["acked_upto"] >= 3 and up["broker"].endswith(f":{broker.port}")
     broker.stop()  # the cellular link is gone for a while
+    down = wait_for(lambda: link_state(bus, lambda link: not link["connected"]), 30, "the state to say down")
+    assert down["last_ack_at"] == up["last_ack_at"]          # the last acknowledgement is still shown
     for _ in range(4):
         bus.issue(5)
         bus_event_log(bus, seen)
@@ -167,3 +174,14 @@ def test_link_down_while_tickets_are_issued(setup, broker: Broker) -> None:
     broker.start()
     wait_for(lambda: bus.pending() == 0, 120, f"outbox to drain after the link came back: {agent.log()}")
     assert_exactly_once(http, seen)
+    wait_for(lambda: link_state(bus, lambda link: link["connected"] and link["last_ack_at"] > up["last_ack_at"]),
+             30, "the state to show the new acknowledgement")
+
+
+def link_state(bus: Bus, wanted) -> dict | None:
+    """The ``link`` part of the agent's state file when it is fresh and ``wanted`` holds."""
+    found = read_agent_state(bus.settings.data_dir, time.time())
+    if not found.fresh:
+        return None
+    link = found.state["link"]
+    return link if wanted(link) else None

@@ -23,6 +23,7 @@ from tests.telemetry.conftest import (
     wait_for,
     write_config,
 )
+from ztc.agent_state import read_agent_state
 from ztc.db import open_database, outbox
 
 
@@ -49,6 +50,11 @@ def test_positions_reach_hq_recorded_while_down_and_live_when_up(tmp_path: Path,
         agent = Proc(config, ["agent"], tmp_path / "agent.log").start()
         procs.append(agent)
         wait_for(lambda: recorded_positions(db) >= 3, 90, f"positions recorded while offline: {agent.log()}")
+        # What the crew console's GPS and uplink lines read: the agent's state file.
+        shared = wait_for(lambda: fresh_state(settings, lambda s: s["gps"]["fix"]), 30, "the GPS in the agent state")
+        assert shared["link"]["connected"] is False and shared["link"]["last_ack_at"] is None
+        assert 36.1 < shared["gps"]["fix"]["lat"] < 36.3 and shared["gps"]["fix"]["mode"] >= 2
+        assert shared["gps"]["device"]["connected"] is True and "fix" in shared["gps"]["device"]["detail"]
         broker.start()
         hq = Proc(config, ["hq"], tmp_path / "hq.log").start()
         procs.append(hq)
@@ -67,10 +73,17 @@ def test_positions_reach_hq_recorded_while_down_and_live_when_up(tmp_path: Path,
         arrived = [e["data"]["stop"] for e in events if e["type"] == "stop.arrived"]
         assert "nanma-xincun" in arrived, [e["type"] for e in events]
         assert any(e["type"] == "stop.departed" for e in events)
+        seen = fresh_state(settings, lambda s: s["link"]["connected"])
+        assert seen is not None and seen["link"]["last_ack_at"] is not None
     finally:
         gpsfake.stop()
         broker.stop()
         db.close()
+
+
+def fresh_state(settings, wanted) -> dict | None:
+    found = read_agent_state(settings.data_dir, time.time())
+    return found.state if found.fresh and wanted(found.state) else None
 
 
 def _outbox_empty(db) -> bool:
