@@ -124,6 +124,27 @@ STRINGS: dict[str, tuple[str, str]] = {
     "uplink_pending": ("上传中心：{n} 条待上传，最早一条已等 {m} 分钟",
                        "Uplink to HQ: {n} events waiting, oldest {m} min"),
     "uplink_clear": ("上传中心：全部已上传", "Uplink to HQ: everything sent"),
+    "uplink_connected": ("上传中心：已连接（{since} 起）", "Uplink to HQ: connected (since {since})"),
+    "uplink_disconnected": ("上传中心：未连接（{since} 断开）——数据存在车上，恢复后自动补传",
+                            "Uplink to HQ: not connected (since {since}) — kept on the bus, sent when it is back"),
+    "uplink_last_ack": ("中心最后确认：{at}（至第 {seq} 条）", "Last acknowledged by HQ: {at} (up to event {seq})"),
+    "uplink_never_acked": ("中心尚未确认任何数据（上传程序启动以来）",
+                           "Nothing acknowledged by HQ since the agent started"),
+    "uplink_agent_problem": ("上传中心：{problem}", "Uplink to HQ: {problem}"),
+    "gps_unknown": ("GPS：状态未知（上传程序未运行）", "GPS: unknown (the uplink agent is not running)"),
+    "gps_fix": ("GPS：{mode}D 定位，{sats} 颗卫星，{lat}, {lon}（{at}）",
+                "GPS: {mode}D fix, {sats} satellites, {lat}, {lon} ({at})"),
+    "gps_warning": ("GPS 提示：{detail}", "GPS note: {detail}"),
+    "gps_no_fix": ("GPS：无定位（{detail}）", "GPS: no fix ({detail})"),
+    "gps_no_receiver": ("未接 GPS", "no GPS configured"),
+    "gps_at_stop": ("GPS 判断：已到 {stop}", "GPS says: at {stop}"),
+    "gps_next_stop": ("GPS 判断：行驶中，下一站 {stop}（计划 {at} 到）",
+                      "GPS says: on the road, next {stop} (due {at})"),
+    "gps_between": ("GPS 判断：不在站点", "GPS says: not at a stop"),
+    "gps_departure_pending": ("车辆已驶离，尚有未办完的号，请在“到站”页处理",
+                              "The bus has left with tickets still open: decide on the Stop tab"),
+    "gps_override": ("到站 / 离站", "Arrive / depart"),
+    "queue_line": ("队列：等候 {n} 人，今日取号 {issued}", "Queue: {n} waiting, {issued} issued today"),
     "test_print": ("测试打印", "Test print"),
     "test_printed": ("样票已打印（标有副本，不是有效号码）", "Sample ticket printed (marked COPY, not a real number)"),
     "no_ticket_printer": ("没有配置号票打印机", "No ticket printer configured"),
@@ -164,6 +185,16 @@ STATE_NAMES: dict[str, tuple[str, str]] = {
     "cancelled": ("已取消", "cancelled"), "released": ("已释放", "released"), "rebooked": ("已改约", "rebooked"),
 }
 
+
+DEVICE_NAMES: dict[str, tuple[str, str]] = {
+    "ticket_printer": ("号票打印机", "Ticket printer"), "a4_printer": ("A4 打印机", "A4 printer"),
+    "camera": ("高拍仪", "Document camera"), "gps": ("GPS", "GPS"), "storage": ("存储", "Storage"),
+}
+
+DEVICE_STATES: dict[str, tuple[str, str]] = {
+    "ok": ("正常", "ok"), "degraded": ("注意", "attention"), "error": ("故障", "fault"),
+    "offline": ("离线", "offline"), "absent": ("未接", "not fitted"),
+}
 
 A4_JOB_STATES: dict[str, tuple[str, str]] = {
     "pending": ("排队中", "queued"), "pending-held": ("已暂挂", "held"), "processing": ("正在打印", "printing"),

@@ -175,9 +175,9 @@ class Agent:
                 self._on_fix(fix, now, connected)
         self._reports(now, connected)
         self.drain.pump(now, connected)
-        self._share_state(now, connected)
+        self.share_state(now, connected)
 
-    def _share_state(self, now: float, connected: bool) -> None:
+    def share_state(self, now: float, connected: bool) -> None:
         """Every few seconds, and at once when the link goes up or down: the state file the crew
         console reads (``ztc.agent_state``)."""
         if connected != self._link_up:

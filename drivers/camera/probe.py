@@ -21,7 +21,8 @@ def camera_presence(cam: CameraSettings) -> dict[str, Any]:
         path = Path(cam.sim_path) if cam.sim_path else default_sim_path()
         usable = path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES
         if path.exists() and usable:
-            return {"state": "ok", "detail": f"模拟高拍仪 / simulated camera: {path.resolve()}"}
+            # The folder's name only: this text is shown on the crew's screen and sent to HQ.
+            return {"state": "ok", "detail": f"模拟高拍仪：{path.name} / simulated camera: {path.name}"}
         return {"state": "error", "detail": f"模拟图像不存在 / simulator source missing: {path}"}
     source = parse_source(cam.source)
     device = f"/dev/video{source}" if isinstance(source, int) else source

@@ -35,6 +35,21 @@ def log_in(k, crew=CREW, pin=PIN):
     k.settle()
 
 
+def open_console(k, service="政策咨询"):
+    """Log in, open a window for ``service`` and land on the queue console."""
+    log_in(k)
+    k.tap_text(service)
+    k.tap_id("open_button")
+    k.pump(until=lambda: k.app.sm.current == "console")
+
+
+def open_devices(k, shown, timeout=30):
+    """Open the console, then the devices tab, until ``shown`` is among its texts."""
+    open_console(k)
+    k.tap_text("设备")
+    k.pump(until=lambda: shown in k.texts(), timeout=timeout)
+
+
 def test_pin_lockout(kiosk, settings):
     CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
     k = kiosk("crew")
@@ -104,10 +119,7 @@ def test_no_show_transfer_pause_and_depart(kiosk, engine, settings):
     a = engine.issue("A", None)
     b = engine.issue("A", None)
     k = kiosk("crew")
-    log_in(k)
-    k.tap_text("市场主体登记")
-    k.tap_id("open_button")
-    k.pump(until=lambda: k.app.sm.current == "console")
+    open_console(k, "市场主体登记")
     k.tap_id("call_button")
     k.settle()
     k.tap_id("no_show_button")
@@ -149,14 +161,11 @@ def test_devices_tab_and_reprint_after_failed_print(kiosk, engine, settings, vir
     t = engine.issue("F", None)
     CrewAlerts(engine.db).raise_alert("print_failed", t["number"], t["id"], "paper out")
     k = kiosk("crew")
-    log_in(k)
-    k.tap_text("政策咨询")
-    k.tap_id("open_button")
-    k.pump(until=lambda: k.app.sm.current == "console")
+    open_console(k)
     k.settle()
     assert t["number"] in k.screen.ids.alert.text                         # the crew sees the failed print
     k.tap_text("设备")
-    k.pump(until=lambda: "ticket_printer" in k.texts(), timeout=30)
+    k.pump(until=lambda: "号票打印机" in k.texts(), timeout=30)
     k.screenshot("crew-devices")
     k.tap_id("reprint_button")
     k.settle()
@@ -172,10 +181,7 @@ def test_camera_preview_and_capture_counts_pages(kiosk, engine, settings):
     engine.arrive("nanma-xincun")
     t = engine.issue("A", "A01")
     k = kiosk("crew")
-    log_in(k)
-    k.tap_text("市场主体登记")
-    k.tap_id("open_button")
-    k.pump(until=lambda: k.app.sm.current == "console")
+    open_console(k, "市场主体登记")
     k.tap_id("call_button")
     k.settle()
     k.tap_id("start_button")
@@ -204,10 +210,7 @@ def test_camera_copy_flow_stores_pdf_and_prints_through_cups(kiosk, engine, sett
     engine.arrive("nanma-xincun")
     t = engine.issue("A", "A01")
     k = kiosk("crew", a4_printer=A4Printer(A4_QUEUE, cups.server, job_timeout_s=60))
-    log_in(k)
-    k.tap_text("市场主体登记")
-    k.tap_id("open_button")
-    k.pump(until=lambda: k.app.sm.current == "console")
+    open_console(k, "市场主体登记")
     k.tap_id("call_button")
     k.settle()
     k.tap_id("start_button")
@@ -252,12 +255,7 @@ def test_devices_tab_shows_uplink_backlog(kiosk, engine, settings, clock):
     assert pending >= 2                                           # the arrival and the ticket
     clock.advance(25 * 60)                                        # HQ has not acknowledged for 25 min
     k = kiosk("crew")
-    log_in(k)
-    k.tap_text("政策咨询")
-    k.tap_id("open_button")
-    k.pump(until=lambda: k.app.sm.current == "console")
-    k.tap_text("设备")
-    k.pump(until=lambda: "上传中心" in k.texts(), timeout=30)
+    open_devices(k, "上传中心")
     k.settle()
     with engine.db.read() as conn:
         pending = len(outbox.pending(conn, 0, 10000))
@@ -290,10 +288,7 @@ def test_cutoff_override_issues_and_prints(kiosk, engine, settings, clock, virtu
     except QueueError as e:
         assert e.code == "cutoff"
     k = kiosk("crew")
-    log_in(k)
-    k.tap_text("经营许可")
-    k.tap_id("open_button")
-    k.pump(until=lambda: k.app.sm.current == "console")
+    open_console(k, "经营许可")
     k.tap_text("到站")
     k.settle()
     k.tap_text("截止后补发号")
@@ -326,12 +321,7 @@ def test_devices_tab_shows_a4_printer_state_and_recent_jobs(kiosk, engine, setti
     first = a4.submit(page)
     assert a4.wait(first).ok
     k = kiosk("crew", a4_printer=a4)
-    log_in(k)
-    k.tap_text("政策咨询")
-    k.tap_id("open_button")
-    k.pump(until=lambda: k.app.sm.current == "console")
-    k.tap_text("设备")
-    k.pump(until=lambda: "A4 打印机" in k.texts(), timeout=30)
+    open_devices(k, "A4 打印机")
     k.settle()
     assert "A4 打印机：" in k.texts() and "空闲" in k.texts()          # the queue state from CUPS
     assert f"{first} 已完成" in k.texts()                               # the job id and its state
@@ -349,12 +339,7 @@ def test_devices_tab_test_print_sends_a_copy_marked_sample(kiosk, engine, settin
     CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
     engine.arrive("nanma-xincun")
     k = kiosk("crew")
-    log_in(k)
-    k.tap_text("政策咨询")
-    k.tap_id("open_button")
-    k.pump(until=lambda: k.app.sm.current == "console")
-    k.tap_text("设备")
-    k.pump(until=lambda: "ticket_printer" in k.texts(), timeout=30)
+    open_devices(k, "号票打印机")
     k.tap_id("test_print_button")
     k.pump(until=lambda: "✓" in k.screen.ids.message.text, timeout=30)
     assert "样票已打印" in k.screen.ids.message.text
@@ -363,3 +348,44 @@ def test_devices_tab_test_print_sends_a_copy_marked_sample(kiosk, engine, settin
     assert sample.number in printed[0].text() and "副本" in printed[0].text()   # the sample, marked as a copy
     with engine.db.read() as conn:
         assert conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 0   # no real number was issued
+
+
+def test_devices_tab_shows_gps_and_uplink_as_the_agent_sees_them(kiosk, engine, settings, clock):
+    """The agent (real code, its link not started: the broker is unreachable) writes its state file;
+    the devices tab reads it: fix, where stop detection puts the bus, link down, nothing acknowledged;
+    GPS arrives at the stop, the crew override it with 到站/离站; a silent agent is called out."""
+    from drivers.gps.fix import Fix
+    from telemetry.agent import Agent, build_link
+
+    CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
+    stop = settings.stop("nanma-xincun")
+    receiver = {"state": "ok", "detail": "3D 定位正常 / 3D fix, 9 颗卫星 / sats", "fix_age_s": 0.5}
+    agent = Agent(settings, engine.db, build_link(settings, "test", "boot"), engine, clock=clock,
+                  gps_status=lambda: receiver)
+    agent.stops.update(Fix(clock(), stop.lat - 0.02, stop.lon, 12.0, 0.0, 3, sats=9))   # 2 km before the stop
+    agent.share_state(clock(), connected=False)
+    k = kiosk("crew")
+    open_devices(k, "GPS：3D 定位，9 颗卫星，36.17420, 118.18870（09:05:00）")
+    texts = k.texts()
+    assert "GPS 判断：行驶中，下一站 南麻街道新村社区（计划 09:00 到）" in texts
+    assert "上传中心：未连接（09:05:00 断开）" in texts and "中心尚未确认任何数据" in texts
+    k.screenshot("crew-devices-gps")
+
+    for _ in range(6):                          # 30 s parked inside the stop's circle: GPS arrival
+        clock.advance(5)
+        agent.stops.update(Fix(clock(), stop.lat, stop.lon, 0.0, None, 3, sats=9))
+    assert engine.current_visit()["stop_id"] == "nanma-xincun"
+    agent.share_state(clock(), connected=False)
+    k.tap_id("probe_button")
+    k.pump(until=lambda: "GPS 判断：已到 南麻街道新村社区" in k.texts(), timeout=30)
+
+    k.tap_id("gps_override_button")             # the crew leave early: their decision beats GPS
+    assert k.app.sm.current == "visit"
+    k.tap_text("离站")
+    k.pump(until=lambda: engine.current_visit() is None, timeout=30)
+    assert [e["source"] for e in events(engine, "stop.departed")] == ["crew"]
+
+    clock.advance(60)                           # the agent stopped writing a minute ago
+    k.tap_text("设备")
+    k.pump(until=lambda: "上传中心：上传程序 60 秒无响应" in k.texts(), timeout=30)
+    assert "GPS：状态未知（上传程序未运行）" in k.texts()

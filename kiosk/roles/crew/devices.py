@@ -1,8 +1,12 @@
 """Devices tab: every device's health from ``drivers.registry.device_statuses`` (probed off the UI
-thread), a ticket-printer test print, and a reprint (marked as a copy) of a ticket that failed."""
+thread), the A4 queue and its jobs, the GPS and the uplink as the agent last saw them
+(``ztc.agent_state``), a ticket-printer test print, and a reprint (marked as a copy) of a ticket
+that failed. The GPS override is the stop-visit screen: the crew's arrive/depart always wins."""
 from __future__ import annotations
 
 from typing import Any
+
+from kivy.utils import escape_markup
 
 from kiosk.widgets import KioskScreen, load_kv
 
@@ -17,12 +21,14 @@ def probe_devices(settings: Any) -> dict[str, dict[str, Any]]:
     return device_statuses(settings)
 
 
-def read_uplink(db: Any) -> dict[str, Any]:
-    """Outbox backlog (pending events, oldest timestamp) read on a worker; the agent is not asked."""
+def read_link(db: Any, data_dir: Any, now: float) -> tuple[Any, dict[str, Any]]:
+    """On a worker: the agent's state file (link, GPS) and the outbox backlog (pending, oldest)."""
+    from ztc.agent_state import read_agent_state
     from ztc.db import outbox
 
     with db.read() as conn:
-        return outbox.stats(conn)
+        stats = outbox.stats(conn)
+    return read_agent_state(data_dir, now), stats
 
 
 def a4_printer_of(app: Any) -> Any:
@@ -57,6 +63,7 @@ class DevicesScreen(KioskScreen):
     statuses: dict[str, dict[str, Any]] | None = None
     a4: Any = None  # kiosk.roles.crew.a4_status.A4Status of the last read
     uplink: dict[str, Any] | None = None  # ztc.db.outbox.stats: {"pending", "oldest_ts"}
+    agent: Any = None  # ztc.agent_state.AgentState of the last read
 
     def on_pre_enter(self, *args: Any) -> None:
         super().on_pre_enter(*args)
@@ -66,8 +73,8 @@ class DevicesScreen(KioskScreen):
         self.ids.message.text = self.t("working")
         probe = self.app.services.get("probe_devices", probe_devices)
         self.app.bridge.call(probe, self.app.settings, changes=False, on_done=self._probed, on_error=self._error)
-        self.app.bridge.call(read_uplink, self.app.engine.db, changes=False, on_done=self._uplink_read,
-                             on_error=self._error)
+        self.app.bridge.call(read_link, self.app.engine.db, self.app.settings.data_dir, self.app.clock(),
+                             changes=False, on_done=self._link_read, on_error=self._error)
         from kiosk.roles.crew.a4_status import read_a4_status
 
         self.app.bridge.call(read_a4_status, a4_printer_of(self.app), changes=False, on_done=self._a4_read,
@@ -95,19 +102,17 @@ class DevicesScreen(KioskScreen):
             lines.append(self.t("a4_no_jobs"))
         return lines
 
-    def _uplink_read(self, stats: dict[str, Any]) -> None:
-        self.uplink = stats
+    def _link_read(self, found: tuple[Any, dict[str, Any]]) -> None:
+        self.agent, self.uplink = found
         self.refresh()
 
-    def uplink_line(self) -> str:
-        """What still waits for headquarters: if it grows and ages, the uplink is down."""
-        stats = self.uplink
-        if stats is None:
-            return ""
-        if not stats["pending"]:
-            return self.t("uplink_clear")
-        age_min = max(0, int((self.app.clock() - float(stats["oldest_ts"])) // 60))
-        return self.t("uplink_pending", n=stats["pending"], m=age_min)
+    def link_lines(self) -> list[str]:
+        """GPS first (the crew's override is next to it), then the uplink."""
+        from kiosk.roles.crew.link_lines import gps_lines, uplink_lines
+
+        lang, tz = self.app.lang, self.app.settings.tz
+        return [*gps_lines(self.agent, lang, tz, lambda stop, name: self.app.stop_name(stop, name, lang)),
+                *uplink_lines(self.agent, self.uplink, lang, self.app.clock(), tz)]
 
     def _probed(self, statuses: dict[str, dict[str, Any]]) -> None:
         self.statuses = statuses
@@ -115,21 +120,31 @@ class DevicesScreen(KioskScreen):
         self.refresh()
 
     def refresh(self) -> None:
+        from kiosk.i18n import DEVICE_NAMES, DEVICE_STATES, pick
+        from kiosk.roles.crew.link_lines import bilingual
+
+        lang = self.app.lang
         rows = []
         for name, st in (self.statuses or {}).items():
-            colour = STATE_COLOURS.get(str(st.get("state")), "ffffff")
-            rows.append(self.label(f"[b]{name}[/b]  [color={colour}]{st.get('state')}[/color]  {st.get('detail', '')}",
-                                   22, markup=True))
+            if name == "a4_printer" and self.a4 is not None:
+                continue   # the A4 lines below say the same, with the jobs
+            state = str(st.get("state"))
+            colour = STATE_COLOURS.get(state, "ffffff")
+            shown = pick(DEVICE_NAMES.get(name, (name, name)), lang)
+            words = pick(DEVICE_STATES.get(state, (state, state)), lang)
+            detail = bilingual(str(st.get("detail", "")), lang)
+            detail = "" if detail == words else escape_markup(detail)
+            rows.append(self.label(f"[b]{shown}[/b]  [color={colour}]{words}[/color]  {detail}", 22, markup=True))
         if self.statuses == {}:
             rows.append(self.label(self.t("devices_none"), 24))
         for line in self.a4_lines():
             rows.append(self.label(line, 22, markup=True))
-        if self.uplink is not None:
-            rows.append(self.label(self.uplink_line(), 22))
+        for line in self.link_lines():
+            rows.append(self.label(line, 22))
         state = self.app.state
         if state is not None:
-            pending = state.snapshot.get("waiting", 0)
-            rows.append(self.label(f"queue: {pending} waiting · issued {state.summary.get('issued', 0)}", 20))
+            rows.append(self.label(self.t("queue_line", n=state.snapshot.get("waiting", 0),
+                                          issued=state.summary.get("issued", 0)), 20))
         self.fill(self.ids.rows, rows)
 
     def _printer(self) -> Any:
