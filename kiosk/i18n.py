@@ -160,13 +160,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "print_a4": ("打印", "Print"),
     "copy_n": ("复印 {n} 份", "Copy {n}"),
     "pdf_saved": ("PDF 已保存（{n} 页）", "PDF saved ({n} pages)"),
-    "printed_pages": ("已送打印 {n} 页", "{n} pages sent to the printer"),
+    "a4_job_queued": ("已送打印 {n} 页（任务 {job} 排队中）", "{n} pages sent to the printer (job {job} queued)"),
+    "a4_job_printing": ("正在打印 {n} 页（任务 {job}）", "Printing {n} pages (job {job})"),
+    "a4_job_done": ("✓ 已打印 {n} 页（任务 {job}）", "✓ {n} pages printed (job {job})"),
+    "a4_job_failed": ("任务 {job} 未打印（已取消或中止），请重新打印",
+                      "Job {job} not printed (cancelled or aborted): print again"),
     "reprint": ("补打号票（副本）", "Reprint ticket (copy)"),
     "override": ("截止后补发号", "Issue despite cut-off"),
     "override_pick": ("截止后补发号：选择业务", "Issue despite cut-off: choose the service"),
     "override_confirm_q": ("确认为 {service} 补发号码？车辆将晚些离站",
                            "Issue a number for {service}? The bus leaves later"),
     "override_confirm": ("确认补发", "Issue it"),
+    "override_confirm_priority": ("补发（绿色通道）", "Issue (priority)"),
     "override_issued": ("已补发：{number}", "Issued: {number}"),
     "override_printed": ("{number} 已打印", "{number} printed"),
     "override_failed": ("{number} 打印失败，请告诉居民号码", "{number} not printed; tell the resident the number"),
@@ -213,6 +218,12 @@ def t(key: str, lang: str = "zh", **values: object) -> str:
 def pick(pair: tuple[str, str] | list[str], lang: str) -> str:
     """One of a (zh, en) pair from the domain vocabulary or the catalog."""
     return pair[1] if lang == "en" and pair[1] else pair[0]
+
+
+def bilingual(detail: str, lang: str) -> str:
+    """One side of a driver's ``"中文 / English"`` detail (the whole text when it has no two sides)."""
+    zh, sep, en = detail.partition(" / ")
+    return (en if lang == "en" else zh) if sep else detail
 
 
 def name_of(obj: object, lang: str) -> str:

@@ -28,6 +28,13 @@ PRINTABLE_SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png", ".tif", ".tiff"}
 _REQUEST_ID = re.compile(r"request id is (\S+)")
 
 
+def stopped_error(printer: PrinterState, job_id: str) -> PrinterError:
+    """What the crew read when a job waits behind a stopped printer: nothing is lost."""
+    _, zh, en = printer.describe()
+    return PrinterError("stopped", f"打印机已停止（{zh}），任务 {job_id} 保留在队列中，恢复后自动打印",
+                        f"printer stopped ({en}); job {job_id} is kept queued and prints once it is resumed", job_id)
+
+
 class A4Printer:
     """One CUPS queue. Nothing is contacted in the constructor; every method may raise PrinterError."""
 
@@ -183,10 +190,7 @@ class A4Printer:
                                    f"print job {job_id} ended {job.state} {job.message}".strip(), job_id)
             printer = self.state()
             if printer.state == "stopped":
-                _, zh, en = printer.describe()
-                raise PrinterError("stopped", f"打印机已停止（{zh}），任务 {job_id} 保留在队列中，恢复后自动打印",
-                                   f"printer stopped ({en}); job {job_id} is kept queued and prints once it is "
-                                   "resumed", job_id)
+                raise stopped_error(printer, job_id)
             if job.state in ("processing-stopped", "pending-held"):
                 why = job.message or printer.message or job.state
                 raise PrinterError("held", f"打印任务 {job_id} 已暂停（{why}），保留在队列中",

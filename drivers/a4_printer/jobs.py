@@ -11,13 +11,14 @@ import logging
 import threading
 from collections.abc import Callable
 
-from drivers.a4_printer.cups import A4Printer
+from drivers.a4_printer.cups import A4Printer, stopped_error
 from drivers.a4_printer.errors import PrinterError
-from drivers.a4_printer.ipp import JobState
+from drivers.a4_printer.ipp import JobState, PrinterState
 
 log = logging.getLogger(__name__)
 
 OnChange = Callable[[JobState | PrinterError], None]
+WAITING_STATES = ("pending", "pending-held", "processing-stopped")
 
 
 class JobTracker:
@@ -59,10 +60,20 @@ class JobTracker:
             log.exception("A4 job callback failed")
 
     def poll_once(self) -> None:
-        """Check every outstanding job once; final jobs are reported and forgotten."""
+        """Check every outstanding job once; final jobs are reported and forgotten. A job waiting
+        behind a stopped printer is reported as a ``stopped`` PrinterError (CUPS leaves such a job
+        plain "pending"), once per stop, and again as a JobState when it moves on."""
+        printer: PrinterState | None = None          # asked at most once per poll, only if needed
         for job_id in self.outstanding():
             try:
                 job = self.printer.job(job_id)
+                event: JobState | PrinterError = job
+                key = job.state
+                if job.state in WAITING_STATES:
+                    printer = printer or self.printer.state()
+                    if printer.state == "stopped":
+                        event = stopped_error(printer, job_id)
+                        key = f"stopped {printer.message} {','.join(printer.reasons)}"
             except PrinterError as e:
                 if e.code == "unknown_job":   # purged from CUPS' history: nothing more to learn
                     with self._lock:
@@ -70,13 +81,13 @@ class JobTracker:
                 self._report(e)
                 continue
             with self._lock:
-                changed = self._jobs.get(job_id) != job.state
+                changed = self._jobs.get(job_id) != key
                 if job.final:
                     self._jobs.pop(job_id, None)
                 else:
-                    self._jobs[job_id] = job.state
+                    self._jobs[job_id] = key
             if changed:
-                self._report(job)
+                self._report(event)
 
     def _run(self) -> None:
         while not self._stop.is_set():

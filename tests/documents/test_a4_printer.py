@@ -169,7 +169,11 @@ def test_tracker_follows_a_job_through_a_stop_until_it_is_printed(printer, cups,
         deadline = time.monotonic() + 30
         while not seen and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert seen and seen[0].job_id == job_id and seen[0].state.startswith("pending")
+        # CUPS says only "pending"; the tracker looks at the printer and says why, once.
+        assert seen and isinstance(seen[0], PrinterError) and seen[0].code == "stopped"
+        assert seen[0].job_id == job_id and "printer stopped" in seen[0].en and "保留在队列中" in seen[0].zh
+        tracker.poll_once()
+        assert len(seen) == 1                      # the same stop is not reported again
         assert tracker.outstanding() == [job_id]
         cups.start_queue(QUEUE)
         while tracker.outstanding() and time.monotonic() < deadline:

@@ -233,13 +233,20 @@ def test_camera_copy_flow_stores_pdf_and_prints_through_cups(kiosk, engine, sett
 
     k.tap_id("print_button")
     k.settle()
-    k.pump(until=lambda: "已送打印 2 页" in k.screen.ids.message.text, timeout=60)
+    k.pump(until=lambda: "✓ 已打印 2 页" in k.screen.ids.message.text, timeout=60)   # CUPS finished the job
     k.tap_id("more_button")
     k.tap_id("more_button")
     assert "复印 3 份" in k.screen.ids.copy_button.text
-    k.tap_id("copy_button")
-    k.settle()
-    k.pump(until=lambda: "已送打印 6 页" in k.screen.ids.message.text, timeout=60)
+    cups.stop_queue(A4_QUEUE, "out of paper")             # the A4 printer stops before the copies
+    try:
+        k.tap_id("copy_button")
+        k.settle()
+        k.pump(until=lambda: "打印机已停止" in k.screen.ids.message.text, timeout=60)
+        assert "保留在队列中，恢复后自动打印" in k.screen.ids.message.text   # said plainly: nothing is lost
+        k.screenshot("crew-camera-a4-stopped")
+    finally:
+        cups.start_queue(A4_QUEUE)                         # paper refilled
+    k.pump(until=lambda: "✓ 已打印 6 页" in k.screen.ids.message.text, timeout=60)
     k.screenshot("crew-camera-copy")
     assert engine.ticket(t["number"])["pages_printed"] == 2 + 6
     assert len(ScanStore(engine.db, settings.data_dir, 30).for_ticket(t["id"])) == 1   # printed from the one scan
@@ -295,12 +302,13 @@ def test_cutoff_override_issues_and_prints(kiosk, engine, settings, clock, virtu
     assert k.app.sm.current == "override"
     k.tap_text("B ")
     assert "确认为 B" in k.screen.ids.title.text
-    k.tap_text("确认补发")
+    k.screenshot("crew-cutoff-override-confirm")
+    k.tap_text("补发（绿色通道）")                # an elderly resident: the green channel
     k.settle()
     k.pump(until=lambda: "已打印" in k.screen.ids.message.text, timeout=30)
     k.screenshot("crew-cutoff-override")
     issued = events(engine, "ticket.issued")
-    assert len(issued) == 1 and issued[0]["cutoff_override"] is True
+    assert len(issued) == 1 and issued[0]["cutoff_override"] is True and issued[0]["priority"] is True
     number = issued[0]["number"]
     assert number.startswith("B") and number in k.screen.ids.title.text
     printed = virtual_printer.wait_for_tickets(1)

@@ -31,6 +31,7 @@ class CameraScreen(KioskScreen):
         self.ticket_id: str | None = None        # the ticket they belong to (None: no ticket served)
         self.scan: dict[str, Any] | None = None  # the stored PDF of exactly these pages, once made
         self.copies = 1
+        self.sheets: dict[str, int] = {}         # A4 job id → pages it prints (pages × copies)
 
     def camera(self) -> Any:
         cam = self.app.services.get("camera")
@@ -79,7 +80,11 @@ class CameraScreen(KioskScreen):
     def refresh(self) -> None:
         status = self.app.services.get("camera")
         state = status.get_status() if status is not None else {"state": "absent", "detail": ""}
-        self.ids.status.text = f"{state['state']} {state.get('detail', '')}  ·  {self.t('pages_n', n=len(self.pages))}"
+        from kiosk.i18n import DEVICE_STATES, bilingual, pick
+
+        words = pick(DEVICE_STATES.get(state["state"], (state["state"],) * 2), self.app.lang)
+        detail = bilingual(str(state.get("detail", "")), self.app.lang)
+        self.ids.status.text = f"{words} {detail}  ·  {self.t('pages_n', n=len(self.pages))}"
         self.ids.page_list.text = "  ".join(self.t("page_n", n=n) + (f"（{p.note}）" if p.note else "")
                                             for n, p in enumerate(self.pages, 1))
         self.ids.copy_button.text = self.t("copy_n", n=self.copies)
@@ -136,18 +141,47 @@ class CameraScreen(KioskScreen):
     def print_copies(self, copies: int) -> None:
         def work() -> Any:
             scan = self._stored_scan()
-            return self.copy_service().print_file(scan["path"], copies, self.ticket_id)
+            result = self.copy_service().print_file(scan["path"], copies, self.ticket_id)
+            self.job_tracker().track(result.job_id)   # CUPS took it; the tracker says when it is on paper
+            return result
 
         self.ids.message.text = self.t("working")
-        self.app.bridge.call(work, on_done=lambda r: self._say("printed_pages", n=r.pages * r.copies),
-                             on_error=self._error)
+        self.app.bridge.call(work, on_done=self._submitted, on_error=self._error)
+
+    def job_tracker(self) -> Any:
+        """One tracker per kiosk (``services["a4_jobs"]``: the app stops it on exit); reports come
+        from its thread and are handed to the UI thread."""
+        tracker = self.app.services.get("a4_jobs")
+        if tracker is None:
+            from drivers.a4_printer.jobs import JobTracker
+
+            tracker = self.app.services["a4_jobs"] = JobTracker(
+                self.copy_service().printer, lambda event: Clock.schedule_once(lambda _dt: self._job_event(event), 0))
+        return tracker
+
+    def _submitted(self, result: Any) -> None:
+        self.sheets[result.job_id] = result.pages * result.copies
+        self._say("a4_job_queued", job=result.job_id, n=self.sheets[result.job_id])
+
+    def _job_event(self, event: Any) -> None:
+        """A tracked A4 job changed: printed, waiting behind a stopped printer, or failed."""
+        from drivers.a4_printer import PrinterError
+
+        if isinstance(event, PrinterError):
+            self.ids.message.text = event.en if self.app.lang == "en" else event.zh
+            return
+        n = self.sheets.get(event.job_id, 0)
+        key = {"completed": "a4_job_done", "processing": "a4_job_printing", "canceled": "a4_job_failed",
+               "aborted": "a4_job_failed"}.get(event.state, "a4_job_queued")
+        self._say(key, job=event.job_id, n=n)
 
     def _say(self, key: str, **values: Any) -> None:
         self.ids.message.text = self.t(key, **values)
         self.refresh()
 
     def _error(self, error: Exception) -> None:
-        self.ids.message.text = str(error)[:200]
+        text = getattr(error, "en" if self.app.lang == "en" else "zh", None) or str(error)
+        self.ids.message.text = text[:200]
 
 
 class _PrintedPagesOnly:

@@ -120,8 +120,7 @@ class DevicesScreen(KioskScreen):
         self.refresh()
 
     def refresh(self) -> None:
-        from kiosk.i18n import DEVICE_NAMES, DEVICE_STATES, pick
-        from kiosk.roles.crew.link_lines import bilingual
+        from kiosk.i18n import DEVICE_NAMES, DEVICE_STATES, bilingual, pick
 
         lang = self.app.lang
         rows = []

@@ -11,18 +11,12 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from kiosk.i18n import t
+from kiosk.i18n import bilingual, t
 from ztc.agent_state import AgentState
 
 
 def hms(ts: float, tz: dt.tzinfo) -> str:
     return dt.datetime.fromtimestamp(ts, tz).strftime("%H:%M:%S")
-
-
-def bilingual(detail: str, lang: str) -> str:
-    """A driver's ``"中文 / English"`` detail, one side of it."""
-    zh, sep, en = detail.partition(" / ")
-    return (en if lang == "en" else zh) if sep else detail
 
 
 def uplink_lines(agent: AgentState | None, outbox: dict[str, Any] | None, lang: str, now: float,

@@ -1,8 +1,9 @@
 """Cut-off override: the crew issue a number the cut-off refused (a resident who must be served).
 
 Why a screen of its own with a confirm step: overriding the cut-off keeps the bus at the stop
-longer, so it is a deliberate crew decision (pick the service, then confirm); the engine records
-``cutoff_override`` in the event so headquarters sees every override.
+longer, so it is a deliberate crew decision (pick the service, then confirm, with or without the
+green channel 绿色通道); the engine records ``cutoff_override`` in the event so headquarters sees
+every override.
 """
 from __future__ import annotations
 
@@ -40,8 +41,10 @@ class OverrideScreen(KioskScreen):
             cat = next((c for c in state.categories if c.code == self.chosen), None)
             name = name_of(cat, self.app.lang) if cat is not None else self.chosen
             self.ids.title.text = self.t("override_confirm_q", service=f"{self.chosen} {name}")
-            self.fill(self.ids.choices, [self.button(self.t("override_confirm"), self.confirm, role="danger"),
-                                         self.button(self.t("cancel"), lambda: self.pick(None), role="secondary")])
+            self.fill(self.ids.choices, [
+                self.button(self.t("override_confirm"), lambda: self.confirm(False), role="danger"),
+                self.button(self.t("override_confirm_priority"), lambda: self.confirm(True), role="danger"),
+                self.button(self.t("cancel"), lambda: self.pick(None), role="secondary")])
 
     def pick(self, prefix: str | None) -> None:
         self.chosen = prefix
@@ -64,14 +67,15 @@ class OverrideScreen(KioskScreen):
                 self.app.engine, CrewAlerts(self.app.engine.db, self.app.clock), printer)
         return printing
 
-    def confirm(self) -> None:
+    def confirm(self, priority: bool) -> None:
+        """Issue it; ``priority``: 绿色通道 (elderly, disabled, pregnant…), called before the others."""
         prefix = self.chosen
         if prefix is None:
             return
         self.ids.message.text = self.t("working")
 
         def work() -> tuple[dict[str, Any], str]:
-            ticket = self.app.engine.issue(prefix, None, False, override_cutoff=True)
+            ticket = self.app.engine.issue(prefix, None, priority, override_cutoff=True)
             printing = self._printing()  # opening a device is I/O: on this worker, never the UI thread
             if printing is None:
                 return ticket, "shown"
