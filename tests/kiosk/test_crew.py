@@ -386,9 +386,11 @@ def test_devices_tab_shows_gps_and_uplink_as_the_agent_sees_them(kiosk, engine, 
     agent.share_state(clock(), connected=False)
     k.tap_id("probe_button")
     k.pump(until=lambda: "GPS 判断：已到 南麻街道新村社区" in k.texts(), timeout=30)
+    k.settle()                                  # the console's own view of the visit caught up too
 
     k.tap_id("gps_override_button")             # the crew leave early: their decision beats GPS
     assert k.app.sm.current == "visit"
+    k.settle()
     k.tap_text("离站")
     k.pump(until=lambda: engine.current_visit() is None, timeout=30)
     assert [e["source"] for e in events(engine, "stop.departed")] == ["crew"]
