@@ -158,6 +158,8 @@ def test_no_show_transfer_pause_and_depart(kiosk, engine, settings):
 def test_devices_tab_and_reprint_after_failed_print(kiosk, engine, settings, virtual_printer):
     CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
     engine.arrive("nanma-xincun")
+    lost = engine.issue("F", None)
+    engine.mark_printed(lost["id"])
     t = engine.issue("F", None)
     CrewAlerts(engine.db).raise_alert("print_failed", t["number"], t["id"], "paper out")
     k = kiosk("crew")
@@ -168,12 +170,24 @@ def test_devices_tab_and_reprint_after_failed_print(kiosk, engine, settings, vir
     k.pump(until=lambda: "号票打印机" in k.texts(), timeout=30)
     k.screenshot("crew-devices")
     k.tap_id("reprint_button")
+    assert k.app.sm.current == "reprint"
+    k.pump(until=lambda: f"{t['number']}  打印失败" in k.texts() and f"{lost['number']}" in k.texts(), timeout=30)
+    assert k.texts().index(t["number"]) < k.texts().index(lost["number"])   # the failed print comes first
     k.settle()
+    k.screenshot("crew-reprint")
+    k.tap_text(f"{t['number']}  打印失败")
     k.pump(until=lambda: "✓" in k.screen.ids.message.text, timeout=30)
     printed = virtual_printer.wait_for_tickets(1)
     assert t["number"] in printed[0].text() and "副本" in printed[0].text()   # marked as a copy
     assert engine.ticket(t["number"])["printed"] == 1
     assert CrewAlerts(engine.db).open_alerts() == []
+    k.pump(until=lambda: "打印失败" not in k.texts(), timeout=30)              # the list no longer marks it
+    k.settle()
+    k.tap_text(lost["number"])                   # a resident lost the slip: any open ticket can be reprinted
+    k.pump(until=lambda: f"{lost['number']} 已补打" in k.screen.ids.message.text, timeout=30)
+    printed = virtual_printer.wait_for_tickets(2)
+    assert lost["number"] in printed[1].text() and "副本" in printed[1].text()
+    assert engine.ticket(lost["number"])["printed"] == 2   # the original print and the copy
 
 
 def test_camera_preview_and_capture_counts_pages(kiosk, engine, settings):

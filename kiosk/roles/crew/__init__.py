@@ -20,6 +20,7 @@ def screens(app: Any) -> list[Any]:
     from kiosk.roles.crew.override import OverrideScreen
     from kiosk.roles.crew.rating import CrewRatingScreen
     from kiosk.roles.crew.record import RecordScreen
+    from kiosk.roles.crew.reprint import ReprintScreen
     from kiosk.roles.crew.summary import SummaryScreen
     from kiosk.roles.crew.transfer import TransferScreen
     from kiosk.roles.crew.visit import VisitScreen
@@ -32,4 +33,4 @@ def screens(app: Any) -> list[Any]:
     return [LoginScreen(name="login"), WindowScreen(name="window"), ConsoleScreen(name="console"),
             RecordScreen(name="record"), CrewRatingScreen(name="rating"), TransferScreen(name="transfer"),
             DevicesScreen(name="devices"), CameraScreen(name="camera"), VisitScreen(name="visit"),
-            SummaryScreen(name="summary"), OverrideScreen(name="override")]
+            SummaryScreen(name="summary"), OverrideScreen(name="override"), ReprintScreen(name="reprint")]

@@ -1,7 +1,8 @@
 """Devices tab: every device's health from ``drivers.registry.device_statuses`` (probed off the UI
 thread), the A4 queue and its jobs, the GPS and the uplink as the agent last saw them
 (``ztc.agent_state``), a ticket-printer test print, and a reprint (marked as a copy) of a ticket
-that failed. The GPS override is the stop-visit screen: the crew's arrive/depart always wins."""
+that failed or was lost (``reprint.py``). The GPS override is the stop-visit screen: the crew's
+arrive/depart always wins."""
 from __future__ import annotations
 
 from typing import Any
@@ -57,6 +58,17 @@ def print_sample_ticket(printer: Any, settings: Any) -> str:
     if job.state != "done":
         raise PrintFailed(job.error or "打印失败 / not printed")
     return content.number
+
+
+def crew_printer(app: Any) -> Any:
+    """The crew role's ticket printer (``services["printer"]``), opened on first use: call it on a
+    worker. None when no ticket printer is configured."""
+    printer = app.services.get("printer")
+    if printer is None:
+        from kiosk.printing import default_printer
+
+        printer = app.services["printer"] = default_printer(app.settings)
+    return printer
 
 
 class DevicesScreen(KioskScreen):
@@ -147,30 +159,7 @@ class DevicesScreen(KioskScreen):
         self.fill(self.ids.rows, rows)
 
     def _printer(self) -> Any:
-        printer = self.app.services.get("printer")
-        if printer is None:
-            from kiosk.printing import default_printer
-
-            printer = self.app.services["printer"] = default_printer(self.app.settings)
-        return printer
-
-    def reprint(self) -> None:
-        """Reprint the ticket of the newest print-failure alert, as a copy, and clear the alert."""
-        alerts = self.app.services["alerts"]
-
-        def work() -> str:
-            open_alerts = alerts.open_alerts()
-            if not open_alerts:
-                return ""
-            alert = open_alerts[-1]
-            ticket = self.app.engine.ticket(alert["ticket_id"])
-            self._printer()(ticket, True)
-            self.app.engine.mark_printed(ticket["id"])
-            alerts.dismiss(alert["id"])
-            return ticket["number"]
-
-        self.app.bridge.call(work, on_done=lambda n: setattr(self.ids.message, "text", n and f"✓ {n}"),
-                             on_error=self._error)
+        return crew_printer(self.app)
 
     def test_print(self) -> None:
         """A sample ticket on the crew's ticket printer: paper, cutter and text checked in one go."""

@@ -54,11 +54,9 @@ class OverrideScreen(KioskScreen):
         """The crew role's ticket printer (the same one the devices tab reprints on), if any."""
         printing = self.app.services.get("printing")
         if printing is None:
-            printer = self.app.services.get("printer")
-            if printer is None:
-                from kiosk.printing import default_printer
+            from kiosk.roles.crew.devices import crew_printer
 
-                printer = self.app.services["printer"] = default_printer(self.app.settings)
+            printer = crew_printer(self.app)
             if printer is None:
                 return None
             from ztc.domain.alerts import CrewAlerts
