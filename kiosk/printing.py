@@ -53,7 +53,10 @@ class DriverPrinter:
         from drivers.registry import open_ticket_printer
 
         self.settings = settings
-        self.printer = open_ticket_printer(settings)
+        # A long-lived kiosk: raster tickets are drawn in a helper process, warmed now, so drawing
+        # never holds the interpreter the UI thread needs (drivers/ticket_printer/render_process.py).
+        self.printer = open_ticket_printer(settings, render_in_process=True)
+        self.printer.warm_up()
 
     def __call__(self, ticket: dict[str, Any], copy: bool) -> None:
         from drivers.ticket_printer import TicketContent

@@ -4,6 +4,12 @@ Why one worker: the kiosk's UI thread must never block on a printer, and a seria
 9100 socket must never be written by two threads at once. Everything that touches the device —
 opening it (lazily, on the first job), status queries, writing tickets, reopening after a loss
 with backoff — happens on this thread; callers get a ``PrintJob`` at once and a cached status.
+
+Where a ticket is drawn: native mode always on this thread (~1 ms of text commands). Raster mode
+(~50 ms of Pillow work holding the GIL) on this thread too by default — right for a short-lived CLI
+— or, with ``render_in_process=True`` (the kiosk), in a spawned helper process
+(``render_process.RenderProcess``) so the kiosk's UI thread keeps the interpreter; the worker
+only waits for the bytes, and falls back to drawing them itself if that process fails.
 """
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from drivers.ticket_printer.jobs import PrinterFault, PrintJob
 from drivers.ticket_printer.layout import ticket_layout
 from drivers.ticket_printer.native import render_native
 from drivers.ticket_printer.raster import render_raster
+from drivers.ticket_printer.render_process import RenderProcess
 from drivers.ticket_printer.status import MESSAGES, PrinterStatus, read_status
 from drivers.ticket_printer.transports import Transport, TransportError
 
@@ -42,6 +49,7 @@ class _StatusRequest:
 
 
 _STOP = object()
+_WARM_UP = object()
 
 
 class TicketPrinter:
@@ -50,7 +58,7 @@ class TicketPrinter:
     def __init__(self, transport: Transport, paper_width_mm: int = 80, text_mode: TextMode = "raster",
                  retries: int = 1, status_timeout_s: float = 1.0, io_timeout_s: float = 5.0,
                  poll_interval_s: float | None = 30.0, backoff_s: Sequence[float] = DEFAULT_BACKOFF_S,
-                 on_done: Callable[[PrintJob], None] | None = None):
+                 on_done: Callable[[PrintJob], None] | None = None, render_in_process: bool = False):
         self.transport = transport
         self.paper_width_mm = paper_width_mm
         self.text_mode: TextMode = text_mode
@@ -67,6 +75,8 @@ class TicketPrinter:
         self._thread: threading.Thread | None = None
         self._losses = 0              # consecutive failures to reach the printer (drives the backoff)
         self._next_poll_at = 0.0
+        # Created now, started on the worker thread (warm_up() or the first raster job), never here.
+        self.renderer: RenderProcess | None = RenderProcess() if render_in_process else None
 
     # --- caller side (any thread, never blocks on the device) -------------------------------------
 
@@ -96,13 +106,24 @@ class TicketPrinter:
         request.done.wait(timeout)
         return self.get_status()
 
+    def warm_up(self) -> None:
+        """Start the worker now and, in raster mode with ``render_in_process``, the render process.
+
+        Long-lived callers (the kiosk) call this at start so the first resident's ticket finds the
+        render process warm. Returns at once; the device itself is still opened only by a job.
+        """
+        self._ensure_worker()
+        self._queue.put(_WARM_UP)
+
     def close(self, timeout: float = 10.0) -> None:
-        """Stop the worker; jobs still queued are reported failed (never silently dropped)."""
+        """Stop the worker and the render process; jobs still queued are reported failed (never dropped)."""
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(_STOP)
             self._thread.join(timeout)
         self._thread = None
         self._fail_queued()
+        if self.renderer is not None:
+            self.renderer.close()
         self.transport.close()
 
     def __enter__(self) -> TicketPrinter:
@@ -144,6 +165,10 @@ class TicketPrinter:
                 continue
             if item is _STOP:
                 return
+            if item is _WARM_UP:
+                if self.renderer is not None and self.text_mode == "raster":
+                    self.renderer.start()
+                continue
             try:
                 if isinstance(item, _StatusRequest):
                     self._query_status()
@@ -182,7 +207,7 @@ class TicketPrinter:
         if job.data is None:
             assert job.content is not None
             try:
-                job.data = render_ticket(job.content, self.paper_width_mm, self.text_mode)
+                job.data = self._render(job.content)
             except Exception as e:
                 log.exception("rendering ticket %s", job.label)
                 self._failed(job, f"票面排版失败 / could not lay out the ticket: {e}")
@@ -208,6 +233,12 @@ class TicketPrinter:
                     self.transport.close()
             self._succeeded(job)
             return
+
+    def _render(self, content: TicketContent) -> bytes:
+        """Native here; raster in the render process when there is one (it falls back to here)."""
+        if self.renderer is not None and self.text_mode == "raster":
+            return self.renderer.render(ticket_layout(content, self.paper_width_mm))
+        return render_ticket(content, self.paper_width_mm, self.text_mode)
 
     def _print_once(self, job: PrintJob, data: bytes) -> None:
         t = self.transport
