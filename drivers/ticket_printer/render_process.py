@@ -25,6 +25,8 @@ The choices, explicitly:
 - **Nothing is lost.** If the process cannot start, dies, or hangs past ``render_timeout_s``, the
   ticket is drawn in-thread with the very same function (same bytes), the outage is logged once with
   a clear message, and a new process is tried after ``retry_after_s``.
+- **Low priority.** The process runs at ``RENDER_NICE``: when the two cores are busy, the kiosk's
+  screen (and its start-up, while the process warms) comes first; a ticket may take a little longer.
 - **No orphans.** ``close()`` shuts the pool down and waits for the child to exit; the child
   ignores Ctrl-C (the parent decides when it ends) and exits on its own when the parent's pipe closes.
 """
@@ -52,13 +54,15 @@ WARM_UP_LAYOUT = Layout(384, (Text("预热 warm-up", scale=2, bold=True, align="
                               Text("副本", bold=True, invert=True), Rule(), Qr("ztc", module=4)))
 
 
-def _child_init() -> None:
-    """In the render process: Ctrl-C at the terminal is for the parent, which shuts us down."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+# The render process's niceness. Its initializer is ``os.nice`` itself (a builtin: unpickling it
+# imports nothing), so even the heavy imports of the warm-up run at low priority: when the CPU is
+# short, the kiosk's start-up and screen win over ~50 ms of ticket drawing.
+RENDER_NICE = 10
 
 
 def _warm_up() -> int:
     """Runs in the render process: import and draw once, return the child's pid (for close checks)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C at the terminal is for the parent
     render_raster(WARM_UP_LAYOUT)
     return os.getpid()
 
@@ -100,7 +104,7 @@ class RenderProcess:
             try:
                 self._started_at = time.monotonic()
                 self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_child_init)
+                                                 initializer=os.nice, initargs=(RENDER_NICE,))
                 self._ready = self._pool.submit(_warm_up)
             except Exception as e:           # no fds, no memory, no /dev/shm…: we render in-thread
                 self._broken_locked(f"cannot start: {e}", self._pool)
