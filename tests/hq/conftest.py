@@ -21,10 +21,15 @@ from hq.auth import Accounts
 from hq.context import HqContext
 from hq.storage import HqStore
 from telemetry import protocol
+from tests.telemetry import conftest as telemetry_harness
 from tests.telemetry.conftest import Broker, Observer, Proc, free_port, wait_for
 from ztc.settings import HqSettings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
+
+# The real mosquitto and the list of started processes: the telemetry suite's fixtures, shared here.
+broker = telemetry_harness.broker
+procs = telemetry_harness.procs
 PASSWORD = "correct horse 1"
 ADMIN, OPERATOR = "chief", "duty"
 
@@ -103,24 +108,6 @@ def hq(tmp_path: Path) -> Iterator[Hq]:
     h = Hq(tmp_path)
     yield h
     h.close()
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Broker]:
-    d = tmp_path / "broker"
-    d.mkdir()
-    b = Broker(d)
-    b.start()
-    yield b
-    b.stop()
-
-
-@pytest.fixture
-def procs() -> Iterator[list[Proc]]:
-    started: list[Proc] = []
-    yield started
-    for p in started:
-        p.kill()
 
 
 @pytest.fixture

@@ -95,59 +95,50 @@ def test_events_reach_hq_once_and_outbox_empties(setup) -> None:
     assert types == ["stop.arrived"] + ["ticket.issued"] * 5
 
 
-def test_broker_killed_and_restarted_during_drain(setup, broker: Broker) -> None:
+def drain_through_a_fault(setup, fault, recover) -> None:
+    """3000 events draining to HQ; ``fault(procs)`` hits in the middle, the kiosk issues three more
+    tickets meanwhile, ``recover(start)`` returns the process whose log explains a stall; then every
+    event is at HQ exactly once. ``procs`` holds the "hq" and "agent" processes."""
     _config, http, bus, start = setup
     seen: dict[int, str] = {}
     bus.bulk(3000)
     bus_event_log(bus, seen)
-    start(["hq"], "hq")
+    procs = {"hq": start(["hq"], "hq")}
     wait_for(lambda: api_up(http), 30, "the HQ API")
-    agent = start(["agent", "--no-gps"], "agent")
+    procs["agent"] = start(["agent", "--no-gps"], "agent")
     wait_for(lambda: len(hq_events(http)) > 0, 60, "the drain to start")
-    broker.kill()
+    fault(procs)
     assert bus.pending() > 0, "the fault must hit in the middle of the drain"
-    bus.issue(3)  # the kiosk keeps working while the broker is gone
+    bus.issue(3)  # the kiosk keeps working meanwhile
     bus_event_log(bus, seen)
-    broker.start()
-    wait_for(lambda: bus.pending() == 0, 120, f"outbox to drain after the restart: {agent.log()}")
+    explains = recover(start)
+    wait_for(lambda: api_up(http), 30, "the HQ API after the fault")
+    wait_for(lambda: bus.pending() == 0, 120, f"outbox to drain after the fault: {explains.log()}")
     assert_exactly_once(http, seen)
+
+
+def test_broker_killed_and_restarted_during_drain(setup, broker: Broker) -> None:
+    procs: dict[str, Proc] = {}
+
+    def fault(started: dict[str, Proc]) -> None:
+        procs.update(started)
+        broker.kill()
+
+    def recover(_start) -> Proc:
+        broker.start()
+        return procs["agent"]
+
+    drain_through_a_fault(setup, fault, recover)
 
 
 def test_agent_sigkilled_during_drain(setup) -> None:
-    _config, http, bus, start = setup
-    seen: dict[int, str] = {}
-    bus.bulk(3000)
-    bus_event_log(bus, seen)
-    start(["hq"], "hq")
-    wait_for(lambda: api_up(http), 30, "the HQ API")
-    agent = start(["agent", "--no-gps"], "agent")
-    wait_for(lambda: len(hq_events(http)) > 0, 60, "the drain to start")
-    agent.kill(signal.SIGKILL)
-    assert bus.pending() > 0, "the fault must hit in the middle of the drain"
-    bus.issue(3)
-    bus_event_log(bus, seen)
-    agent2 = start(["agent", "--no-gps"], "agent2")
-    wait_for(lambda: bus.pending() == 0, 120, f"outbox to drain after the agent restart: {agent2.log()}")
-    assert_exactly_once(http, seen)
+    drain_through_a_fault(setup, lambda procs: procs["agent"].kill(signal.SIGKILL),
+                          lambda start: start(["agent", "--no-gps"], "agent2"))
 
 
 def test_ingest_sigkilled(setup) -> None:
-    _config, http, bus, start = setup
-    seen: dict[int, str] = {}
-    bus.bulk(3000)
-    bus_event_log(bus, seen)
-    hq = start(["hq"], "hq")
-    wait_for(lambda: api_up(http), 30, "the HQ API")
-    start(["agent", "--no-gps"], "agent")
-    wait_for(lambda: len(hq_events(http)) > 0, 60, "the drain to start")
-    hq.kill(signal.SIGKILL)
-    assert bus.pending() > 0, "the fault must hit in the middle of the drain"
-    bus.issue(3)
-    bus_event_log(bus, seen)
-    hq2 = start(["hq"], "hq2")
-    wait_for(lambda: api_up(http), 30, "the HQ API again")
-    wait_for(lambda: bus.pending() == 0, 120, f"outbox to drain after the ingest restart: {hq2.log()}")
-    assert_exactly_once(http, seen)
+    drain_through_a_fault(setup, lambda procs: procs["hq"].kill(signal.SIGKILL),
+                          lambda start: start(["hq"], "hq2"))
 
 
 def test_link_down_while_tickets_are_issued(setup, broker: Broker) -> None:
