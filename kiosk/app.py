@@ -180,5 +180,19 @@ class KioskApp(App):
 
         return dt.datetime.fromtimestamp(ts, self.settings.tz).strftime("%H:%M")
 
+    def visit_when(self, arrive: float, depart: float, lang: str) -> str:
+        """"今天 13:30–16:30" / "明天 09:00–11:30" / "11月28日 09:00–11:30": a visit on another day
+        must never read like one later today."""
+        import datetime as dt
+
+        start = dt.datetime.fromtimestamp(arrive, self.settings.tz)
+        today = dt.datetime.fromtimestamp(self.clock(), self.settings.tz).date()
+        days = (start.date() - today).days
+        if days in (0, 1):
+            day = i18n.t("today" if days == 0 else "tomorrow", lang)
+        else:
+            day = start.strftime("%b %-d") if lang == "en" else f"{start.month}月{start.day}日"
+        return f"{day} {self.local_hm(arrive)}–{self.local_hm(depart)}"
+
     def data_path(self, *parts: str) -> Path:
         return self.settings.data_dir.joinpath(*parts)

@@ -25,6 +25,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "stop_now": ("当前站点：{stop}", "Now at: {stop}"),
     "not_at_stop": ("车辆行驶中，到站后开始取号", "On the road: numbers are issued at the next stop"),
     "next_visits": ("后续行程", "Next visits"),
+    "today": ("今天", "today"),
+    "tomorrow": ("明天", "tomorrow"),
     "take": ("取号", "Take a number"),
     "checkin": ("预约签到", "Appointment check-in"),
     "rate": ("评价", "Rate a service"),

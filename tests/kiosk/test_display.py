@@ -29,6 +29,7 @@ def test_call_is_shown_and_announced(kiosk, engine, tmp_path):
     wav = next((tmp_path / "voice").glob("*.wav"))
     assert rms(read_pcm(wav)) > 500             # chime and speech, not silence
     k.pump(0.3)
+    assert "今天 13:30–16:30 历山街道工业园" in k.screen.ids.where.text    # where the bus goes next, with the day
     k.screenshot("display-calling")
 
     engine.recall(1)                            # a recall is announced again

@@ -83,10 +83,14 @@ def test_language_and_large_text_switch(kiosk, engine):
     k = kiosk("resident")
     take = k.screen.ids.take_button
     assert take.text == "取号"
+    k.settle()
+    # Next visits carry their day: tomorrow's morning stop must not read like one later today.
+    assert "今天 13:30–16:30  历山街道工业园" in k.texts() and "明天 09:00–11:30  南麻街道新村社区" in k.texts()
     size_before = take.font_size
     k.tap(k.app.root.children[1].ids.lang_button)        # the top bar
     k.pump(0.1)
     assert take.text == "Take a number" and "Now at" in k.texts()
+    assert "tomorrow 09:00–11:30  Nanma Xincun Community" in k.texts()
     k.tap(k.app.root.children[1].ids.large_button)
     k.pump(0.1)
     assert take.font_size > size_before * 1.3

@@ -36,7 +36,8 @@ class CallingScreen(KioskScreen):
         self.fill(self.ids.waiting, waiting)
         lines = [self.app.stop_line("zh", state)]
         for v in state.planned[:2]:
-            lines.append(f"{self.app.local_hm(v['arrive'])} {self.app.stop_name(v['stop'], v['name'], 'zh')}")
+            when = self.app.visit_when(v["arrive"], v["depart"], "zh")
+            lines.append(f"{when} {self.app.stop_name(v['stop'], v['name'], 'zh')}")
         self.ids.where.text = "\n".join(lines)
         note = state.announcement
         self.ids.notice.text = (f"{t('announcement', 'zh')}：{note['text_zh']}  {note.get('text_en') or ''}"

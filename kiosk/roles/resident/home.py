@@ -17,7 +17,7 @@ class HomeScreen(KioskScreen):
                 lines.append(self.t("next_visits") + "：" if self.app.lang == "zh" else self.t("next_visits") + ":")
                 for v in state.planned[:3]:
                     name = self.app.stop_name(v["stop"], v["name"], self.app.lang)
-                    lines.append(f"  {self.app.local_hm(v['arrive'])}–{self.app.local_hm(v['depart'])}  {name}")
+                    lines.append(f"  {self.app.visit_when(v['arrive'], v['depart'], self.app.lang)}  {name}")
         self.ids.info.text = "\n".join(lines)
 
     def take(self) -> None:
