@@ -16,7 +16,7 @@ import pytest
 from drivers.ticket_printer.content import TicketContent
 from drivers.ticket_printer.layout import PAPER_DOTS, ticket_layout
 from drivers.ticket_printer.raster import render_image, render_raster
-from drivers.ticket_printer.render_process import RenderProcess
+from drivers.ticket_printer.render_process import RENDER_NICE, RenderProcess
 from drivers.ticket_printer.worker import render_ticket
 from tests.printer.helpers import printer_for
 from tests.support import wait_for
@@ -60,6 +60,8 @@ def test_process_rendered_bytes_equal_in_thread_bytes(renderer, settings, conten
     assert renderer.wait_ready(READY_S), "the render process never became ready"
     pid = renderer.pid
     assert pid is not None and pid != os.getpid()                 # really another process
+    expected_nice = min(19, os.getpriority(os.PRIO_PROCESS, 0) + RENDER_NICE)
+    assert os.getpriority(os.PRIO_PROCESS, pid) == expected_nice  # the kiosk's screen comes first
     for ticket in (content, copy):
         layout = ticket_layout(ticket, width)
         assert renderer.render(layout) == render_raster(layout)
