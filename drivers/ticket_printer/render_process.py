@@ -181,6 +181,7 @@ class RenderProcess:
 def _stop(pool: ProcessPoolExecutor, grace_s: float) -> None:
     """Shut ``pool`` down; a child still running after ``grace_s`` is killed. Returns once it is reaped."""
     processes = list((getattr(pool, "_processes", None) or {}).values())  # no public handle before 3.14
+    manager = getattr(pool, "_executor_manager_thread", None)             # shutdown() forgets it
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:
         try:
@@ -193,3 +194,5 @@ def _stop(pool: ProcessPoolExecutor, grace_s: float) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(proc.pid, signal.SIGKILL)
         proc.join(5.0)                       # reap it (or the pool's manager thread did: gone either way)
+    if manager is not None:
+        manager.join(5.0)                    # it records the exit; then nothing of the pool is left running
