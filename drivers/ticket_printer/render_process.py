@@ -1,10 +1,12 @@
 """Raster tickets drawn in a separate process, so a kiosk's UI thread keeps the interpreter.
 
-Why: a raster ticket is ~50 ms of Pillow and qrcode work, much of it pure Python holding the GIL.
-Done on the printer's worker thread inside the kiosk process, it stalls Kivy's UI thread for that
-long (issue 6: the frame gap while a ticket prints must stay ≤ 100 ms). Here the drawing runs in one
-long-lived helper process; the printer's worker thread only waits for the answer, and waiting
-releases the GIL.
+Why: a raster ticket is ~36 ms of CPU (Pillow, qrcode, python-escpos' image conversion) that the
+kiosk process would otherwise spend beside Kivy's UI thread (issue 6: the frame gap while a ticket
+prints must stay ≤ 100 ms). Here the drawing runs in one long-lived helper process; the printer's
+worker thread only waits for the answer, and waiting releases the GIL. Measured (PERFORMANCE.md):
+the GIL stall an in-thread render causes is only a few ms, because Pillow drops the GIL for its C
+work, and on the software-OpenGL test machine the longest frame is the redraw itself; so this buys
+an interpreter free of drawing work and isolation from a renderer crash more than frame time there.
 
 The choices, explicitly:
 - **Raster only.** Native text mode is a few hundred bytes of text commands (~1 ms); sending it to
@@ -28,7 +30,8 @@ The choices, explicitly:
 - **Low priority.** The process runs at ``RENDER_NICE``: when the two cores are busy, the kiosk's
   screen (and its start-up, while the process warms) comes first; a ticket may take a little longer.
 - **No orphans.** ``close()`` shuts the pool down and waits for the child to exit; the child
-  ignores Ctrl-C (the parent decides when it ends) and exits on its own when the parent's pipe closes.
+  ignores Ctrl-C (the parent decides when it ends) and leaves by itself within a second when the
+  parent dies without closing it (SIGKILL, a crash).
 """
 from __future__ import annotations
 
@@ -60,11 +63,22 @@ WARM_UP_LAYOUT = Layout(384, (Text("预热 warm-up", scale=2, bold=True, align="
 RENDER_NICE = 10
 
 
-def _warm_up() -> int:
+def _warm_up(parent: int) -> int:
     """Runs in the render process: import and draw once, return the child's pid (for close checks)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C at the terminal is for the parent
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
     render_raster(WARM_UP_LAYOUT)
     return os.getpid()
+
+
+def _exit_with_parent(parent: int, interval_s: float = 1.0) -> None:
+    """In the render process: leave when the kiosk is gone (killed, crashed) instead of idling forever.
+
+    The pool's call queue cannot tell us: the child holds both ends of its pipe, so it never reads EOF.
+    """
+    while os.getppid() == parent:
+        time.sleep(interval_s)
+    os._exit(0)
 
 
 class RenderProcess:
@@ -105,7 +119,7 @@ class RenderProcess:
                 self._started_at = time.monotonic()
                 self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=os.nice, initargs=(RENDER_NICE,))
-                self._ready = self._pool.submit(_warm_up)
+                self._ready = self._pool.submit(_warm_up, os.getpid())
             except Exception as e:           # no fds, no memory, no /dev/shm…: we render in-thread
                 self._broken_locked(f"cannot start: {e}", self._pool)
 

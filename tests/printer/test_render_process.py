@@ -10,6 +10,9 @@ import logging
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +21,7 @@ from drivers.ticket_printer.layout import PAPER_DOTS, ticket_layout
 from drivers.ticket_printer.raster import render_image, render_raster
 from drivers.ticket_printer.render_process import RENDER_NICE, RenderProcess
 from drivers.ticket_printer.worker import render_ticket
+from tests.printer.conftest import REPO
 from tests.printer.helpers import printer_for
 from tests.support import wait_for
 
@@ -187,3 +191,39 @@ def test_kiosk_printer_draws_raster_tickets_in_the_render_process(engine, sim, t
     finally:
         printer.close()
     assert len(sim.wait_for_tickets(1)) == 1
+
+
+PARENT_SCRIPT = """
+import os, sys
+from drivers.ticket_printer.render_process import RenderProcess
+if __name__ == "__main__":
+    r = RenderProcess()
+    assert r.wait_ready(60)
+    with open(sys.argv[1], "w") as f:
+        f.write(str(r.pid))
+    os._exit(0)          # dies without close(), like a crashed or SIGKILLed kiosk
+"""
+
+
+def exited(pid: int) -> bool:
+    """Gone, or a zombie (reparented children may wait for a reaper that is not ours)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
+
+
+def test_render_process_leaves_when_the_kiosk_dies_without_closing(tmp_path):
+    script = tmp_path / "kiosk_that_crashes.py"
+    script.write_text(PARENT_SCRIPT)
+    pid_file = tmp_path / "render.pid"
+    subprocess.run([sys.executable, str(script), str(pid_file)], cwd=REPO, timeout=120, check=True,
+                   env={**os.environ, "PYTHONPATH": str(REPO)}, stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = int(pid_file.read_text())
+    try:
+        wait_for(lambda: exited(child), timeout=30, what="the orphaned render process to leave")
+    finally:
+        if not exited(child):
+            os.kill(child, signal.SIGKILL)
