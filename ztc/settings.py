@@ -363,6 +363,7 @@ class KioskSettings(Strict):
     crew_logout_s: Annotated[float, Field(ge=30, le=7200)] = 300.0   # crew console logs out after this
     login_failures: Annotated[int, Field(ge=3, le=20)] = 5           # wrong PINs in a row before lockout
     lockout_s: Annotated[float, Field(ge=30, le=86400)] = 300.0
+    multisamples: Annotated[int, Field(ge=0, le=8)] = 0  # OpenGL antialiasing: 0 keeps redraws cheap
     voice: VoiceSettings = VoiceSettings()
 
 

@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from kiosk.kivy_setup import configure
 
-    configure(fullscreen=settings.kiosk.fullscreen and not args.windowed, width=width, height=height)
+    configure(fullscreen=settings.kiosk.fullscreen and not args.windowed, width=width, height=height,
+              multisamples=settings.kiosk.multisamples)
     from kiosk.app import KioskApp
 
     app = KioskApp(args.role, settings)
