@@ -72,15 +72,21 @@ def test_process_rendered_bytes_equal_in_thread_bytes(renderer, settings, conten
     assert renderer.processed == 2 and renderer.in_thread == 0    # both came from the process
 
 
+def first_ticket_through_the_process(printer, content):
+    """Warm the render process and print one ticket through it; (the child's pid, the job)."""
+    printer.warm_up()
+    assert printer.renderer.wait_ready(READY_S)
+    pid = printer.renderer.pid
+    job = printer.submit(content)
+    assert job.wait(30) and job.state == "done", job.error
+    assert printer.renderer.processed == 1
+    return pid, job
+
+
 def test_killed_render_process_ticket_still_prints_and_is_logged_once(sim, settings, content, caplog):
     caplog.set_level(logging.INFO, logger="drivers.ticket_printer.render_process")
     with printer_for(sim, mode="raster", render_in_process=True) as printer:
-        printer.warm_up()
-        assert printer.renderer.wait_ready(READY_S)
-        pid = printer.renderer.pid
-        first = printer.submit(content)
-        assert first.wait(30) and first.state == "done", first.error
-        assert printer.renderer.processed == 1
+        pid, first = first_ticket_through_the_process(printer, content)
 
         os.kill(pid, signal.SIGKILL)                              # the render process dies
         jobs = [printer.submit(content), printer.submit(content)]
@@ -139,12 +145,7 @@ def test_hung_render_process_is_killed_and_the_ticket_drawn_in_thread(content, c
 
 def test_close_leaves_no_render_process(sim, content):
     printer = printer_for(sim, mode="raster", render_in_process=True)
-    printer.warm_up()
-    assert printer.renderer.wait_ready(READY_S)
-    pid = printer.renderer.pid
-    job = printer.submit(content)
-    assert job.wait(30) and job.state == "done", job.error
-    assert printer.renderer.processed == 1
+    pid, _job = first_ticket_through_the_process(printer, content)
     assert not gone(pid)
     printer.close()
     assert gone(pid), f"render process {pid} still exists after close()"
