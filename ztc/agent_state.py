@@ -51,10 +51,13 @@ class AgentStateWriter:
                 raise
         except (OSError, TypeError, ValueError) as e:
             self.failures += 1
-            if str(e) != self._last_error:
-                self._last_error = str(e)
+            kind = f"{type(e).__name__} {getattr(e, 'errno', '')}"   # not str(e): it names a random temp file
+            if kind != self._last_error:
+                self._last_error = kind
                 log.warning("cannot write the agent state for the crew console (%s): %s", self.path, e)
             return False
+        if self._last_error:
+            log.info("agent state for the crew console written again (%s)", self.path)
         self._last_error = ""
         return True
 
