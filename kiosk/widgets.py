@@ -16,7 +16,7 @@ from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 
-from kiosk.i18n import t
+from kiosk.i18n import bilingual, t
 
 
 def load_kv(module_file: str) -> None:
@@ -74,6 +74,12 @@ class KioskScreen(Screen):
 
     def t(self, key: str, **values: Any) -> str:
         return t(key, self.app.lang, **values)
+
+    def _error(self, error: Exception) -> None:
+        """A failed bridge call, in ``ids.message``, in the kiosk language: ``zh``/``en`` of a
+        QueueError or PrinterError, one side of a "中文 / English" message, else the text as it is."""
+        text = getattr(error, "en" if self.app.lang == "en" else "zh", None) or bilingual(str(error), self.app.lang)
+        self.ids.message.text = text[:200]
 
     def fill(self, container: Any, widgets: list[Any]) -> None:
         container.clear_widgets()

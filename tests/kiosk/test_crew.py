@@ -368,6 +368,13 @@ def test_devices_tab_test_print_sends_a_copy_marked_sample(kiosk, engine, settin
     with engine.db.read() as conn:
         assert conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 0   # no real number was issued
 
+    virtual_printer.stop()                      # the cable is pulled: the failure is said in the kiosk language
+    k.tap_id("test_print_button")
+    printed_ok = "✓ " + k.screen.t("test_printed")
+    k.pump(until=lambda: k.screen.ids.message.text not in ("", k.screen.t("working"), printed_ok), timeout=60)
+    failed = k.screen.ids.message.text
+    assert "打印机" in failed and " / " not in failed, failed          # Chinese only, not "中文 / English"
+
 
 def test_devices_tab_shows_gps_and_uplink_as_the_agent_sees_them(kiosk, engine, settings, clock):
     """The agent (real code, its link not started: the broker is unreachable) writes its state file;

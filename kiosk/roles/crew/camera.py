@@ -179,9 +179,6 @@ class CameraScreen(KioskScreen):
         self.ids.message.text = self.t(key, **values)
         self.refresh()
 
-    def _error(self, error: Exception) -> None:
-        text = getattr(error, "en" if self.app.lang == "en" else "zh", None) or str(error)
-        self.ids.message.text = text[:200]
 
 
 class _PrintedPagesOnly:

@@ -79,9 +79,6 @@ class ConsoleScreen(KioskScreen):
     def _done(self, result: Any) -> None:
         self.ids.message.text = self.t("nobody_waiting") if result is None else ""
 
-    def _error(self, error: Exception) -> None:
-        self.ids.message.text = getattr(error, "en" if self.app.lang == "en" else "zh", str(error))
-
     def complete(self) -> None:
         self.app.flow["ticket"] = self.current()
         self.app.go("record")

@@ -158,15 +158,9 @@ class DevicesScreen(KioskScreen):
                                           issued=state.summary.get("issued", 0)), 20))
         self.fill(self.ids.rows, rows)
 
-    def _printer(self) -> Any:
-        return crew_printer(self.app)
-
     def test_print(self) -> None:
         """A sample ticket on the crew's ticket printer: paper, cutter and text checked in one go."""
         self.ids.message.text = self.t("working")
-        self.app.bridge.call(lambda: print_sample_ticket(self._printer(), self.app.settings), changes=False,
+        self.app.bridge.call(lambda: print_sample_ticket(crew_printer(self.app), self.app.settings), changes=False,
                              on_done=lambda _n: setattr(self.ids.message, "text", "✓ " + self.t("test_printed")),
                              on_error=self._error)
-
-    def _error(self, error: Exception) -> None:
-        self.ids.message.text = str(error)[:200]

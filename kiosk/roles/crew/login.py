@@ -61,6 +61,3 @@ class LoginScreen(KioskScreen):
             self.ids.message.text = self.t("no_accounts")
         else:
             self.ids.message.text = self.t("login_failed", left=result.tries_left)
-
-    def _error(self, error: Exception) -> None:
-        self.ids.message.text = str(error)

@@ -90,6 +90,3 @@ class OverrideScreen(KioskScreen):
         self.issued, self.chosen = ticket, None
         self.ids.message.text = self.t(f"override_{printed}", number=ticket["number"])
         self.refresh()
-
-    def _error(self, error: Exception) -> None:
-        self.ids.message.text = getattr(error, "en" if self.app.lang == "en" else "zh", str(error))

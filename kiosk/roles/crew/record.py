@@ -52,6 +52,3 @@ class RecordScreen(KioskScreen):
     def _saved(self, ticket: dict[str, Any]) -> None:
         # The console is turned round: the resident rates the service now.
         self.app.sm.get_screen("rating").start(ticket["number"], return_to="console")
-
-    def _error(self, error: Exception) -> None:
-        self.ids.message.text = getattr(error, "en" if self.app.lang == "en" else "zh", str(error))

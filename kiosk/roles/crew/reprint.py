@@ -85,7 +85,3 @@ class ReprintScreen(KioskScreen):
     def _relisted(self, choices: list[tuple[dict[str, Any], bool]]) -> None:
         self.choices = tuple(choices)
         self.refresh()
-
-    def _error(self, error: Exception) -> None:
-        text = getattr(error, "en" if self.app.lang == "en" else "zh", None) or str(error)
-        self.ids.message.text = text[:200]

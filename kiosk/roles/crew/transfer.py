@@ -21,6 +21,3 @@ class TransferScreen(KioskScreen):
         ticket = self.app.flow["ticket"]
         self.app.bridge.call(self.app.engine.transfer, ticket["number"], prefix,
                              on_done=lambda _t: self.app.go("console"), on_error=self._error)
-
-    def _error(self, error: Exception) -> None:
-        self.ids.message.text = getattr(error, "en" if self.app.lang == "en" else "zh", str(error))

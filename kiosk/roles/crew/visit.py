@@ -54,4 +54,4 @@ class VisitScreen(KioskScreen):
             self.pending = tuple(error.details.get("remaining", []))
             self.refresh()
             return
-        self.ids.message.text = getattr(error, "en" if self.app.lang == "en" else "zh", str(error))
+        super()._error(error)

@@ -46,6 +46,3 @@ class WindowScreen(KioskScreen):
         flow = self.app.flow
         self.app.bridge.call(self.app.engine.open_window, flow["window"], flow["crew"], sorted(flow["skills"]),
                              on_done=lambda _w: self.app.go("console"), on_error=self._error)
-
-    def _error(self, error: Exception) -> None:
-        self.ids.message.text = getattr(error, "en" if self.app.lang == "en" else "zh", str(error))
