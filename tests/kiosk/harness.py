@@ -72,10 +72,11 @@ class Harness:
         self.pump(until=lambda: self.app.poller.reads >= started + 1)
         self.pump(0.15)  # the redraw trigger fires
 
-    def tap(self, widget: Any) -> None:
-        """A real touch down/up at the widget's centre, through Kivy's input pipeline."""
-        for _ in range(3):  # let layouts settle first: a screen just shown is sized on the next frames
-            EventLoop.idle()
+    def tap(self, widget: Any, settle: bool = True) -> None:
+        """A real touch down/up at the widget's centre, through Kivy's input pipeline. ``settle``:
+        run a few frames first (a screen just shown is sized on the next frames)."""
+        if settle:
+            self._frames()
         assert widget.get_root_window() is not None, f"{widget} is not on screen"
         x, y = widget.to_window(*widget.center)
         parent = widget.parent
@@ -105,7 +106,15 @@ class Harness:
         return found[0]
 
     def tap_text(self, contains: str) -> None:
-        self.tap(self.button(contains))
+        """Find the button after the frames have run, not before: a state refresh during those
+        frames may rebuild the screen's buttons, and the one found earlier is then gone."""
+        self._frames()
+        self.tap(self.button(contains), settle=False)
+
+    @staticmethod
+    def _frames() -> None:
+        for _ in range(3):
+            EventLoop.idle()
 
     def texts(self) -> str:
         """All text visible on the current screen and the top bar, joined (for assertions)."""

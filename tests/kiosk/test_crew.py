@@ -190,11 +190,14 @@ def test_devices_tab_and_reprint_after_failed_print(kiosk, engine, settings, vir
     assert engine.ticket(lost["number"])["printed"] == 2   # the original print and the copy
 
 
-def serving_at_the_camera(k, engine, settings):
-    """A resident's A ticket called and started at a window, the crew on the 高拍仪 tab."""
+def serving_at_the_camera(start_crew, engine, settings):
+    """A resident's A ticket called and started at a window, the crew on the 高拍仪 tab. The kiosk
+    (``start_crew()``) starts after the database is set up, so no state refresh rebuilds a button
+    between finding it and tapping it."""
     CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
     engine.arrive("nanma-xincun")
     t = engine.issue("A", "A01")
+    k = start_crew()
     open_console(k, "市场主体登记")
     k.tap_id("call_button")
     k.settle()
@@ -206,7 +209,7 @@ def serving_at_the_camera(k, engine, settings):
 
 
 def test_camera_preview_and_capture_counts_pages(kiosk, engine, settings):
-    k, t = serving_at_the_camera(kiosk("crew"), engine, settings)
+    k, t = serving_at_the_camera(lambda: kiosk("crew"), engine, settings)
     k.pump(until=lambda: k.screen.frames_drawn >= 3, timeout=30)      # live frames from the simulated camera
     assert k.screen.ids.preview.texture.size[0] == settings.devices.camera.preview_width
     k.screenshot("crew-camera")
@@ -225,8 +228,8 @@ def test_camera_copy_flow_stores_pdf_and_prints_through_cups(kiosk, engine, sett
     from tests.kiosk.conftest import A4_QUEUE
     from ztc.documents.storage import ScanStore
 
-    k, t = serving_at_the_camera(kiosk("crew", a4_printer=A4Printer(A4_QUEUE, cups.server, job_timeout_s=60)),
-                                 engine, settings)
+    a4 = A4Printer(A4_QUEUE, cups.server, job_timeout_s=60)
+    k, t = serving_at_the_camera(lambda: kiosk("crew", a4_printer=a4), engine, settings)
     k.pump(until=lambda: k.screen.frames_drawn >= 1, timeout=30)
     assert k.screen.ids.pdf_button.disabled                              # nothing captured yet
     for n in (1, 2):
