@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests import support
+from tests.documents import conftest as documents_harness
 from tests.support import MORNING, FakeClock, make_settings  # noqa: F401 (MORNING: used by tests)
 from ztc.db import open_database
 from ztc.domain.engine import QueueEngine
@@ -113,17 +114,6 @@ def kiosk(xvfb: str, settings: Settings, clock: FakeClock) -> Iterator[Callable[
         h.close()
 
 
-A4_QUEUE = "ztc-a4"
-
-
-@pytest.fixture(scope="session")
-def cups() -> Iterator[Any]:
-    """A real private cupsd with a cups-pdf queue (the documents suite's server, started here too)."""
-    from drivers.a4_printer.sim_cupsd import PrivateCups
-
-    problem = PrivateCups.missing()
-    assert problem is None, problem
-    server = PrivateCups().start()
-    server.add_pdf_queue(A4_QUEUE)
-    yield server
-    server.stop()
+# The real private cupsd with a cups-pdf queue: the documents suite's session fixture, shared here.
+A4_QUEUE = documents_harness.QUEUE
+cups = documents_harness.cups

@@ -59,10 +59,8 @@ class OverrideScreen(KioskScreen):
             printer = crew_printer(self.app)
             if printer is None:
                 return None
-            from ztc.domain.alerts import CrewAlerts
-
-            printing = self.app.services["printing"] = TicketPrinting(
-                self.app.engine, CrewAlerts(self.app.engine.db, self.app.clock), printer)
+            printing = self.app.services["printing"] = TicketPrinting(self.app.engine, self.app.services["alerts"],
+                                                                      printer)
         return printing
 
     def confirm(self, priority: bool) -> None:
