@@ -128,9 +128,17 @@ class HqMapSettings(Strict):
     tile_url: str = ("https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
                      "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
                      "&TILECOL={x}&tk={key}")  # "" = no tiles (offline tests); OSM: https://tile.openstreetmap.org/{z}/{x}/{y}.png
+    # Tianditu's vector tiles carry no place names: its label layer (cva_w, 矢量注记) is drawn over
+    # them. "" = none (set it "" for a provider whose tiles have their own labels, such as OSM).
+    label_url: str = ("https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                      "&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+                      "&TILECOL={x}&tk={key}")
     tile_key: str = ""                  # the Tianditu browser key, filled into {key}
     subdomains: str = "01234567"
     attribution: str = "天地图 / Tianditu"
+    # The map's approval number (审图号, e.g. "GS(2024)0650号"), which a published map must show;
+    # appended to the attribution when set.
+    approval_number: Annotated[str, Field(max_length=60)] = ""
     crs: Literal["wgs84", "gcj02"] = "wgs84"
     center_lat: Annotated[float, Field(ge=-90, le=90)] = 36.19
     center_lon: Annotated[float, Field(ge=-180, le=180)] = 118.17

@@ -256,6 +256,7 @@ async function start() {
   if (typeof L !== "undefined") {
     ztc.map = L.map("map").setView(display(ztc.cfg.center[0], ztc.cfg.center[1]), ztc.cfg.zoom);
     if (ztc.cfg.tile_url) L.tileLayer(ztc.cfg.tile_url, { subdomains: ztc.cfg.subdomains, attribution: ztc.cfg.attribution, maxZoom: 18 }).addTo(ztc.map);
+    if (ztc.cfg.label_url) L.tileLayer(ztc.cfg.label_url, { subdomains: ztc.cfg.subdomains, maxZoom: 18, zIndex: 2 }).addTo(ztc.map); // place names (cva_w) over vec_w
   } else { $("map").textContent = "地图库未安装，请运行 make setup / Leaflet is not installed: run make setup"; }
   document.querySelectorAll("nav.tabs button").forEach((b) => { b.onclick = () => showTab(b.dataset.tab); });
   $("logout").onclick = async () => { await api("/api/v1/logout", { method: "POST" }).catch(() => {}); location.href = "/login"; };
