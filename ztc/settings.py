@@ -157,6 +157,8 @@ class HqSettings(Strict):
     offline_after_min: Annotated[float, Field(gt=0, le=1440)] = 5       # no message this long → offline alert
     backlog_alert_min: Annotated[float, Field(gt=0, le=10080)] = 60     # oldest outbox event older → alert
     followup_days: Annotated[float, Field(gt=0, le=60)] = 3             # deadline of a bad-rating case
+    # The county's own holiday / 调休 decisions (see ztc/workdays.py); "" = the shipped config/holidays.yaml.
+    holidays_file: str = ""
     session_hours: Annotated[float, Field(gt=0, le=168)] = 12
     login_failures: Annotated[int, Field(ge=3, le=20)] = 5              # wrong passwords in a row → locked …
     lockout_s: Annotated[float, Field(ge=30, le=86400)] = 900           # … for this long

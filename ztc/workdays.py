@@ -54,6 +54,7 @@ class DayInfo:
     source: Literal["package", "county", "weekday"] = "weekday"
     estimated: bool = False
     note: str = ""
+    works_as: date | None = None  # a 调休 working weekend does the work of this day off (its weekday's route)
 
     @property
     def working(self) -> bool:
@@ -63,7 +64,8 @@ class DayInfo:
         zh, en = KIND_TEXT[self.kind]
         return {"date": self.day.isoformat(), "working": self.working, "kind": self.kind,
                 "kind_zh": zh, "kind_en": en, "name_zh": self.name_zh, "name_en": self.name_en,
-                "source": self.source, "estimated": self.estimated, "note": self.note}
+                "source": self.source, "estimated": self.estimated, "note": self.note,
+                "works_as": self.works_as.isoformat() if self.works_as else None}
 
 
 class _Override(BaseModel):
@@ -242,7 +244,7 @@ def _package_year(year: int, estimated: bool) -> dict[date, DayInfo]:
         else:
             runs.append(run)
     out: dict[date, DayInfo] = {}
-    swapped: dict[date, tuple[str, str]] = {}  # a worked weekend → the name of the period it pays for
+    swapped: dict[date, tuple[str, str, date]] = {}  # a worked weekend → (name, day off) it pays for
     for run in runs:
         named = [d for d in run if d in zh and not _SUBSTITUTED.search(zh[d])]
         if not named:
@@ -253,15 +255,15 @@ def _package_year(year: int, estimated: bool) -> dict[date, DayInfo]:
             if d in zh:
                 own = _SUBSTITUTED.search(zh[d])
                 if own:
-                    swapped[date.fromisoformat(own.group(1))] = (run_zh, run_en)
+                    swapped[date.fromisoformat(own.group(1))] = (run_zh, run_en, d)
                 name_zh, name_en = (run_zh, run_en) if own else (_plain(zh[d]), _plain(en[d]))
             else:  # a weekend inside the holiday period
                 name_zh, name_en = run_zh, run_en
             out[d] = DayInfo(d, "holiday", name_zh, name_en, "package", estimated)
     for d in zh.weekend_workdays:
-        zh_en = swapped.get(d)
-        out[d] = DayInfo(d, "swap_workday", zh_en[0] if zh_en else "调休", zh_en[1] if zh_en else "make-up day",
-                         "package", estimated)
+        paid = swapped.get(d)
+        out[d] = DayInfo(d, "swap_workday", paid[0] if paid else "调休", paid[1] if paid else "make-up day",
+                         "package", estimated, works_as=paid[2] if paid else None)
     return {d: i for d, i in out.items() if d.year == year}
 
 

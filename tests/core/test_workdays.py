@@ -25,6 +25,8 @@ def test_national_day_week_2026_and_its_working_weekends(cal: WorkCalendar) -> N
         info = cal.day(worked)
         assert worked.weekday() >= 5 and info.kind == "swap_workday" and info.working
         assert cal.holiday_name(worked) == ("国庆节", "National Day")  # named after what it pays for
+    assert {cal.day(date(2026, 9, 20)).works_as, cal.day(date(2026, 10, 10)).works_as} == {
+        date(2026, 10, 6), date(2026, 10, 7)}  # the weekdays off whose work they do
     assert cal.day(date(2026, 10, 11)).kind == "weekend"  # the next Sunday is off again
     assert cal.is_working_day(date(2026, 10, 8)) and not cal.is_working_day(date(2026, 10, 4))
 
