@@ -14,13 +14,15 @@ from pydantic import BaseModel, Field
 from hq.auth import Session
 from hq.context import HqContext
 from hq.guard import changer, session_of, staff
+from hq.notice import notice_pdf
 from hq.pages import NO_STORE, STATIC
 from hq.route_calendar import MAX_WEEKS, AddedSession, CalendarError, Cancel, RouteCalendar, TemplateVisit
-from hq.stops import StopError, StopIn, Stops
+from hq.stops import STOP_ID, StopError, StopIn, Stops
 from telemetry import protocol
 from ztc.workdays import HolidayFileError, calendar
 
-Day = Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+DAY = r"^\d{4}-\d{2}-\d{2}$"
+Day = Annotated[str, Query(pattern=DAY)]
 
 
 class PublishBody(BaseModel):
@@ -79,6 +81,30 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
         except StopError as e:
             raise refused(e) from None
         return {"ok": True}
+
+    @app.get("/api/v1/stops/{stop_id}/notice.pdf", response_model=None)
+    def notice(stop_id: str, request: Request, from_: Annotated[str | None, Query(alias="from", pattern=DAY)] = None,
+               to: Annotated[str | None, Query(pattern=DAY)] = None, s: Session = logged_in) -> Response:
+        """The A4 notice for the stop's liaison to post: the published sessions there (default: today
+        and the next 4 weeks), the holidays, a QR code to the public calendar of the stop."""
+        stop = rc.stops.get(stop_id)
+        if stop is None:
+            raise HTTPException(404, f"没有这个停靠点 / no such stop: {stop_id}")
+        a = date.fromisoformat(from_) if from_ else today()
+        b = date.fromisoformat(to) if to else a + timedelta(days=27)
+        try:
+            cal = rc.public(a, b, stop=stop_id)
+        except (CalendarError, HolidayFileError) as e:
+            raise refused(e) from None
+        entry = next((x for x in cal["stops"] if x["stop"] == stop_id),
+                     {"stop": stop_id, "name": stop["name_zh"], "village": stop["village"], "sessions": []})
+        base = (ctx.settings.public_url or str(request.base_url)).rstrip("/")
+        url = f"{base}/public?stop={stop_id}&from={a.isoformat()}&to={b.isoformat()}"
+        cat = ctx.documents.current("catalog")
+        services = {c["code"]: f"{c['name_zh']} / {c['name_en']}" for c in (cat["document"]["services"] if cat else [])}
+        pdf = notice_pdf(entry, cal, services, url, ctx.settings.office_name)
+        return Response(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="notice-{stop_id}-{a}.pdf"'})
 
     # --- the calendar -------------------------------------------------------------------------------
 
@@ -169,12 +195,13 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
     @app.get("/api/public/calendar")
     def public_calendar(from_: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
                         to: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
-                        bus: Annotated[str | None, Query(pattern=protocol.BUS_ID_PATTERN)] = None) -> dict[str, Any]:
+                        bus: Annotated[str | None, Query(pattern=protocol.BUS_ID_PATTERN)] = None,
+                        stop: Annotated[str | None, Query(pattern=STOP_ID)] = None) -> dict[str, Any]:
         """Public: the published sessions per stop (by village) with themes, and the holidays and 调休
         working weekends in the range (default: today and the next 4 weeks). No liaison, no phone."""
         try:
             a = date.fromisoformat(from_) if from_ else today()
             b = date.fromisoformat(to) if to else a + timedelta(days=27)
-            return rc.public(a, b, bus)
+            return rc.public(a, b, bus, stop)
         except ValueError as e:
             raise HTTPException(422, re.sub(r"\s+", " ", str(e))) from None

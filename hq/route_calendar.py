@@ -287,7 +287,7 @@ class RouteCalendar:
 
     # --- public ------------------------------------------------------------------------------------
 
-    def public(self, start: date, end: date, bus: str | None = None) -> dict[str, Any]:
+    def public(self, start: date, end: date, bus: str | None = None, stop: str | None = None) -> dict[str, Any]:
         """What residents see: per stop (grouped by village), the sessions of the latest publication of
         each bus in the range, with themes; and each day's holiday or 调休 mark. No liaison, no phone."""
         if end < start or (end - start).days > 92:
@@ -302,7 +302,7 @@ class RouteCalendar:
         stops: dict[str, dict[str, Any]] = {}
         for r in rows:
             for s in json.loads(r["sessions"]):
-                if not start.isoformat() <= s["date"] <= end.isoformat():
+                if not start.isoformat() <= s["date"] <= end.isoformat() or (stop and s["stop"] != stop):
                     continue
                 entry = stops.setdefault(s["stop"], {"stop": s["stop"], "name": s["name"], "name_en": s["name_en"],
                                                      "village": s["village"], "lat": s["lat"], "lon": s["lon"],

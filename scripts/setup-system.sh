@@ -15,6 +15,7 @@ PKGS=(
   socat sqlite3 python3-venv           # troubleshooting tools; venv for the virtualenv
   systemd openssl                      # systemd-analyze verify/security of the units; fleet certificates
   chromium                             # headless browser for the headquarters dashboard tests
+  poppler-utils                        # pdftotext/pdftoppm: the tests read the printed notices back
 )
 # npm installs Leaflet (the HQ map) at set-up; a node from elsewhere that brings npm is fine too.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)

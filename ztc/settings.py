@@ -159,6 +159,10 @@ class HqSettings(Strict):
     followup_days: Annotated[float, Field(gt=0, le=60)] = 3             # deadline of a bad-rating case
     # The county's own holiday / 调休 decisions (see ztc/workdays.py); "" = the shipped config/holidays.yaml.
     holidays_file: str = ""
+    # The address residents reach headquarters' public pages at (the notice's QR code); "" = the address
+    # the staff member's browser used.
+    public_url: Annotated[str, Field(pattern=r"^(https?://[^\s/]+(/[^\s]*)?)?$")] = ""
+    office_name: Annotated[str, Field(max_length=60)] = "政务服务管理办公室"  # signs the printed notices
     session_hours: Annotated[float, Field(gt=0, le=168)] = 12
     login_failures: Annotated[int, Field(ge=3, le=20)] = 5              # wrong passwords in a row → locked …
     lockout_s: Annotated[float, Field(ge=30, le=86400)] = 900           # … for this long

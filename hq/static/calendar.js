@@ -42,11 +42,19 @@ async function loadStops() {
     edit.onclick = () => fillStop(s);
     const phone = el("button", { title: "查看完整电话（记录在案）/ show the full number (logged)" }, s.liaison_phone_masked || "-");
     phone.onclick = async () => { phone.textContent = (await api(`/api/v1/stops/${enc(s.id)}/liaison-phone`)).phone; };
+    const pdf = el("a", { class: "notice", target: "_blank", title: "给联络员张贴的公告（已发布的行程）/ the notice for the liaison to post" }, "公告 PDF");
+    pdf.onclick = () => { const f = $("pub-start").value || cal.today; pdf.href = noticeUrl(s.id, f); };
+    pdf.href = noticeUrl(s.id, $("pub-start").value || cal.today);
     return el("tr", { "data-stop": s.id }, el("td", {}, s.village), el("td", {}, s.name_zh), el("td", {}, `${s.radius_m} m`),
-      el("td", {}, s.liaison_name, " ", phone), el("td", {}, edit));
+      el("td", {}, s.liaison_name, " ", phone), el("td", {}, edit, " ", pdf));
   });
   $("stops-table").replaceChildren(rows.length ? el("table", {}, el("tr", {}, el("th", {}, "乡镇/村"), el("th", {}, "名称 / name"),
     el("th", {}, "半径"), el("th", {}, "联络员 / liaison"), el("th", {})), ...rows) : el("p", { class: "msg" }, "尚无停靠点 / no stops yet"));
+}
+function noticeUrl(stop, from) {  // the published sessions of the 4 weeks from the publish form's day
+  if (!from) return `/api/v1/stops/${enc(stop)}/notice.pdf`;
+  const to = new Date(Date.parse(from + "T00:00:00Z") + 27 * 86400000).toISOString().slice(0, 10);
+  return `/api/v1/stops/${enc(stop)}/notice.pdf?from=${from}&to=${to}`;
 }
 function fillStop(s) {
   for (const [id, k] of [["stop-id", "id"], ["stop-name-zh", "name_zh"], ["stop-name-en", "name_en"], ["stop-village", "village"],
@@ -185,6 +193,7 @@ async function addSession() {
 async function publish() {
   try {
     const r = await post(`/api/v1/route/${enc(cal.bus)}/publish`, { start: $("pub-start").value || null, weeks: Number($("pub-weeks").value) });
+    await loadStops();
     say("pub-msg", `已发布第 ${r.version} 版：${r.from} 至 ${r.to}，共 ${r.visits} 次服务${r.sent ? "，已送达车辆消息服务器" : "，待连接后发送"} / published v${r.version}, ${r.visits} visits`);
     await loadMonth();
   } catch (e) { say("pub-msg", e.message, true); }

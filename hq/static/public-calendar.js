@@ -25,7 +25,7 @@
   async function load() {
     const params = new URLSearchParams(location.search);
     const q = new URLSearchParams();
-    for (const k of ["from", "to", "bus"]) if (params.get(k)) q.set(k, params.get(k));
+    for (const k of ["from", "to", "bus", "stop"]) if (params.get(k)) q.set(k, params.get(k));
     const r = await fetch(`/api/public/calendar?${q}`);
     const c = await r.json();
     const names = await (await fetch("/api/public/services")).json().catch(() => ({}));

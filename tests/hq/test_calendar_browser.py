@@ -8,11 +8,14 @@ whatever day it runs on."""
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import cv2
 import pytest
 
 from telemetry import protocol
@@ -39,6 +42,23 @@ def next_holiday(after: date) -> date:
     while cal.day(d).kind != "holiday":
         d += timedelta(days=1)
     return d
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True,
+                          timeout=60).stdout
+
+
+def render_first_page(path: Path, prefix: Path) -> Path:
+    subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", str(path), str(prefix)], check=True,
+                   timeout=60)
+    return next(prefix.parent.glob(prefix.name + "*.png"))
+
+
+def pdf_page_size_mm(path: Path) -> tuple[float, float]:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True, timeout=60).stdout
+    w, h = (float(x) for x in re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())  # type: ignore[union-attr]
+    return w / 72 * 25.4, h / 72 * 25.4
 
 
 def js(value: object) -> str:
@@ -127,6 +147,26 @@ def test_plan_a_month_with_a_holiday_and_a_themed_session(server: Server, observ
         holiday, datetime.min.time().replace(hour=14), TZ)
     assert not [v for v in schedule.visits if datetime.fromtimestamp(v.arrive, TZ).date() == holiday and not v.theme]
     assert "13912345678" not in json.dumps(got, ensure_ascii=False)
+
+    # The notice for the liaison: A4, Chinese, the session and the holiday, a QR code to /public.
+    href = browser.evaluate("document.querySelector('#stops-table tr[data-stop=\"nanma-xincun\"] a.notice').href")
+    assert f"from={start.isoformat()}" in href
+    pdf = http.get(href.removeprefix(server.url))
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    out = artifacts() / "notice-nanma-xincun.pdf"
+    out.write_bytes(pdf.content)
+    text = pdf_text(out)
+    assert "服务公告" in text and "南麻街道新村社区" in text and THEME in text and name_zh in text
+    assert "扫码查看最新安排" in text and "/public?stop=nanma-xincun" in text.replace("\n", "")
+    assert "13912345678" not in text
+    page = render_first_page(out, artifacts() / "notice-nanma-xincun")
+    assert pdf_page_size_mm(out) == pytest.approx((210, 297), abs=1)
+    qr = cv2.QRCodeDetector().detectAndDecode(cv2.imread(str(page)))[0]  # the printed QR, read back
+    end = start + timedelta(days=27)
+    assert qr == f"{server.url}/public?stop=nanma-xincun&from={start.isoformat()}&to={end.isoformat()}"
+    browser.goto(qr)  # and it opens the stop's calendar
+    browser.wait_for("window.ztcCalendarReady === true", what="the stop's public calendar")
+    assert THEME in browser.evaluate("document.getElementById('pcal').innerText")
 
     # The public calendar on a phone.
     browser.viewport(390, 844, mobile=True, scale=2)

@@ -4,6 +4,7 @@ exceptions, publishing the bus's schedule document, and the public calendar."""
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -143,4 +144,23 @@ def test_a_bad_override_file_is_a_clear_refusal_not_a_crash(tmp_path: Path) -> N
     os.utime(bad, (bad.stat().st_atime, bad.stat().st_mtime + 5))
     assert day(http.get(f"/api/v1/route/{BUS}/month", params={"month": "2026-10"}).json(),
                "2026-10-12")["name_zh"] == "县庆"
+    hq.close()
+
+
+def test_the_notice_needs_a_log_in_and_uses_the_public_address(tmp_path: Path) -> None:
+    from ztc.settings import HqSettings
+    hq = Hq(tmp_path, HqSettings(public_url="https://zwfw.example.gov.cn/ztc"))
+    hq.clock.now = NOW
+    http, csrf = hq.login()
+    assert http.put("/api/v1/stops/nanma-xincun", json=STOP, headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert hq.client().get("/api/v1/stops/nanma-xincun/notice.pdf").status_code == 401
+    assert http.get("/api/v1/stops/nowhere/notice.pdf").status_code == 404
+    pdf = http.get("/api/v1/stops/nanma-xincun/notice.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    f = tmp_path / "notice.pdf"
+    f.write_bytes(pdf.content)
+    text = subprocess.run(["pdftotext", "-layout", str(f), "-"], capture_output=True, text=True, check=True).stdout
+    assert "近期暂无安排" in text  # nothing published yet: said, not an empty table
+    assert "https://zwfw.example.gov.cn/ztc/public?stop=nanma-xincun&from=2026-09-28&to=2026-10-25" in text
+    assert "节假日：" in text and "国庆节" in text and "13912345678" not in text
     hq.close()
