@@ -51,6 +51,7 @@ WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日"
 KINDS = {"template": ("定时定点", "regular"), "extra": ("错时服务", "extra session"),
          "themed": ("专场服务", "themed session")}
 MAX_WEEKS = 8
+MAX_AHEAD_WEEKS = 26  # a schedule reaches half a year ahead at most (2,000 visits)
 
 
 class CalendarError(ValueError):
@@ -237,7 +238,10 @@ class RouteCalendar:
     # --- publishing --------------------------------------------------------------------------------
 
     def publish(self, bus: str, start: date, weeks: int, user: str, now: float) -> dict[str, Any]:
-        """The bus's schedule for ``weeks`` weeks from ``start``, through hq.documents."""
+        """The bus's schedule from today to ``weeks`` weeks after ``start``, through hq.documents.
+
+        Always from today: the document replaces the bus's whole schedule, so a later ``start`` (to
+        reach a holiday months ahead) must not drop the days in between."""
         _check_bus(bus)
         today = datetime.fromtimestamp(now, self.tz).date()
         if start < today:
@@ -245,8 +249,15 @@ class RouteCalendar:
         if not 1 <= weeks <= MAX_WEEKS:
             raise CalendarError(f"周数应为 1–{MAX_WEEKS} / weeks must be 1–{MAX_WEEKS}")
         end = start + timedelta(days=7 * weeks - 1)
+        if (end - today).days >= 7 * MAX_AHEAD_WEEKS:
+            raise CalendarError(f"最多发布未来 {MAX_AHEAD_WEEKS} 周 / at most {MAX_AHEAD_WEEKS} weeks ahead")
+        days: list[dict[str, Any]] = []
+        chunk = today
+        while chunk <= end:  # plan() answers 62 days at a time
+            days += self.plan(bus, chunk, min(end, chunk + timedelta(days=59)))
+            chunk += timedelta(days=60)
         visits, sessions = [], []
-        for day in self.plan(bus, start, end):
+        for day in days:
             for v in day["visits"]:
                 if v["cancelled"]:
                     continue
@@ -273,8 +284,8 @@ class RouteCalendar:
             c.execute(self.store.sql(
                 "INSERT INTO route_publications(bus, version, start_day, end_day, sessions, published_at, "
                 "published_by) VALUES (?,?,?,?,?,?,?)"),
-                (bus, record["version"], start.isoformat(), end.isoformat(), _dumps(sessions), now, user))
-        return {"bus": bus, "version": record["version"], "from": start.isoformat(), "to": end.isoformat(),
+                (bus, record["version"], today.isoformat(), end.isoformat(), _dumps(sessions), now, user))
+        return {"bus": bus, "version": record["version"], "from": today.isoformat(), "to": end.isoformat(),
                 "visits": len(visits), "sent": record["sent"]}
 
     def _ts(self, day: date, hm: str) -> float:

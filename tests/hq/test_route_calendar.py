@@ -130,6 +130,12 @@ def test_exceptions_publish_and_the_public_calendar(planned: tuple[Hq, TestClien
     assert hq.client().get("/api/public/calendar", params={"from": "2026-10-18", "to": "2026-10-01"}).status_code == 422
     assert http.post(f"/api/v1/route/{BUS}/publish", headers=h,
                      json={"start": "2026-09-01"}).status_code == 422  # the past
+    assert "26" in http.post(f"/api/v1/route/{BUS}/publish", headers=h,
+                             json={"start": "2027-03-01", "weeks": 8}).json()["detail"]  # too far ahead
+    # A later start still sends everything from today: the document replaces the bus's whole schedule.
+    r = http.post(f"/api/v1/route/{BUS}/publish", headers=h, json={"start": "2026-10-12", "weeks": 1})
+    assert r.status_code == 201 and r.json()["from"] == "2026-09-28" and r.json()["to"] == "2026-10-18"
+    assert len(protocol.validate(protocol.Schedule, hq.published[-1][1]).visits) == 5
 
 
 def test_a_bad_override_file_is_a_clear_refusal_not_a_crash(tmp_path: Path) -> None:
