@@ -42,11 +42,16 @@ async function loadStops() {
     edit.onclick = () => fillStop(s);
     const phone = el("button", { title: "查看完整电话（记录在案）/ show the full number (logged)" }, s.liaison_phone_masked || "-");
     phone.onclick = async () => { phone.textContent = (await api(`/api/v1/stops/${enc(s.id)}/liaison-phone`)).phone; };
+    const remove = el("button", { title: "仅限未安排行程的停靠点 / only a stop no visit uses" }, "删除 / remove");
+    remove.onclick = async () => {
+      try { await api(`/api/v1/stops/${enc(s.id)}`, { method: "DELETE" }); say("stop-msg", `已删除 ${s.name_zh} / removed`); await loadStops(); }
+      catch (e) { say("stop-msg", e.message, true); }
+    };
     const pdf = el("a", { class: "notice", target: "_blank", title: "给联络员张贴的公告（已发布的行程）/ the notice for the liaison to post" }, "公告 PDF");
     pdf.onclick = () => { const f = $("pub-start").value || cal.today; pdf.href = noticeUrl(s.id, f); };
     pdf.href = noticeUrl(s.id, $("pub-start").value || cal.today);
     return el("tr", { "data-stop": s.id }, el("td", {}, s.village), el("td", {}, s.name_zh), el("td", {}, `${s.radius_m} m`),
-      el("td", {}, s.liaison_name, " ", phone), el("td", {}, edit, " ", pdf));
+      el("td", {}, s.liaison_name, " ", phone), el("td", {}, edit, " ", pdf, " ", remove));
   });
   $("stops-table").replaceChildren(rows.length ? el("table", {}, el("tr", {}, el("th", {}, "乡镇/村"), el("th", {}, "名称 / name"),
     el("th", {}, "半径"), el("th", {}, "联络员 / liaison"), el("th", {})), ...rows) : el("p", { class: "msg" }, "尚无停靠点 / no stops yet"));

@@ -136,7 +136,7 @@ def test_plan_a_month_with_a_holiday_and_a_themed_session(server: Server, observ
     browser.screenshot(artifacts() / "calendar-month.png")
 
     # Publish the weeks around it to the bus.
-    start = max(today, holiday - timedelta(days=3))
+    start = max(today + timedelta(days=1), holiday - timedelta(days=3))  # safe across a midnight
     fill(browser, {"pub-start": start.isoformat(), "pub-weeks": "2"})
     browser.evaluate("document.getElementById('pub-go').click()")
     browser.wait_for("document.getElementById('pub-msg').textContent.includes('已发布')", what="the publish message")
