@@ -60,6 +60,9 @@ def test_the_liaison_phone_stays_at_headquarters(planned: tuple[Hq, TestClient, 
 
 def test_templates_apply_by_the_working_day_calendar(planned: tuple[Hq, TestClient, dict[str, str]]) -> None:
     _, http, h = planned
+    week = http.get("/api/v1/workdays", params={"start": "2026-10-05", "end": "2026-10-11"}).json()
+    assert [d["kind"] for d in week] == ["holiday"] * 3 + ["workday"] * 2 + ["swap_workday", "weekend"]
+    assert http.get("/api/v1/workdays", params={"start": "2026-10-11", "end": "2026-10-05"}).status_code == 422
     month = http.get(f"/api/v1/route/{BUS}/month", params={"month": "2026-10"}).json()
     assert len(month["days"]) == 31
     nd = day(month, "2026-10-05")  # a Monday inside the National Day holiday: no regular visit
