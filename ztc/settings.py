@@ -163,6 +163,12 @@ class HqSettings(Strict):
     # the staff member's browser used.
     public_url: Annotated[str, Field(pattern=r"^(https?://[^\s/]+(/[^\s]*)?)?$")] = ""
     office_name: Annotated[str, Field(max_length=60)] = "政务服务管理办公室"  # signs the printed notices
+    # The hotline desk (hq/bookings.py): confirmation texts go to the sms outlet. "file" writes each one
+    # into ``sms_outbox`` — the place a real SMS gateway plugs in (no gateway is connected yet).
+    sms_driver: Literal["file"] = "file"
+    sms_outbox: str = "/var/lib/ztc-hq/sms-outbox"
+    booking_slot_min: Annotated[int, Field(ge=5, le=240)] = 30       # a stop visit is booked in slots this long …
+    booking_slot_capacity: Annotated[int, Field(ge=1, le=100)] = 4   # … each holding this many bookings
     session_hours: Annotated[float, Field(gt=0, le=168)] = 12
     login_failures: Annotated[int, Field(ge=3, le=20)] = 5              # wrong passwords in a row → locked …
     lockout_s: Annotated[float, Field(ge=30, le=86400)] = 900           # … for this long
