@@ -44,12 +44,19 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
     def refused(e: Exception) -> HTTPException:
         return HTTPException(422, str(e))
 
-    for path, page in (("/booking", "booking.html"), ("/booking/day", "booking-day.html")):
-        def serve(request: Request, page: str = page) -> Response:
-            if session_of(ctx, request) is None:
-                return RedirectResponse("/login", 303)
-            return FileResponse(STATIC / page, headers=NO_STORE)
-        app.add_api_route(path, serve, include_in_schema=False, response_model=None)
+    def page(request: Request, name: str) -> Response:
+        if session_of(ctx, request) is None:
+            return RedirectResponse("/login", 303)
+        return FileResponse(STATIC / name, headers=NO_STORE)
+
+    @app.get("/booking", include_in_schema=False, response_model=None)
+    def booking_page(request: Request) -> Response:
+        return page(request, "booking.html")
+
+    @app.get("/booking/day", include_in_schema=False, response_model=None)
+    def booking_day_page(request: Request) -> Response:
+        """The day's list per bus, for printing (the page reads ``?bus=&date=`` itself)."""
+        return page(request, "booking-day.html")
 
     @app.get("/api/v1/appointments")
     def day_list(bus: BusQ, date: Day = None, s: Session = logged_in) -> dict[str, Any]:

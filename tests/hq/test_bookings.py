@@ -225,3 +225,12 @@ def test_an_unwritable_outbox_keeps_the_booking_and_says_so(tmp_path: Path) -> N
     assert r.status_code == 201 and not r.json()["sms"]["written"] and "请口头告知" in r.json()["sms"]["text_zh"]
     assert len(http.get("/api/v1/appointments", params={"bus": BUS, "date": WED}).json()["items"]) == 1
     hq.close()
+
+
+def test_the_desk_pages_need_a_log_in(desk: tuple[Hq, TestClient, dict[str, str]]) -> None:
+    hq, http, _ = desk
+    for path in ("/booking", "/booking/day?bus=yiyuan-07&date=2026-09-30"):
+        assert hq.client().get(path, follow_redirects=False).status_code == 303
+        r = http.get(path)
+        assert r.status_code == 200 and "预约" in r.text
+    assert "预约服务专线" in http.get("/").text  # the dashboard links the desk
