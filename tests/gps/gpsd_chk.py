@@ -50,7 +50,7 @@ def _sentence_tod(line: str) -> str | None:
     if index is None or len(fields) <= index or not _TIME.match(fields[index]):
         return None
     t = fields[index]
-    frac = (t.split(".") + ["0"])[1]
+    frac = [*t.split("."), "0"][1]
     return f"{t[0:2]}:{t[2:4]}:{t[4:6]}.{frac[:3].ljust(3, '0')}"
 
 
