@@ -2,6 +2,7 @@
 message and a failing exit code; the bus database is left untouched (detect-only)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -11,7 +12,9 @@ from pathlib import Path
 from tests.support import free_port
 
 from . import nmea
+from .gpsd_chk import expected_fixes
 from .harness import REPO, day_fixture
+from .redate import redate_lines
 
 
 def watch(tmp_path: Path, port: int, *args: str) -> subprocess.CompletedProcess[str]:
@@ -43,6 +46,23 @@ def test_watch_text_output_is_bilingual(gpsfake_factory, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "到站 / arrived: 县政务服务中心 (depot)" in result.stdout
     assert "3D" in result.stdout and "km/h" in result.stdout
+
+
+def test_watch_prints_the_receivers_own_speed_and_heading(gpsfake_factory, tmp_path):
+    """A receiver sending GGA before RMC (the BeiDou SiRF log of gpsd's regression suite): gpsd first
+    reports each fix with a speed of its own (33.4 m/s = 120 km/h for the first) and no heading; the
+    crew must see what the receiver says: about 0.5 km/h, heading 5°."""
+    log = Path(__file__).parent / "logs" / "beidou-bd.log"
+    lines = redate_lines(log.read_text().splitlines(), (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).date())
+    run = gpsfake_factory(lines, cycle="0.005", trailing_s=3)
+    result = watch(tmp_path, run.port, "--count", "4")
+    assert result.returncode == 0, result.stderr
+    fix_lines = [line for line in result.stdout.splitlines() if "3D" in line and "km/h" in line]
+    want = expected_fixes(log.with_suffix(".log.chk"))
+    assert len(fix_lines) == 4 == len(want), result.stdout
+    for line, fix in zip(fix_lines, want.values(), strict=True):
+        assert f"  {fix.speed * 3.6:.1f} km/h  航向 / heading 5°" in line, line
+    assert "120" not in result.stdout
 
 
 def test_watch_without_gpsd_says_so_and_fails(tmp_path):
