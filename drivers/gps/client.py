@@ -136,6 +136,7 @@ class GpsdSource:
                 self.receivers = len(devices) if isinstance(devices, list) else None
             elif kind == "DEVICE" and report.get("activated") == 0:
                 self.receivers = max(0, (self.receivers or 1) - 1)
+                yield from self._accepted(self.epochs.flush())   # the receiver is gone: its last fix is complete
             elif kind == "DEVICE":
                 self.receivers = max(1, self.receivers or 0)
             elif kind == "TPV":

@@ -56,8 +56,8 @@ class Replay:
 class Running:
     """One gpsfake + gpsd replaying ``lines`` once, and a GpsdSource reading everything it reports."""
 
-    def __init__(self, lines: list[str], path: Path, **source_args):
-        self.run = GpsFake(padded_log(path, lines, trailing_s=3), free_port(), CYCLE).start()
+    def __init__(self, lines: list[str], path: Path, trailing_s: int = 3, **source_args):
+        self.run = GpsFake(padded_log(path, lines, trailing_s), free_port(), CYCLE).start()
         self.source = GpsdSource("127.0.0.1", self.run.port, timeout_s=10, reconnect_max_s=5, **source_args)
         self.collector = Collector(self.source).start()
 
@@ -187,3 +187,11 @@ def test_a_receiver_date_before_the_floor_is_replaced_by_the_system_time(tmp_pat
     assert replay.status["clock_drift_s"] is None, "a wrong receiver date says nothing about the system clock"
     warnings = [r for r in caplog.records if "receiver date" in r.getMessage()]
     assert len(warnings) == 1 and "接收器日期" in warnings[0].getMessage()
+
+
+def test_the_last_fix_before_the_receiver_goes_away_is_handed_on(tmp_path):
+    """No report after the last fix (the log just ends, gpsd drops the device): the held fix must
+    still come out — when gpsd says the receiver is gone — not wait for a next epoch forever."""
+    lines = redate_lines(log_lines("beidou-bd"), yesterday())
+    replay = Running(lines, tmp_path / "end.nmea", trailing_s=0).finish(last_fix_is("07:41:59.799"))
+    assert tod_of_ts(replay.fixes[-1].ts) == "07:41:59.799" and replay.fixes[-1].track == pytest.approx(4.94)
