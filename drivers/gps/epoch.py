@@ -14,7 +14,8 @@ of the stream — and is then handed on once, as the best gpsd said about it:
 - satellites in use are counted as gpsd's own clients count them (cgps counts the ``used`` flags of
   the SKY's satellite list, not ``uSat``), per constellation, and summed over the constellations of
   the epoch; an epoch without a SKY list keeps the last count (receivers often list satellites only
-  every few seconds).
+  every few seconds), and one whose lists mark no satellite used has an unknown count (None, not 0:
+  a fix needs at least three, so gpsd just could not tell which).
 """
 from __future__ import annotations
 
@@ -88,6 +89,9 @@ class EpochAssembler:
         if pending is None:
             return []
         if self._sky:
-            self._sats = sum(self._sky.values())
+            total = sum(self._sky.values())
+            # A 2D/3D fix needs at least 3 satellites: "none used" means gpsd could not tell which
+            # (gpsd 3.22 with Quectel EG25 modems marks none), so the count is unknown, not 0.
+            self._sats = total if total > 0 else None
             self._sky = {}
         return [replace(pending, sats=self._sats)]

@@ -10,7 +10,8 @@ Satellites in use follow gpsd's own clients (cgps counts the ``used`` flags in t
 list, not ``uSat``), summed over the constellations reported in one epoch: each JSON line belongs to
 the epoch of the latest sentence in the log that carries a time (GGA, RMC, GNS, GLL, ZDA), and each
 constellation counts as its latest SKY list of that epoch says; an epoch without a SKY list keeps
-the previous count, as a client showing the last sky view would.
+the previous count, as a client showing the last sky view would; an epoch whose lists mark no
+satellite used has an unknown count (a fix needs at least three).
 """
 from __future__ import annotations
 
@@ -90,7 +91,8 @@ def expected_fixes(chk: Path) -> dict[str, Expected]:
     last_sats: int | None = None
     for tod in sorted(set(best) | set(sky_by_epoch)):
         if tod in sky_by_epoch:
-            last_sats = sum(sky_by_epoch[tod].values())
+            # "none used" with a fix means unknown: a fix needs at least three satellites.
+            last_sats = sum(sky_by_epoch[tod].values()) or None
         if tod in best:
             r = best[tod]
             out[tod] = Expected(tod, r["mode"], r.get("speed"), r.get("track"), last_sats)

@@ -144,6 +144,16 @@ def test_reports_of_one_fix_time_become_one_fix_with_the_receivers_speed_and_hea
     assert epochs.flush() == []
 
 
+def test_a_sky_view_with_no_satellite_used_means_unknown_not_zero():
+    """A fix needs at least three satellites; gpsd 3.22 marks none used for some receivers (EG25)."""
+    epochs = EpochAssembler()
+    epochs.tpv(Fix(NOW, *HERE, 0.0, 0.0, 3))
+    epochs.sky({"class": "SKY", "satellites": [{"gnssid": 6, "used": False}] * 8})
+    epochs.sky({"class": "SKY", "satellites": [{"gnssid": 2, "used": False}] * 3})
+    [done] = epochs.flush()
+    assert done.sats is None
+
+
 def test_a_no_fix_report_passes_at_once_and_ends_the_held_epoch():
     epochs = EpochAssembler()
     epochs.tpv(Fix(NOW, *HERE, 1.0, 10.0, 3))

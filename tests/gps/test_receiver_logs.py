@@ -195,3 +195,19 @@ def test_the_last_fix_before_the_receiver_goes_away_is_handed_on(tmp_path):
     lines = redate_lines(log_lines("beidou-bd"), yesterday())
     replay = Running(lines, tmp_path / "end.nmea", trailing_s=0).finish(last_fix_is("07:41:59.799"))
     assert tod_of_ts(replay.fixes[-1].ts) == "07:41:59.799" and replay.fixes[-1].track == pytest.approx(4.94)
+
+
+def test_quectel_eg25_satellites_unknown_under_gpsd_322_not_zero(tmp_path):
+    """The EG25-G modem (PinePhone) lists its satellites GLONASS first and BeiDou as ``$PQGSV``;
+    gpsd 3.22 then sends one SKY per constellation, marks none of them used and none for GPS, though
+    the fix uses 9-10 (GNGSA). A later gpsd's expected output for this log (``quectel-eg25-g-2.log.chk``
+    in the gpsd project) says: mode 3, speed 0.0, course 0.0 for every fix, 5 satellites marked used.
+    ztc must give the receiver's speed and course, and "unknown" satellites rather than 0."""
+    lines = redate_lines(log_lines("quectel-eg25-g-2"), yesterday())
+    replay = Running(lines, tmp_path / "eg25.nmea").finish(last_fix_is("05:13:49.000"))
+    tods = [tod_of_ts(f.ts) for f in replay.fixes]
+    assert tods[-2:] == ["05:13:48.000", "05:13:49.000"] and set(tods) <= {"05:13:47.000", "05:13:48.000",
+                                                                          "05:13:49.000"}
+    for fix in replay.fixes:
+        assert (fix.mode, fix.speed, fix.track, fix.sats) == (3, 0.0, 0.0, None), fix
+        assert "sats" not in position_payload(fix, None)
