@@ -72,11 +72,16 @@ class Running:
         return Replay(list(self.collector.fixes), status, self.run)
 
 
+EG25 = "quectel-eg25-g"   # from gpsd's repository after 3.22: no .chk for this gpsd (logs/README.md)
+
+
 @pytest.fixture(scope="module")
 def replays(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Replay]:
     tmp = tmp_path_factory.mktemp("receivers")
-    running = {name: Running(redate_lines(log_lines(name), yesterday()), tmp / f"{name}.nmea") for name in NAMES}
+    names = (*NAMES, EG25)
+    running = {name: Running(redate_lines(log_lines(name), yesterday()), tmp / f"{name}.nmea") for name in names}
     last = {name: max(expected_fixes(LOGS / f"{name}.log.chk")) for name in NAMES}
+    last[EG25] = max(receiver_speeds(LOGS / f"{EG25}.log"))
     return {name: r.finish(last_fix_is(last[name])) for name, r in running.items()}
 
 
@@ -211,3 +216,40 @@ def test_quectel_eg25_satellites_unknown_under_gpsd_322_not_zero(tmp_path):
     for fix in replay.fixes:
         assert (fix.mode, fix.speed, fix.track, fix.sats) == (3, 0.0, 0.0, None), fix
         assert "sats" not in position_payload(fix, None)
+
+
+def _eg25_epochs() -> dict[str, dict]:
+    """Per fix time of the EG25 log: the receiver's own speed (m/s) and course from its RMC, and the
+    GLONASS satellites its GNGSA (system 2) lists as used."""
+    out: dict[str, dict] = {}
+    tod = None
+    for line in log_lines(EG25):
+        f = line.split("*")[0].split(",")
+        if f[0] == "$GPRMC" and f[2] == "A":
+            tod = f"{f[1][0:2]}:{f[1][2:4]}:{f[1][4:6]}.{f[1][7:9]}0"
+            out[tod] = {"speed": round(float(f[7]) * 0.514444, 3), "track": float(f[8])}
+        elif f[0] == "$GNGSA" and f[-1] == "2" and tod in out:
+            out[tod]["glonass"] = sum(1 for prn in f[3:15] if prn)
+    return out
+
+
+def test_quectel_eg25_as_the_issue_saw_it(replays):
+    """The EG25-G modem, moving slowly (0.3-5.5 knots), through gpsd 3.22: gpsd first reports each fix
+    with a speed it computed from the position jitter (up to 16 m/s) and no heading, then the RMC's.
+    Its sky view lists GLONASS first, then Galileo (none used), and never marks the GPS satellites —
+    so "satellites in use" is what gpsd knows: the GLONASS ones (4-5), not the Galileo list's 0."""
+    own = _eg25_epochs()
+    fixes = replays[EG25].fixes
+    assert [tod_of_ts(f.ts) for f in fixes][-13:] == sorted(own)[-13:]
+    assert len(fixes) >= len(own) - 1
+    threshold = load_settings(environ={}).telemetry.moving_speed_ms
+    policy = PositionPolicy(load_settings(environ={}).telemetry)
+    moving = 0
+    for fix in fixes:
+        want = own[tod_of_ts(fix.ts)]
+        assert (fix.mode, fix.speed, fix.track) == (3, pytest.approx(want["speed"], abs=1e-3), want["track"]), fix
+        assert fix.sats == want["glonass"], (fix, want)
+        decision = policy.decide(fix, link_up=True)
+        assert decision.moving == (want["speed"] >= threshold)
+        moving += decision.moving
+    assert moving == 2, "only 4.1 and 5.5 knots are above the moving threshold"
