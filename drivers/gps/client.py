@@ -70,6 +70,7 @@ class GpsdSource:
         self.bad_reports = 0
         self.no_time = 0           # TPV reports with a position but no time (gpsd waiting for the date)
         self.untrusted_time = 0    # accepted fixes dated before RECEIVER_DATE_FLOOR (system time used)
+        self._last_untrusted = False
         self.epochs = EpochAssembler()
         self._warn = WarnLimiter(log, clock=clock)
         self.last_fix: Fix | None = None
@@ -174,6 +175,7 @@ class GpsdSource:
                                 f"receiver date {when} is before the floor date: using the system time "
                                 f"(共 {self.untrusted_time} 次 / {self.untrusted_time} so far)")
                 fix = replace(fix, ts=now)
+            self._last_untrusted = not trusted
             self.sats = fix.sats
             self.last_fix, self.last_fix_at = fix, now
             yield fix
@@ -222,6 +224,9 @@ class GpsdSource:
             state = "ok"
             sats = f", {fix.sats} 颗卫星 / sats" if fix.sats is not None else ""
             detail = f"{fix.mode}D 定位正常 / {fix.mode}D fix{sats}"
+        if state == "ok" and self._last_untrusted:
+            state = "degraded"
+            detail += "; 接收器日期不可信，已改用系统时间 / receiver date not trusted, system time used"
         if drift is not None and abs(drift) > DRIFT_WARN_S:
             if state == "ok":
                 state = "degraded"

@@ -190,6 +190,7 @@ def test_a_receiver_date_before_the_floor_is_replaced_by_the_system_time(tmp_pat
     assert all(started - 5 <= f.ts <= time.time() + 1 for f in replay.fixes), [f.ts for f in replay.fixes[:3]]
     assert replay.status["untrusted_time"] == len(replay.fixes), replay.status
     assert replay.status["clock_drift_s"] is None, "a wrong receiver date says nothing about the system clock"
+    assert replay.status["state"] == "degraded" and "receiver date not trusted" in replay.status["detail"]
     warnings = [r for r in caplog.records if "receiver date" in r.getMessage()]
     assert len(warnings) == 1 and "接收器日期" in warnings[0].getMessage()
 
