@@ -49,7 +49,12 @@ class ClockWatch:
                 self.steps, self.last_step = len(found), (found[-1] if found else None)
         except StorageError as e:
             log.error("clock step check failed: %s", e)
+        self.refresh()
+
+    def refresh(self) -> wallclock.ClockStatus:
+        """Assess the clock now (the kernel's sync status, the GPS reader's drift, the floor date)."""
         self.status = wallclock.assess(time.time(), self.synced(), self._gps_offset())
+        return self.status
 
     def _gps_offset(self) -> float | None:
         """GPS time minus wall clock from the reader's recent fixes (None without a GPS)."""

@@ -122,12 +122,21 @@ class ClockStatus:
         """One line for the crew, in their language; empty while the clock is trusted."""
         if self.trusted:
             return ""
+        off_zh, off_en = _span(abs(self.gps_offset_s or 0.0))
         why = {"below_floor": ("时钟早于 2026 年", "the clock reads before 2026"),
-               "gps_disagrees": (f"与卫星时间相差 {abs(self.gps_offset_s or 0):.0f} 秒",
-                                 f"{abs(self.gps_offset_s or 0):.0f} s off the GPS time"),
+               "gps_disagrees": (f"与卫星时间相差 {off_zh}", f"{off_en} off the GPS time"),
                "unsynced": ("等待卫星或网络校时", "waiting for GPS or network time")}.get(self.reason, ("", ""))
         zh, en = why
         return f"时间未校准（{zh}）" if lang != "en" else f"clock not set ({en})"
+
+
+def _span(seconds: float) -> tuple[str, str]:
+    """A difference as a crew member reads it: 40 秒, 12 分钟, 15 小时, 3 天."""
+    for size, zh, en in ((86400, "天", "days"), (3600, "小时", "h"), (60, "分钟", "min")):
+        if seconds >= 2 * size:
+            n = round(seconds / size)
+            return f"{n} {zh}", f"{n} {en}"
+    return f"{seconds:.0f} 秒", f"{seconds:.0f} s"
 
 
 def assess(now: float, synced: bool | None, gps_offset_s: float | None = None) -> ClockStatus:
