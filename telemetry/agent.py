@@ -255,7 +255,7 @@ class Agent:
         return devices
 
     def _extra_health(self) -> dict[str, Any]:
-        extra: dict[str, Any] = {"clock": self.clock_watch.shared()}
+        extra: dict[str, Any] = {"clock": self.clock_watch.health()}
         invalid = dict(self.downlink.invalid)
         if self.invalid_acks:
             invalid["ack"] = self.invalid_acks

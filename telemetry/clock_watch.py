@@ -76,3 +76,10 @@ class ClockWatch:
         if self.last_step is not None:
             out["last_step"] = {k: self.last_step[k] for k in ("delta_s", "wall_before", "wall_after", "corrected")}
         return out
+
+    def health(self) -> dict[str, Any]:
+        """For ``health``: only what changes rarely (each change sends a message over the cellular
+        link); the GPS offset itself is already there as the GPS device's ``clock_drift_s``."""
+        out = self.shared()
+        out.pop("gps_offset_s", None)
+        return out

@@ -1,0 +1,45 @@
+"""When the bus clock is trusted, and what the crew read (the step itself is tested through
+processes under libfaketime: tests/core/test_clock_step.py, tests/telemetry/test_clock_step.py)."""
+from __future__ import annotations
+
+import time
+
+from telemetry.clock_watch import ClockWatch
+from telemetry.health import change_key
+from tests.support import make_settings
+from ztc import wallclock
+from ztc.db import open_database
+
+
+def test_assess_floor_gps_and_kernel() -> None:
+    now = time.time()
+    assert wallclock.assess(86400.0, synced=True).reason == "below_floor"  # 1970: certainly wrong
+    assert wallclock.assess(now, synced=True, gps_offset_s=54000.0).reason == "gps_disagrees"
+    assert wallclock.assess(now, synced=True).trusted
+    assert wallclock.assess(now, synced=False, gps_offset_s=0.8).reason == "gps"
+    assert wallclock.assess(now, synced=None).reason == "unsynced"
+    assert wallclock.kernel_synced() in (True, False)  # adjtimex answers on Linux
+
+
+def test_the_crew_read_the_reason_in_their_language() -> None:
+    behind = wallclock.ClockStatus(False, "gps_disagrees", 54000.0)
+    assert behind.text("zh") == "时间未校准（与卫星时间相差 15 小时）"
+    assert behind.text("en") == "clock not set (15 h off the GPS time)"
+    assert wallclock.ClockStatus(False, "below_floor").text("zh") == "时间未校准（时钟早于 2026 年）"
+    assert wallclock.ClockStatus(True, "synced").text("zh") == ""
+
+
+def test_health_changes_only_when_the_verdict_does(tmp_path) -> None:
+    """Each health change costs a cellular message: a GPS offset moving by a second is not one."""
+    db = open_database(make_settings(tmp_path).db_path)
+    gps = {"connected": True, "clock_drift_s": -0.5}
+    watch = ClockWatch(db, lambda: gps, synced=lambda: False)
+    watch.poll(time.time())
+    first = change_key({"clock": watch.health()})
+    gps["clock_drift_s"] = 0.7
+    watch.refresh()
+    assert change_key({"clock": watch.health()}) == first and watch.shared()["gps_offset_s"] == -0.7
+    gps["clock_drift_s"] = -54000.0
+    watch.refresh()
+    assert change_key({"clock": watch.health()}) != first
+    db.close()
