@@ -102,6 +102,14 @@ def test_midnight_through_the_cli_under_libfaketime(tmp_path):
     late = ok("issue", "A")
     assert late["number"] == "A003" and late["service_day"] == "2026-12-01"
     assert local_day(late["issued_at"]) == "2026-12-02"
+    # The printed ticket says when it was taken, in Beijing time (this process runs in New York time).
+    from drivers.ticket_printer.content import TicketContent
+    from drivers.ticket_printer.layout import Text, ticket_layout
+    from tests.support import make_settings
+
+    printed = ticket_layout(TicketContent.from_ticket(late, make_settings(tmp_path / "data")), 80)
+    stamp = next(b.text for b in printed.blocks if isinstance(b, Text) and b.text.startswith("时间"))
+    assert stamp.startswith("时间 / Time：2026-12-02 00:0"), stamp
     status = ok("status")
     assert [t["number"] for t in status["tickets"]] == ["A001", "A002", "A003"]
     assert status["queue"]["issued_today"] == 3
