@@ -86,7 +86,7 @@ host udevadm trigger --subsystem-match=usb --subsystem-match=tty --subsystem-mat
 host systemctl daemon-reload
 host systemctl restart systemd-journald
 enable_units "${UNITS[@]}"
-host systemctl enable gpsd.service chrony.service fake-hwclock.service
+host systemctl enable gpsd.service chrony.service  # fake-hwclock enables itself when installed
 for role in resident crew display; do  # a role dropped from ZTC_KIOSK_ROLES is disabled
   case " $ROLES " in *" $role "*) ;; *)
     remove_path "/etc/systemd/system/ztc-session.service.wants/ztc-kiosk@$role.service"

@@ -52,4 +52,4 @@ def test_install_puts_the_time_set_up_in_place(bus_stage: Path) -> None:  # noqa
     assert (bus_stage / "etc/default/gpsd").read_bytes() == (REPO / "config/gpsd/gpsd.default").read_bytes()
     actions = (bus_stage / "ztc-host-actions.sh").read_text()
     assert "chrony" in next(line for line in actions.splitlines() if "apt-get install" in line)
-    assert "systemctl enable gpsd.service chrony.service fake-hwclock.service" in actions
+    assert "systemctl enable gpsd.service chrony.service" in actions
