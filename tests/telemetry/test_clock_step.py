@@ -1,6 +1,6 @@
 """A bus that boots with a wrong clock, as whole processes: the agent and `ztc queue` run under
-libfaketime 15 hours behind (fake-hwclock restored last night's shutdown time), a real gpsd fed by
-gpsfake reports the true time, mosquitto and headquarters run on the true clock.
+libfaketime 15 hours behind (fake-hwclock restored last night's shutdown time) or 3 hours ahead, a
+real gpsd fed by gpsfake reports the true time, mosquitto and headquarters run on the true clock.
 
 Until the clock is stepped the agent says "clock not set" (the GPS disagrees) and events reach
 headquarters with the wrong times; the test then steps the bus's clock (what chrony does once it
@@ -20,13 +20,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 
 from tests.fake_time import FakeTime
 from tests.gps import nmea
 from tests.gps.harness import GpsFake
 from tests.telemetry.conftest import Broker, Proc, api_up, free_port, hq_events, settings_for, wait_for, write_config
 
-BEHIND_S = 15 * 3600
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 
@@ -38,7 +38,9 @@ def gps_log(path: Path, seconds: int) -> Path:
     return nmea.write_log(path, lines)
 
 
-def test_the_agent_corrects_headquarters_when_the_clock_steps(tmp_path: Path, procs: list[Proc]) -> None:
+@pytest.mark.parametrize("wrong_by_s", [-15 * 3600, 3 * 3600], ids=["15h-behind", "3h-ahead"])
+def test_the_agent_corrects_headquarters_when_the_clock_steps(tmp_path: Path, procs: list[Proc],
+                                                              wrong_by_s: int) -> None:
     bdir = tmp_path / "broker"
     bdir.mkdir()
     broker = Broker(bdir)
@@ -48,7 +50,7 @@ def test_the_agent_corrects_headquarters_when_the_clock_steps(tmp_path: Path, pr
     config.write_text(config.read_text() + f"gps:\n  port: {gps_port}\n  timeout_s: 5\n")
     settings = settings_for(config)
     fake = FakeTime(tmp_path)
-    fake.write(-BEHIND_S)
+    fake.write(wrong_by_s)
     bus_env = fake.env({})
 
     def queue(*args: str) -> dict:
@@ -69,17 +71,17 @@ def test_the_agent_corrects_headquarters_when_the_clock_steps(tmp_path: Path, pr
         issued = [queue("issue", "A") for _ in range(2)]
         wrong = wait_for(lambda: _clock(settings, lambda c: c["reason"] == "gps_disagrees"), 60,
                          f"the agent to see the GPS disagree: {agent.log()}")
-        assert wrong["trusted"] is False and abs(wrong["gps_offset_s"] - BEHIND_S) < 60
+        assert wrong["trusted"] is False and abs(wrong["gps_offset_s"] + wrong_by_s) < 60
         early = wait_for(lambda: [e for e in hq_events(http) if e["type"] == "ticket.issued"] or None, 60,
                          f"the tickets at HQ: {agent.log()}")
-        assert all(e["ts"] < time.time() - BEHIND_S + 300 for e in early)  # still the wrong clock's times
+        assert all(abs(e["ts"] - time.time() - wrong_by_s) < 300 for e in early)  # the wrong clock's times
 
         fake.write(0)  # chrony steps the clock
         stepped = wait_for(lambda: _clock(settings, lambda c: c["steps"] == 1), 30, f"the step: {agent.log()}")
-        assert abs(stepped["last_step"]["delta_s"] - BEHIND_S) < 60
+        assert abs(stepped["last_step"]["delta_s"] + wrong_by_s) < 60
         third = queue("issue", "A")
         assert [t["number"] for t in [*issued, third]] == ["A001", "A002", "A003"]
-        assert third["service_day"] == issued[0]["service_day"]
+        assert third["service_day"] == issued[0]["service_day"]  # no ticket moves to another day
         wait_for(lambda: _clock(settings, lambda c: c["trusted"] and c["reason"] == "gps"), 60,
                  f"the clock trusted again: {agent.log()}")
         now = time.time()
