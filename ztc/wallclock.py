@@ -91,15 +91,21 @@ STA_UNSYNC = 0x0040
 TIME_ERROR = 5
 
 
+_libc: ctypes.CDLL | None = None
+
+
 def kernel_synced() -> bool | None:
     """True when chrony (or any NTP daemon) has told the kernel the clock is synchronised.
 
-    adjtimex(2) with modes 0 only reads; None where it cannot be called (not Linux).
+    adjtimex(2) with modes 0 only reads; None where it cannot be called (not Linux). The library is
+    looked up once (``find_library`` runs ldconfig: milliseconds).
     """
+    global _libc
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        if _libc is None:
+            _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         tx = _Timex()
-        state = libc.adjtimex(ctypes.byref(tx))
+        state = _libc.adjtimex(ctypes.byref(tx))
     except (OSError, AttributeError):
         return None
     if state < 0:
