@@ -146,7 +146,12 @@ def _span(seconds: float) -> tuple[str, str]:
 
 
 def assess(now: float, synced: bool | None, gps_offset_s: float | None = None) -> ClockStatus:
-    """Trust the wall clock ``now``? ``gps_offset_s``: GPS time − wall clock of a recent fix, if any."""
+    """Trust the wall clock ``now``? ``gps_offset_s``: GPS time − wall clock of a recent fix, if any.
+
+    A receiver whose own date is before the floor (a GPS week roll-over) is not listened to.
+    """
+    if gps_offset_s is not None and now + gps_offset_s < FLOOR_TS:
+        gps_offset_s = None
     if now < FLOOR_TS:
         return ClockStatus(False, "below_floor", gps_offset_s)
     if gps_offset_s is not None and abs(gps_offset_s) > GPS_AGREE_S:

@@ -18,6 +18,8 @@ def test_assess_floor_gps_and_kernel() -> None:
     assert wallclock.assess(now, synced=True).trusted
     assert wallclock.assess(now, synced=False, gps_offset_s=0.8).reason == "gps"
     assert wallclock.assess(now, synced=None).reason == "unsynced"
+    # a receiver reporting 1024 weeks back (GPS week roll-over) is not believed over the kernel
+    assert wallclock.assess(now, synced=True, gps_offset_s=-1024 * 7 * 86400.0).reason == "synced"
     assert wallclock.kernel_synced() in (True, False)  # adjtimex answers on Linux
 
 
