@@ -45,3 +45,19 @@ def test_health_changes_only_when_the_verdict_does(tmp_path) -> None:
     watch.refresh()
     assert change_key({"clock": watch.health()}) != first
     db.close()
+
+
+def test_a_ticket_taken_while_the_clock_reads_1970_prints_no_date(tmp_path) -> None:
+    from drivers.ticket_printer.content import TicketContent
+    from drivers.ticket_printer.layout import Text, ticket_layout
+
+    settings = make_settings(tmp_path)
+    ticket = {"id": "00000000-0000-4000-8000-000000000001", "number": "A001", "prefix": "A",
+              "stop_name": "工业园", "ahead": 0}
+
+    def stamped(ts: float) -> list[str]:
+        layout = ticket_layout(TicketContent.from_ticket({**ticket, "issued_at": ts}, settings), 80)
+        return [b.text for b in layout.blocks if isinstance(b, Text) and b.text.startswith("时间")]
+
+    assert stamped(3600.0) == []
+    assert stamped(wallclock.FLOOR_TS + 86400) == ["时间 / Time：2026-01-02 08:00"]
