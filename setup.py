@@ -6,7 +6,7 @@ setup(
     version="0.1.0",
     description="Government-service bus: kiosk, devices, telemetry and headquarters",
     python_requires=">=3.11",
-    packages=find_packages(include=["ztc*", "kiosk*", "drivers*", "telemetry*", "hq*"]),
+    packages=find_packages(include=["ztc*", "kiosk*", "drivers*", "telemetry*", "hq*", "contract*"]),
     package_data={"ztc.db": ["migrations/*.sql"], "kiosk": ["*.kv", "roles/*/*.kv"]},  # kv: the kiosk screens
     include_package_data=True,
     install_requires=[
@@ -29,6 +29,7 @@ setup(
         "websockets>=12",  # uvicorn's WebSocket support: the dashboard's live map
         "gtfs-realtime-bindings>=1.0",  # the reference GTFS-realtime protobuf for /gtfs-rt/vehicle-positions
         "reportlab>=4",  # the printable daily report (PDF with built-in Chinese CID font)
+        "swagger-ui-bundle>=1.1",  # /docs served from this host, not a public CDN (hq/headers.py)
     ],
     extras_require={
         "kiosk": [

@@ -12,13 +12,14 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from hq import report
+from hq import quarantine, report
 from hq.alerts import alerts
 from hq.auth import AuthError, Session
 from hq.cases import CaseError
 from hq.context import HqContext
 from hq.documents import DocumentError
 from hq.guard import COOKIE, changer, day_param, session_of, staff
+from hq.limits import Deadline, Until
 from hq.stats import day_stats
 from telemetry import protocol
 
@@ -36,7 +37,7 @@ class NewUser(BaseModel):
 
 class CaseChange(BaseModel):
     assignee: Annotated[str, Field(max_length=64)] | None = None
-    deadline: float | None = None
+    deadline: Deadline | None = None  # finite, in the protocol's time range: 1e999 and NaN are refused
     resolution: Annotated[str, Field(max_length=2000)] | None = None
     close: bool = False
 
@@ -44,10 +45,11 @@ class CaseChange(BaseModel):
 class Announcement(BaseModel):
     text_zh: Annotated[str, Field(min_length=1, max_length=200)]
     text_en: Annotated[str, Field(max_length=200)] = ""
-    until: float | None = None
+    until: Until | None = None
 
 
 def add_routes(app: FastAPI, ctx: HqContext) -> None:
+    quarantine.ensure_schema(ctx.store)
     logged_in = Depends(staff(ctx))
     operator = Depends(changer(ctx))
     admin = Depends(changer(ctx, "admin"))
@@ -115,7 +117,7 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
         try:
             return ctx.documents.command(bus, cmd, s.user.name, ctx.clock())
         except DocumentError as e:
-            raise HTTPException(422, str(e)) from None
+            raise HTTPException(e.status, str(e)) from None
 
     @app.get("/api/v1/buses/{bus}/commands")
     def commands(bus: str, s: Session = logged_in) -> list[dict[str, Any]]:
@@ -135,6 +137,11 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
                                     body.resolution, body.close)
         except CaseError as e:
             raise HTTPException(422, str(e)) from None
+
+    @app.get("/api/v1/quarantine")
+    def quarantined(s: Session = logged_in) -> dict[str, Any]:
+        """Messages and events held because they break the contract (hq.quarantine): counts and the newest."""
+        return quarantine.summary(ctx.store)
 
     @app.get("/api/v1/alerts")
     def current_alerts(s: Session = logged_in) -> list[dict[str, Any]]:
@@ -164,5 +171,5 @@ def _publish(ctx: HqContext, kind: str, bus: str, body: dict[str, Any], s: Sessi
     try:
         return ctx.documents.publish_document(kind, bus, body, s.user.name, ctx.clock())
     except DocumentError as e:
-        raise HTTPException(422, str(e)) from None
+        raise HTTPException(e.status, str(e)) from None
 

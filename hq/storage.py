@@ -14,9 +14,11 @@ import json
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hq.files import private_file
 from telemetry import protocol
 
 log = logging.getLogger(__name__)
@@ -91,7 +93,7 @@ class HqStore:
                                  "use sqlite:///… (the storage layer is written to allow it later)")
         path = sqlite_path(database_url)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)  # 0600 in a 0700 folder, before SQLite creates it world-readable
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=15)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode = WAL")
@@ -172,13 +174,19 @@ class HqStore:
 
     # --- events ----------------------------------------------------------------------------------
 
-    def store_events(self, bus: str, batch: protocol.EventBatch, now: float) -> tuple[int, int]:
-        """Store a batch idempotently; returns (newly stored, ack watermark for its epoch)."""
+    def store_events(self, bus: str, batch: protocol.EventBatch, now: float,
+                     hold: Callable[[sqlite3.Connection, protocol.Event], bool] | None = None) -> tuple[int, int]:
+        """Store a batch idempotently; returns (newly stored, ack watermark for its epoch). ``hold``
+        (hq.quarantine via the ingest) may keep an invalid event elsewhere in this same transaction:
+        it returns True and the event is covered by the ack but not stored in ``events``."""
         with self._tx() as c:
             c.execute(self._sql("INSERT INTO epochs(bus, epoch, upto, first_seen) VALUES (?,?,0,?) "
                                 "ON CONFLICT DO NOTHING"), (bus, batch.epoch, now))
-            stored = 0
+            stored = held = 0
             for e in batch.events:
+                if hold is not None and hold(c, e):
+                    held += 1
+                    continue
                 cur = c.execute(self._sql(
                     "INSERT INTO events(bus, epoch, seq, id, type, ts, data, received_at) VALUES (?,?,?,?,?,?,?,?) "
                     "ON CONFLICT DO NOTHING"),
@@ -194,7 +202,7 @@ class HqStore:
                           (bus, batch.epoch, lo, hi))
             upto = self._advance(c, bus, batch.epoch)
             self._bump(c, "events.stored", stored)
-            self._bump(c, "events.duplicate", len(batch.events) - stored)
+            self._bump(c, "events.duplicate", len(batch.events) - stored - held)
         return stored, upto
 
     def _track_positions(self, c: sqlite3.Connection, bus: str, data: dict[str, Any]) -> None:
