@@ -36,7 +36,8 @@ setup(
             "kivy==2.3.1",
             "fonttools>=4.40",  # write the Simplified-Chinese face of the Noto CJK .ttc out for Kivy
         ],
-        "dev": ["pytest>=8", "pytest-timeout>=2.3", "hypothesis>=6.100", "ruff>=0.5", "httpx>=0.27"],
+        "dev": ["pytest>=8", "pytest-timeout>=2.3", "hypothesis>=6.100", "ruff>=0.5", "httpx>=0.27",
+                "pypdf>=4"],  # reads the daily report back in tests (markup must come out as text)
     },
     entry_points={"console_scripts": ["ztc=ztc.cli:main"]},
 )

@@ -14,7 +14,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 
 from contract.limits import depth_of
-from hq import gtfs, headers, manage, pages
+from hq import errors, gtfs, headers, manage, pages
 from hq.context import HqContext
 from hq.guard import day_param, reader
 from hq.limits import MAX_SEQ
@@ -46,6 +46,7 @@ def create_app(store: HqStore, settings: HqSettings | None = None, ctx: HqContex
     app = FastAPI(title="ztc headquarters", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="政务服务直通车总部接口 / government-service bus headquarters API")
     headers.install(app, ctx.settings)
+    errors.install(app)
     app.state.ctx = ctx
     can_read = [Depends(reader(ctx))]
 

@@ -20,6 +20,7 @@ from hq.context import HqContext
 from hq.documents import DocumentError
 from hq.guard import COOKIE, changer, day_param, session_of, staff
 from hq.limits import Deadline, Until
+from hq.login_limits import LoginGate, TooMany
 from hq.stats import day_stats
 from telemetry import protocol
 
@@ -50,17 +51,23 @@ class Announcement(BaseModel):
 
 def add_routes(app: FastAPI, ctx: HqContext) -> None:
     quarantine.ensure_schema(ctx.store)
+    gate = LoginGate(ctx.clock)
     logged_in = Depends(staff(ctx))
     operator = Depends(changer(ctx))
     admin = Depends(changer(ctx, "admin"))
 
     # --- session --------------------------------------------------------------------------------
 
-    @app.post("/api/v1/login")
-    def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
-        """JSON only (a cross-site form cannot post JSON), so logging someone in from elsewhere fails."""
+    @app.post("/api/v1/login", responses={429: {"description": "too many attempts: see Retry-After"}})
+    async def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
+        """JSON only (a cross-site form cannot post JSON), so logging someone in from elsewhere fails.
+        Async, with the password check on the gate's own small pool (hq.login_limits)."""
+        client = request.client.host if request.client else ""
         try:
-            token, s = ctx.accounts.login(body.name, body.password, ctx.clock())
+            gate.admit(client)
+            token, s = await gate.run(lambda: ctx.accounts.login(body.name, body.password, ctx.clock(), client))
+        except TooMany as e:
+            raise HTTPException(429, str(e), headers={"Retry-After": str(e.retry_after)}) from None
         except AuthError as e:
             raise HTTPException(401, str(e)) from None
         response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=ctx.settings.cookie_secure,
