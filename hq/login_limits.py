@@ -26,7 +26,7 @@ from hq.storage import HqStore
 
 T = TypeVar("T")
 
-WORKERS = 2            # argon2 checks at once (64 MiB each)
+WORKERS = 1            # argon2 checks at once (64 MiB each; each uses 4 lanes of the CPU)
 MAX_WAITING = 6        # more queued than this: 429 at once
 BURST = 10             # attempts a client may make at once …
 REFILL_S = 6.0         # … then one every this many seconds (10 a minute)
