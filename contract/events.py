@@ -10,7 +10,7 @@ to this package, which both sides share, before a bus sends it.
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -27,7 +27,8 @@ Letter = Annotated[str, Field(pattern=r"^[A-Z]$")]
 ItemCode = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_.-]+$")]
 StopId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_]+$")]
-Name = Annotated[str, Field(max_length=100)]
+Name = Annotated[str, Field(max_length=200)]  # a stop name (an on-demand stop's is typed by the crew)
+CrewName = Annotated[str, Field(max_length=100)]
 ShortText = Annotated[str, Field(max_length=64)]
 Ts = Annotated[float, Field(ge=0, le=1e11, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(ge=-1e9, le=1e9, allow_inf_nan=False)]
@@ -45,7 +46,7 @@ class StopArrived(EventData):
     visit_id: Ident | None = None
     stop: StopId | None = None
     name: Name | None = None
-    source: Literal["gps", "crew"] | None = None
+    source: ShortText | None = None  # gps, crew, or what a command line passed
     adhoc: bool | None = None
     planned_arrive: Ts | None = None
     planned_depart: Ts | None = None
@@ -56,7 +57,7 @@ class StopArrived(EventData):
 class StopDeparted(EventData):
     visit_id: Ident | None = None
     stop: StopId | None = None
-    source: Literal["gps", "crew"] | None = None
+    source: ShortText | None = None  # gps, crew, or what a command line passed
     late_s: Seconds | None = None
     released: Count | None = None
     rebooked: Count | None = None
@@ -85,7 +86,7 @@ class TicketIssued(TicketEvent):
 
 
 class TicketCalled(TicketEvent):
-    crew: ShortText | None = None
+    crew: CrewName | None = None
     call_count: Count | None = None
     reason: Code | None = None
 
@@ -93,7 +94,7 @@ class TicketCalled(TicketEvent):
 class TicketServed(TicketEvent):
     item: ItemCode | None = None
     outcome: Code | None = None
-    crew: ShortText | None = None
+    crew: CrewName | None = None
     wait_s: Seconds | None = None
     service_s: Seconds | None = None
     pages_scanned: Count | None = None
@@ -124,7 +125,7 @@ class TicketTransferred(TicketEvent):
 class Rating(TicketEvent):
     level: Annotated[int, Field(ge=1, le=5)]
     reasons: Annotated[list[Code], Field(max_length=16)] = []
-    crew: ShortText | None = None
+    crew: CrewName | None = None
     visit_id: Ident | None = None
 
 

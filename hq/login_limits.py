@@ -4,8 +4,10 @@ Why each part:
 - **Concurrency** (``LoginGate``): an argon2 check allocates 64 MiB for ~0.1 s. Forty at once on the
   web thread pool took ``ztc hq`` from ~130 MiB to 2 GiB and stalled every other request, whose
   threads they held. Checks now run on a pool of their own (``WORKERS`` threads, so at most that many
-  64 MiB blocks), awaited by an async route that holds no shared thread; at most ``MAX_WAITING`` more
-  may queue, beyond that the answer is 429 with ``Retry-After`` at once.
+  64 MiB blocks; one, because argon2 already runs four lanes and a second check at once starved the
+  other requests on two cores: p99 2.3 s instead of 0.34 s in bench/bench_login.py), awaited by
+  an async route that holds no shared thread; at most ``MAX_WAITING`` more may queue, beyond that
+  the answer is 429 with ``Retry-After`` at once.
 - **Rate per client** (token bucket per client address): ``BURST`` attempts, then one per
   ``REFILL_S``; past that 429 with ``Retry-After`` — the password is not even checked.
 - **Lockout per name and client** (``LoginThrottle``, a table): wrong passwords lock that name *from

@@ -23,9 +23,22 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def engine(settings: Settings, clock: FakeClock) -> QueueEngine:
+    """After each test, every event the engine emitted must pass the contract headquarters checks
+    it with (contract.events): an emit site the contract does not describe would be quarantined."""
+    from contract.events import EventError, validate_event
+
     db = open_database(settings.db_path)
-    yield QueueEngine(db, settings, clock)
+    engine = QueueEngine(db, settings, clock)
+    yield engine
+    problems = []
+    for e in events(engine):
+        data = {k: v for k, v in e.items() if k not in ("seq", "type")}
+        try:
+            validate_event(e["type"], data)
+        except EventError as err:
+            problems.append(str(err))
     db.close()
+    assert not problems, f"events the contract refuses: {problems[:3]}"
 
 
 def events(engine: QueueEngine, type_: str | None = None) -> list[dict]:
