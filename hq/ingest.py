@@ -4,8 +4,10 @@ paho's thread only fills the link's inbox; this worker validates and stores. An 
 is stored in one transaction, and only then is ``ack`` published (retained, QoS 1) with the
 highest seq up to which every event of that epoch is held — so an ack never promises more than
 the disk has. Acks are coalesced: after a burst, one ack per (bus, epoch). Invalid messages are
-logged and counted (``counters`` table), never fatal. The MQTT session is persistent
-(clean_session off): while the ingest is down the broker keeps its QoS 1 messages.
+logged, counted (``counters`` table) and kept raw in the quarantine (``hq.quarantine``), never
+fatal; each event of a valid batch is validated by its type (``contract.events``) and one that
+fails is held in the quarantine in the batch's own transaction instead of the events table.
+The MQTT session is persistent (clean_session off): while the ingest is down the broker keeps its QoS 1 messages.
 """
 from __future__ import annotations
 

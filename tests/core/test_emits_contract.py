@@ -1,0 +1,51 @@
+"""Every event the bus emits passes the contract headquarters validates it with (contract.events).
+
+A service day through the real engine that reaches every ``ctx.emit`` site (arrival, every ticket
+path, ratings, suggestions, an appointment check-in, departure with release and rebook), plus the
+agent's ``track`` event. If an emit site wrote a field the contract does not allow, headquarters
+would quarantine real events: this test fails first.
+"""
+from __future__ import annotations
+
+from contract.events import EVENT_MODELS, validate_event
+from tests.core.conftest import events
+from ztc.domain.engine import QueueEngine
+
+
+def test_a_service_day_emits_only_events_the_contract_accepts(engine: QueueEngine, clock) -> None:  # type: ignore[no-untyped-def]
+    engine.arrive("nanma-xincun", "gps")
+    engine.open_window(1, "007", ["A", "B", "D", "E", "F", "G"])
+    served = engine.issue("A", priority=True)
+    engine.call_next(1)
+    engine.recall(1)
+    engine.start(1)
+    engine.complete(1, "A01", "completed", ems_no="EMS12345678")
+    engine.rate(served["id"], 1, ["wait_long", "attitude"])
+    engine.suggest(["more_stops"])
+    missing = engine.issue("B")
+    engine.call_next(1)
+    for _ in range(3):
+        engine.recall(1)  # past no_show_after_calls: a no-show
+    assert engine.ticket(missing["id"])["state"] == "no_show"
+    engine.cancel(engine.issue("F")["id"])
+    engine.transfer(engine.issue("D")["id"], "E")
+    engine.replace_appointments([{"id": "ap-1", "code": "123456", "service": "A", "stop": None,
+                                  "slot_start": clock() + 600, "slot_end": clock() + 1200,
+                                  "name_masked": "张*", "phone_last4": "5678", "needs": ""}])
+    engine.check_in(code="123456")
+    released, rebooked = engine.issue("A"), engine.issue("B")
+    engine.depart(decision={released["number"]: "release", rebooked["number"]: "rebook"})
+    while engine.call_next(1) is not None:
+        engine.complete(1, "A01", "consulted")
+    engine.depart()
+    emitted = events(engine)
+    types = {e["type"] for e in emitted}
+    assert types == set(EVENT_MODELS) - {"track"}, set(EVENT_MODELS) - types
+    for e in emitted:
+        validate_event(e["type"], {k: v for k, v in e.items() if k not in ("seq", "type")})
+
+
+def test_the_agents_track_event_is_accepted() -> None:
+    position = {"ts": 1.7e9, "lat": 36.19, "lon": 118.18, "speed": 3.2, "track": 90.0, "mode": 3, "alt": 300.0,
+                "eph": 4.5, "sats": 9, "stop": None}
+    validate_event("track", {"positions": [position]})
