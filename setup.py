@@ -29,7 +29,7 @@ setup(
         "websockets>=12",  # uvicorn's WebSocket support: the dashboard's live map
         "gtfs-realtime-bindings>=1.0",  # the reference GTFS-realtime protobuf for /gtfs-rt/vehicle-positions
         "reportlab>=4",  # the printable daily report (PDF with built-in Chinese CID font)
-        "swagger-ui-bundle>=1.1",  # /docs served from this host, not a public CDN (hq/headers.py)
+        "fastapi-offline>=1.7",  # Swagger UI files for /docs, served from this host, not a CDN (hq/headers.py)
     ],
     extras_require={
         "kiosk": [

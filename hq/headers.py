@@ -6,10 +6,12 @@ script, no eval), pages cannot be framed (clickjacking of the staff dashboard), 
 fetched from elsewhere but the map tiles of ``hq.map.tile_url``. Styles allow ``'unsafe-inline'``:
 Leaflet and Swagger UI position elements with inline styles, and a style cannot run code.
 
-``/docs`` is Swagger UI from the ``swagger-ui-bundle`` Python package (installed by setup.py with
-the rest), not from a public CDN: an office network without internet shows it, and no third
-party's script runs on the headquarters origin. Its start-up code is our static file
-``swagger-init.js``, so the strict script policy holds there too.
+``/docs`` is Swagger UI from the ``fastapi-offline`` Python package (installed by setup.py with the
+rest; it ships Swagger UI 5's files for exactly this), not from a public CDN: an office network
+without internet shows it, and no third party's script runs on the headquarters origin.
+(``swagger-ui-bundle`` was tried first: its Swagger UI 4 cannot read FastAPI's OpenAPI 3.1.) Only
+the package's files are used; the page and its start-up code are ours (``swagger-init.js``, a
+static file), so the strict script policy holds on ``/docs`` too.
 """
 from __future__ import annotations
 
@@ -67,10 +69,10 @@ def security_headers(settings: HqSettings) -> dict[str, str]:
 
 def swagger_dir() -> Path | None:
     try:
-        from swagger_ui_bundle import swagger_ui_path
+        import fastapi_offline
     except ImportError:
         return None
-    return Path(swagger_ui_path)
+    return Path(fastapi_offline.__file__).resolve().parent / "static"
 
 
 class SecurityHeaders:
@@ -108,5 +110,5 @@ def install(app: FastAPI, settings: HqSettings) -> None:
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         if swagger is None:
-            return HTMLResponse("接口说明页未安装 / swagger-ui-bundle is not installed: see /openapi.json", 503)
+            return HTMLResponse("接口说明页未安装 / fastapi-offline is not installed: see /openapi.json", 503)
         return HTMLResponse(DOCS_HTML)
