@@ -27,6 +27,9 @@ class JsonLimits:
 
 
 EVENT_DATA = JsonLimits()
+# position, queue and health are stored as sent (unknown fields kept) and shown on every page that
+# lists buses: the same rules, a smaller whole (an honest health message is about 2 KB).
+LATEST_STATE = JsonLimits(max_items=200, max_bytes=32_000)
 
 
 def depth_of(value: Any) -> int:

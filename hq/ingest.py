@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from contract.events import EventError, validate_event
+from contract.limits import LATEST_STATE, LimitError, check_json
 from hq import quarantine
 from hq.limits import MAX_EPOCHS_PER_BUS, epoch_allowed
 from hq.storage import HqStorageError, HqStore
@@ -109,6 +110,10 @@ class Ingest:
         data = protocol.decode(raw)
         msg = protocol.validate(protocol.UPLINK_MODELS[suffix], data)
         if suffix in (protocol.POSITION, protocol.QUEUE, protocol.HEALTH):
+            try:  # stored as sent, unknown fields kept: those must not break the bus list either
+                check_json(data, LATEST_STATE, suffix)
+            except LimitError as e:
+                raise protocol.ProtocolError(str(e)) from None
             self._latest.append((bus, suffix, data, now))
             if len(self._latest) >= LATEST_BATCH:
                 self.flush_latest()

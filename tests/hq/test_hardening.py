@@ -150,6 +150,26 @@ def test_3_rows_stored_before_validation_existed_no_longer_break_cases_alerts_an
     assert c.get("/api/v1/events?bus=old").json()[1]["data"] == {"unreadable": "data nested deeper than 32 levels"}
 
 
+def test_3_latest_state_with_deep_or_huge_unknown_fields_is_quarantined_and_the_bus_list_reads(hq: Hq) -> None:
+    ingest = ingest_of(hq)
+    deep: Any = 1
+    for _ in range(400):
+        deep = {"x": deep}
+    health = {"ts": hq.clock(), "sw": "t", "devices": {}, "outbox": {"pending": 0, "oldest_ts": None},
+              "disk_free_mb": 1, "extra": deep}
+    queue = {"ts": hq.clock(), "stop": None, "waiting": 1, "by_service": {}, "serving": 0, "windows_open": 0,
+             "issued_today": 0, "served_today": 0, "accepting": True, "note": "x" * 900_000}
+    ingest.handle(inbound("bus-a", "health", health))
+    ingest.handle(inbound("bus-a", "queue", queue))
+    ingest.handle(inbound("bus-a", "queue", queue | {"note": "ok", "waiting": 3}))
+    ingest.flush_latest()
+    c, _ = hq.login()
+    all_reads_answer(c)
+    bus = c.get("/api/v1/buses").json()[0]
+    assert bus["queue"]["waiting"] == 3 and bus["health"] is None
+    assert {i["topic"].rsplit("/", 1)[1] for i in c.get("/api/v1/quarantine").json()["items"]} == {"health", "queue"}
+
+
 def test_3_an_event_of_an_unknown_type_and_a_batch_with_string_seq_are_quarantined_raw(hq: Hq) -> None:
     ingest = ingest_of(hq)
     ingest.handle(inbound("bus-a", "events", batch([("mystery.type", {"a": 1})])))
