@@ -15,6 +15,7 @@ import io
 from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 FIELDS = ("tickets", "served", "no_shows", "cancelled", "wait_median_s", "wait_p90_s", "service_median_s",
           "service_mean_s")
@@ -96,7 +97,8 @@ def daily_pdf(stats: dict[str, Any], cases: list[dict[str, Any]]) -> bytes:
 
     story: list[Any] = [Paragraph(f"政务服务直通车日报 / Daily report — {_text(stats['date'])}", title),
                         Paragraph(f"时区 timezone: {_text(stats['timezone'])}；生成 generated: "
-                                  f"{datetime.now().strftime('%Y-%m-%d %H:%M')}", body), Spacer(1, 4 * mm),
+                                  f"{datetime.now(ZoneInfo(stats['timezone'])).strftime('%Y-%m-%d %H:%M')}", body),
+                        Spacer(1, 4 * mm),
                         Paragraph("全车队 / Fleet", h2), figures_table("车队", [("全部", stats["fleet"])])]
     for b in stats["buses"]:
         story += [Paragraph(f"车辆 / Bus {_text(b['bus'])}", h2), figures_table("合计", [("合计", b["totals"])]),
