@@ -49,3 +49,31 @@ def test_the_agents_track_event_is_accepted() -> None:
     position = {"ts": 1.7e9, "lat": 36.19, "lon": 118.18, "speed": 3.2, "track": 90.0, "mode": 3, "alt": 300.0,
                 "eph": 4.5, "sats": 9, "stop": None}
     validate_event("track", {"positions": [position]})
+
+
+def test_docs_protocol_lists_every_event_type_with_the_fields_of_its_model() -> None:
+    """docs/protocol.md's "Event data, per type" table and contract.events must agree: every type in
+    both, every documented field modelled, every modelled field documented (the fields all ticket
+    events share may be left out of a row)."""
+    import re
+    from pathlib import Path
+
+    from contract.events import TicketEvent
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
+    table = text.split("## Event `data`, per type", 1)[1]
+    rows: dict[str, set[str]] = {}
+    for line in table.splitlines():
+        cells = line.split(" | ")
+        if not line.startswith("| `") or len(cells) < 2:
+            continue
+        kinds = re.findall(r"`([a-z_.]+)`", re.sub(r"\(.*?\)", "", cells[0]))
+        fields = set(re.findall(r"`([a-z_]+)`", re.sub(r"\(.*?\)", "", cells[1])))
+        for k in kinds:
+            rows[k] = fields
+    assert set(rows) == set(EVENT_MODELS)
+    shared = set(TicketEvent.model_fields)
+    for kind, fields in rows.items():
+        modelled = set(EVENT_MODELS[kind].model_fields)
+        assert fields <= modelled, (kind, fields - modelled)
+        assert modelled - shared <= fields, (kind, modelled - shared - fields)
