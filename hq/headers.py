@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 
+from hq.body_limit import BodyLimit
 from ztc.settings import HqSettings
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ class SecurityHeaders:
 
 def install(app: FastAPI, settings: HqSettings) -> None:
     """The headers middleware, and ``/docs`` with its files (or a clear 503 without the package)."""
+    app.add_middleware(BodyLimit)  # inner: the 413 it sends carries the security headers too
     app.add_middleware(SecurityHeaders, headers=security_headers(settings))
 
     swagger = swagger_dir()

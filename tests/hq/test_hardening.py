@@ -93,6 +93,23 @@ def test_1_password_checks_run_at_most_two_at_once_and_the_rest_wait_or_get_429(
     assert all(isinstance(r, TooMany) and r.retry_after >= 1 for r in results if r != "ok")
 
 
+def test_1_a_huge_anonymous_body_is_refused_413_before_it_is_read_whole(hq: Hq) -> None:
+    c = hq.client()
+    big = b'{"name": "x", "password": "' + b"a" * 2_000_000 + b'"}'
+    r = c.post("/api/v1/login", content=big, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and "request body" in r.json()["detail"]
+
+    def chunks():  # no Content-Length: counted as it arrives
+        yield b'{"name": "x", "password": "'
+        for _ in range(100):
+            yield b"a" * 10_000
+        yield b'"}'
+
+    r = c.post("/api/v1/login", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert c.post("/api/v1/login", json={"name": ADMIN, "password": PASSWORD}).status_code == 200
+
+
 # --- 2: a stranger cannot lock someone else out ---------------------------------------------------
 
 def test_2_a_stranger_guessing_a_name_locks_only_themself_with_a_growing_delay(hq: Hq) -> None:
