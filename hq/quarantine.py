@@ -8,9 +8,11 @@ number or whose ``data`` is nested a few hundred levels deep used to break those
 whole fleet. So the events table holds only valid events, and staff see what was held here
 (``/api/v1/quarantine``, the dashboard's panel), counted and with the reason.
 
-Bounded: at most ``MAX_PER_TOPIC`` rows per bus and topic (oldest go first, counted as pruned), and
-raw payloads are kept up to ``MAX_RAW`` bytes, so a bus sending garbage every second cannot fill
-the disk. Resends are not held twice (an event by its (epoch, seq), a message by its hash).
+Bounded: at most ``MAX_PER_TOPIC`` rows per bus and topic, ``MAX_PER_BUS`` per bus (topics that are
+not a bus's count under bus ``""``) and ``MAX_ROWS`` in all, oldest first, counted as pruned; raw
+payloads are kept up to ``MAX_RAW`` bytes. So a bus sending garbage every second cannot fill the
+disk, nor push out much of what another bus sent. Resends are not held twice (an event by its
+(epoch, seq), a message by its hash).
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from typing import Any
 from hq.storage import HqStore
 
 MAX_PER_TOPIC = 500
+MAX_PER_BUS = 3000
+MAX_ROWS = 20_000
 MAX_RAW = 64_000
 
 SCHEMA = [
@@ -51,13 +55,13 @@ def _insert(store: HqStore, c: Any, bus: str, key: str, topic: str, raw: bytes, 
     if cur.rowcount != 1:
         return False
     _bump(store, c, "quarantine.held")
-    over = c.execute(store.sql("SELECT COUNT(*) FROM quarantine WHERE bus = ? AND topic = ?"),
-                     (bus, topic[:200])).fetchone()[0] - MAX_PER_TOPIC
-    if over > 0:
-        c.execute(store.sql("DELETE FROM quarantine WHERE bus = ? AND key IN (SELECT key FROM quarantine "
-                            "WHERE bus = ? AND topic = ? ORDER BY received_at LIMIT ?)"),
-                  (bus, bus, topic[:200], over))
-        _bump(store, c, "quarantine.pruned", over)
+    for where, args, cap in (("bus = ? AND topic = ?", (bus, topic[:200]), MAX_PER_TOPIC),
+                             ("bus = ?", (bus,), MAX_PER_BUS), ("1 = 1", (), MAX_ROWS)):
+        over = c.execute(store.sql(f"SELECT COUNT(*) FROM quarantine WHERE {where}"), args).fetchone()[0] - cap
+        if over > 0:
+            c.execute(store.sql(f"DELETE FROM quarantine WHERE (bus, key) IN (SELECT bus, key FROM quarantine "
+                                f"WHERE {where} ORDER BY received_at LIMIT ?)"), (*args, over))
+            _bump(store, c, "quarantine.pruned", over)
     return True
 
 
@@ -71,7 +75,7 @@ def hold_event(store: HqStore, c: Any, bus: str, topic: str, epoch: str, event: 
 
 def hold_message(store: HqStore, bus: str, topic: str, raw: bytes, reason: str, now: float) -> bool:
     """Keep a whole invalid message raw (its own transaction). True when newly held."""
-    key = "message:" + hashlib.sha256(raw).hexdigest()
+    key = "message:" + hashlib.sha256(topic.encode("utf-8", "replace") + b"\0" + bytes(raw)).hexdigest()
     with store.transaction() as c:
         return _insert(store, c, bus, key, topic, bytes(raw), reason, now)
 

@@ -381,3 +381,26 @@ def test_10_the_headquarters_database_is_created_private(tmp_path: Path) -> None
     assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
     wal = tmp_path / "new" / "hq.db-wal"
     assert not wal.exists() or stat.S_IMODE(wal.stat().st_mode) == 0o600
+
+
+def test_10_the_quarantine_is_bounded_per_topic_per_bus_and_in_all(hq: Hq, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hq import quarantine
+
+    monkeypatch.setattr(quarantine, "MAX_PER_TOPIC", 5)
+    monkeypatch.setattr(quarantine, "MAX_PER_BUS", 8)
+    monkeypatch.setattr(quarantine, "MAX_ROWS", 12)
+    ingest = ingest_of(hq)
+    for n in range(20):
+        hq.clock.now += 1
+        ingest.handle(inbound("noisy", "position", f"garbage {n}".encode()))
+        ingest.handle(inbound("noisy", "queue", f"garbage {n}".encode()))
+    held = {(r["bus"], r["topic"].rsplit("/", 1)[1]): r["n"] for r in hq.store.query(
+        "SELECT bus, topic, COUNT(*) AS n FROM quarantine GROUP BY bus, topic")}
+    assert sum(held.values()) == 8 and max(held.values()) <= 5
+    for n in range(10):
+        hq.clock.now += 1
+        ingest.handle(inbound(f"bus-{n}", "status", b"bad"))
+    total = hq.store.query("SELECT COUNT(*) FROM quarantine")[0][0]
+    assert total == 12 and hq.store.counters()["quarantine.held"] == 50
+    newest = quarantine.summary(hq.store)["items"][0]
+    assert newest["bus"] == "bus-9" and newest["preview"] == "bad"
