@@ -4,6 +4,7 @@ hypothesis, and end to end through a real mosquitto into a real agent process.""
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from pathlib import Path
@@ -108,6 +109,34 @@ def test_commands_answered(agent: Agent) -> None:
     assert [(r["id"], r["ok"]) for r in agent.replies] == [("c1", True), ("c2", True), ("c3", False)]
     assert "未知命令" in agent.replies[2]["detail"] and "unknown command" in agent.replies[2]["detail"]
     assert json.loads(agent.db.meta("announcement"))["text_zh"] == "车辆 14:00 出发"
+
+
+@pytest.mark.parametrize("version", [10**30, 2**63 - 1, 2**31, 0, -1, True, "6", 6.0, None, [6]])
+def test_implausible_document_versions_are_refused_and_real_ones_still_apply(agent: Agent, caplog,
+                                                                              version: object) -> None:
+    """10**30 overflowed SQLite (an unhandled error in the agent); 2**63-1 was held, after which
+    every real document was "stale" for ever; true and "6" were taken as versions."""
+    deliver(agent, "schedule", SCHEDULE)
+    before = snapshot(agent.db)
+    with caplog.at_level(logging.WARNING, logger="telemetry.downlink"):
+        deliver(agent, "schedule", {**SCHEDULE, "version": version})
+    assert snapshot(agent.db) == before
+    refused = [r for r in caplog.records if r.name == "telemetry.downlink" and r.levelno == logging.WARNING]
+    assert len(refused) == 1 and "version" in refused[0].getMessage() and "refused" in refused[0].getMessage()
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    assert "schedule" in agent.health_now()["document_problems"]
+    deliver(agent, "schedule", {**SCHEDULE, "version": 4})  # the next real document still applies
+    assert held(agent, "schedule") == 4
+    assert "document_problems" not in agent.health_now()
+
+
+def test_a_version_far_past_the_held_one_is_refused(agent: Agent) -> None:
+    from telemetry.downlink import MAX_VERSION_STEP
+    deliver(agent, "schedule", SCHEDULE)
+    deliver(agent, "schedule", {**SCHEDULE, "version": 3 + MAX_VERSION_STEP + 1})
+    assert held(agent, "schedule") == 3
+    deliver(agent, "schedule", {**SCHEDULE, "version": 3 + MAX_VERSION_STEP})
+    assert held(agent, "schedule") == 3 + MAX_VERSION_STEP
 
 
 def test_ack_for_another_epoch_or_unsent_seq_forgets_nothing(agent: Agent) -> None:
