@@ -219,6 +219,9 @@ def test_hostile_downlink_through_the_broker(tmp_path: Path, broker: Broker, obs
             payload = b"[" * 50000 + b"]" * 50000  # deep nesting
         elif kind < 0.6:
             payload = json.dumps({"epoch": "x", "upto": 10**12, "version": 10**9}).encode()
+        elif kind < 0.7:  # otherwise valid documents with absurd versions (issue 16 item 9)
+            doc = rnd.choice([SCHEDULE, APPOINTMENTS])
+            payload = json.dumps({**doc, "version": rnd.choice([10**30, 2**63 - 1, True, "9"])}).encode()
         else:
             payload = json.dumps(mutate(rnd.choice([SCHEDULE, APPOINTMENTS, {"id": "c", "cmd": "ping"}]), rnd)).encode()
         topic = "ztc/v1/fleet/catalog" if n % 17 == 0 else f"ztc/v1/bus/{BUS}/{suffix}"
