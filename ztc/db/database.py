@@ -108,7 +108,14 @@ def is_corrupt(e: sqlite3.Error) -> bool:
 
 
 class _Busy(Exception):
-    """One open attempt met a lock held by another process; the caller waits and tries again."""
+    """One open attempt met a lock held by another process; the caller waits and tries again.
+
+    ``note`` carries the storage problem to record when this attempt had already moved a corrupt
+    file aside, so the retry still reports it."""
+
+    def __init__(self, message: str, note: str | None = None):
+        super().__init__(message)
+        self.note = note
 
 
 def _check_health(path: Path, timeout_s: float) -> str | None:
@@ -243,10 +250,13 @@ def open_database(path: str | os.PathLike, wait_s: float = OPEN_WAIT_S) -> Datab
     started = time.monotonic()
     deadline = started + wait_s
     logged_at = started
+    note: str | None = None
     while True:
         try:
-            return _open_once(path, lock_path, max(0.05, min(_ATTEMPT_TIMEOUT_S, deadline - time.monotonic())))
+            timeout_s = max(0.05, min(_ATTEMPT_TIMEOUT_S, deadline - time.monotonic()))
+            return _open_once(path, lock_path, timeout_s, note)
         except _Busy as e:
+            note = e.note or note
             now = time.monotonic()
             if now >= deadline:
                 raise StorageBusy(f"数据库被其他进程占用，等待 {wait_s:.0f} 秒后仍未释放，文件未改动 / "
@@ -258,7 +268,7 @@ def open_database(path: str | os.PathLike, wait_s: float = OPEN_WAIT_S) -> Datab
             time.sleep(min(_RETRY_PAUSE_S, max(0.0, deadline - now)))
 
 
-def _open_once(path: Path, lock_path: Path, timeout_s: float) -> Database:
+def _open_once(path: Path, lock_path: Path, timeout_s: float, note: str | None = None) -> Database:
     """One attempt under the open lock; raises _Busy when another process's lock got in the way."""
     try:
         lock_file = open(lock_path, "a+")  # noqa: SIM115 (held for the whole open)
@@ -267,16 +277,17 @@ def _open_once(path: Path, lock_path: Path, timeout_s: float) -> Database:
     with lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         problem = _check_health(path, timeout_s) if path.exists() and path.stat().st_size > 0 else None
-        aside = _move_aside(path, problem) if problem else None
+        if problem:
+            aside = _move_aside(path, problem)
+            note = (f"数据库损坏，已另存为 {aside.name} / "
+                    f"database was corrupt ({problem}); moved aside to {aside.name}")
         conn = None
         try:
             conn = _connect(path, timeout_s)
             migrate(conn)
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', ?)", (str(uuid.uuid4()),))
-            if aside is not None:
-                note = (f"数据库损坏，已另存为 {aside.name} / "
-                        f"database was corrupt ({problem}); moved aside to {aside.name}")
+            if note is not None:
                 conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('storage_problem', ?)", (note,))
             conn.execute("COMMIT")
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -284,6 +295,6 @@ def _open_once(path: Path, lock_path: Path, timeout_s: float) -> Database:
             if conn is not None:
                 conn.close()
             if is_busy(e):
-                raise _Busy(str(e)) from e
+                raise _Busy(str(e), note) from e
             raise StorageError(f"数据库无法打开 / cannot open the database {path}: {e}") from e
     return Database(conn, path)
