@@ -1,12 +1,13 @@
 """Property-based fuzzing of everything headquarters can send a bus (issue 16): every document kind
-(catalog, schedule, appointments) and every command, structured near-valid messages as well as
+(catalog, schedule, appointments), every command and acks, structured near-valid messages as well as
 raw bytes and arbitrary JSON, in sequences, through the agent's real message handler and downlink.
 
 The property, after every single message:
 - the handler returned (nothing raised; no traceback was logged) — the agent is alive;
 - a document in force changed only if the message was a valid, newer document of that kind, and
   then it is exactly that document; a valid newer document was applied (not silently dropped);
-- nothing else a downlink message could touch changed (tickets, visits, outbox), appointments
+- an ack forgot exactly the events it may (valid, this epoch, up to what was published), nothing
+  else a downlink message could touch changed (tickets, visits, outbox), appointments
   only with an applied appointments document, the announcement only with a valid announce;
 - the kiosk-side readers still read: the catalog in force, the planned visits, the queue snapshot
   and an appointment look-up.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -114,6 +116,17 @@ def appointment_docs(draw: st.DrawFn) -> dict[str, Any]:
     return {"version": draw(versions), "items": items}
 
 
+OUR_EPOCH = "OUR-EPOCH"  # replaced by the bus database's epoch when the message is delivered, and
+# "@UPTO-2@" by a seq near what the agent has published, so acks meet real events
+
+
+@st.composite
+def acks(draw: st.DrawFn) -> dict[str, Any]:
+    return {"epoch": draw(_maybe(st.sampled_from([OUR_EPOCH, OUR_EPOCH, "another-epoch"]), ["", None, 5])),
+            "upto": draw(st.one_of(st.integers(-4, 2).map(lambda d: f"@UPTO{d:+d}@"), st.sampled_from(
+                [0, -1, 2**62, 2**63, 10**30, True, "5", 5.0, 5.5, None])))}
+
+
 @st.composite
 def commands(draw: st.DrawFn) -> dict[str, Any]:
     cmd = {"id": draw(_maybe(st.sampled_from(["c1", "c2", "c3", "x" * 80, "bad id!"]))),
@@ -144,7 +157,8 @@ messages = st.one_of(
     st.tuples(st.just("schedule"), _encoded(schedules())),
     st.tuples(st.just("appointments"), _encoded(appointment_docs())),
     st.tuples(st.just("cmd"), _encoded(commands())),
-    st.tuples(st.sampled_from(["catalog", "schedule", "appointments", "cmd"]), noise),
+    st.tuples(st.just("ack"), _encoded(acks())),
+    st.tuples(st.sampled_from(["catalog", "schedule", "appointments", "cmd", "ack"]), noise),
 )
 
 
@@ -199,6 +213,19 @@ def _expected(agent: Agent, kind: str, raw: bytes, held: tuple[int, dict] | None
     return doc.model_dump(mode="json", by_alias=True)
 
 
+def _forgotten_by(agent: Agent, raw: bytes, before: dict[str, list[tuple]]) -> set[int]:
+    """The outbox seqs an ack may delete: only with a valid ack for this epoch, only up to what was
+    published (a hostile or stale ack must not delete events headquarters never received)."""
+    try:
+        ack = protocol.parse(protocol.Ack, raw)
+    except protocol.ProtocolError:
+        return set()
+    if ack.epoch != agent.db.epoch:
+        return set()
+    upto = min(ack.upto, agent.drain.max_published)
+    return {r[0] for r in before["outbox"] if r[0] <= upto}
+
+
 def _kiosk_reads(agent: Agent) -> None:
     """What the kiosk screens read from what the downlink wrote; any exception fails the property."""
     with agent.db.read() as conn:
@@ -234,15 +261,24 @@ def test_any_downlink_sequence_leaves_the_agent_alive_and_the_documents_sound(ag
     with agent.db.write() as conn:  # each example starts from the shipped documents, so versions 1..12 matter
         conn.execute("DELETE FROM documents")
         conn.execute("DELETE FROM appointments")
+    for _ in range(4):  # fresh events, most of them as if already published (an ack may forget those)
+        agent.engine.suggest(["more_stops"])
+    with agent.db.read() as conn:
+        newest = conn.execute("SELECT MAX(seq) FROM outbox").fetchone()[0]
+    agent.drain.max_published = newest - 2
     tracebacks = _Tracebacks()
     logging.getLogger().addHandler(tracebacks)
     try:
         for kind, raw in batch:
             before = _tables(agent.db)
             held = _documents(before["documents"]).get(kind)
-            expected = _expected(agent, kind, raw, held) if kind != "cmd" else None
-            event(f"{kind}: {'valid and newer' if expected is not None else 'kept'}")  # --hypothesis-show-statistics
+            expected = _expected(agent, kind, raw, held) if kind not in ("cmd", "ack") else None
             replies_before = len(agent.replies)
+            raw = raw.replace(OUR_EPOCH.encode(), agent.db.epoch.encode())
+            raw = re.sub(rb'"@UPTO([+-][0-9]+)@"', lambda m: str(agent.drain.max_published + int(m[1])).encode(), raw)
+            forgotten = _forgotten_by(agent, raw, before) if kind == "ack" else set()
+            event(f"ack: {'forgets events' if forgotten else 'forgets nothing'}" if kind == "ack" else
+                  f"{kind}: {'valid and newer' if expected is not None else 'kept'}")  # --hypothesis-show-statistics
             topic = "ztc/v1/fleet/catalog" if kind == "catalog" else f"ztc/v1/bus/{BUS}/{kind}"
             agent._on_message(topic, raw, time.time())  # raises if the handler would have crashed
             assert not tracebacks.records, f"traceback logged for {kind}: {tracebacks.records[0].getMessage()}"
@@ -251,9 +287,13 @@ def test_any_downlink_sequence_leaves_the_agent_alive_and_the_documents_sound(ag
             for other in ("catalog", "schedule", "appointments"):
                 if other != kind:
                     assert docs_after.get(other) == docs_before.get(other), f"{kind} message changed {other}"
-            for table in ("outbox", "tickets", "visits"):
+            for table in ("tickets", "visits"):
                 assert after[table] == before[table], f"{kind} message changed {table}"
-            if kind == "cmd":
+            assert after["outbox"] == [r for r in before["outbox"] if r[0] not in forgotten], \
+                f"{kind} message forgot the wrong events"
+            if kind == "ack":
+                assert after["documents"] == before["documents"] and after["appointments"] == before["appointments"]
+            elif kind == "cmd":
                 assert after["documents"] == before["documents"] and after["appointments"] == before["appointments"]
                 for reply in agent.replies[replies_before:]:
                     assert set(reply) == {"id", "ok", "detail"} and isinstance(reply["ok"], bool)
