@@ -29,6 +29,7 @@ setup(
         "websockets>=12",  # uvicorn's WebSocket support: the dashboard's live map
         "gtfs-realtime-bindings>=1.0",  # the reference GTFS-realtime protobuf for /gtfs-rt/vehicle-positions
         "reportlab>=4",  # the printable daily report (PDF with built-in Chinese CID font)
+        "holidays>=0.109",  # China's holidays and 调休 workdays: ztc/workdays.py
     ],
     extras_require={
         "kiosk": [

@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from hq import clock_steps
 from telemetry import protocol
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS events_type_ts ON events(type, ts)",
     "CREATE INDEX IF NOT EXISTS events_ticket ON events(json_extract(data, '$.ticket_id'))",
     "CREATE INDEX IF NOT EXISTS positions_bus_ts ON positions(bus, ts)",
+    *clock_steps.SCHEMA,
 ]
 
 
@@ -178,15 +180,21 @@ class HqStore:
             c.execute(self._sql("INSERT INTO epochs(bus, epoch, upto, first_seen) VALUES (?,?,0,?) "
                                 "ON CONFLICT DO NOTHING"), (bus, batch.epoch, now))
             stored = 0
+            stepped = clock_steps.any_for(c, self._sql, bus, batch.epoch)  # a bus clock was stepped: fix times
             for e in batch.events:
+                shift = clock_steps.shift_for(c, self._sql, bus, batch.epoch, e.seq) if stepped else 0.0
+                ts, data = clock_steps.shifted(e.ts, e.data, shift) if shift else (e.ts, e.data)
                 cur = c.execute(self._sql(
                     "INSERT INTO events(bus, epoch, seq, id, type, ts, data, received_at) VALUES (?,?,?,?,?,?,?,?) "
                     "ON CONFLICT DO NOTHING"),
-                    (bus, batch.epoch, e.seq, e.id, e.type, e.ts, _dumps(e.data), now))
+                    (bus, batch.epoch, e.seq, e.id, e.type, ts, _dumps(data), now))
                 if cur.rowcount == 1:
                     stored += 1
                     if e.type == "track":
                         self._track_positions(c, bus, e.data)
+                    elif e.type == "clock.stepped":
+                        clock_steps.record(c, self._sql, bus, batch.epoch, e.seq, e.data)
+                        stepped = True
             seqs = [e.seq for e in batch.events]
             ranges = [(batch.from_seq, seqs[-1])] if batch.from_seq is not None else _runs(seqs)
             for lo, hi in ranges:

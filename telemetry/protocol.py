@@ -109,7 +109,7 @@ class Position(Wire):
     lat: Lat
     lon: Lon
     speed: Annotated[float, Field(ge=0, le=400, allow_inf_nan=False)]
-    track: Annotated[float, Field(ge=0, le=360, allow_inf_nan=False)]
+    track: Annotated[float, Field(ge=0, le=360, allow_inf_nan=False)] | None  # None: heading unknown
     mode: Literal[2, 3]
     alt: float | None = None
     eph: Annotated[float, Field(ge=0)] | None = None

@@ -120,15 +120,14 @@ def observer(broker: Broker) -> Iterator[Observer]:
 class Server:
     """The real ``ztc hq`` process (ingest + web) against the test broker, with an admin account."""
 
-    def __init__(self, tmp: Path, broker_port: int, procs: list[Proc]):
+    def __init__(self, tmp: Path, broker_port: int, procs: list[Proc], hq_extra: dict[str, Any] | None = None):
         self.http = free_port()
         self.url = f"http://127.0.0.1:{self.http}"
         self.config = tmp / "hq.yaml"
-        self.config.write_text(yaml.safe_dump({
-            "data_dir": str(tmp / "bus"),
-            "hq": {"host": "127.0.0.1", "port": self.http, "database_url": f"sqlite:///{tmp / 'hq' / 'hq.db'}",
-                   "client_id": f"ztc.hq.{uuid.uuid4().hex[:8]}", "map": {"tile_url": ""},  # no internet here
-                   "mqtt": {"host": "127.0.0.1", "port": broker_port, "username": "ztc.hq", "keepalive_s": 5}}}))
+        hq = {"host": "127.0.0.1", "port": self.http, "database_url": f"sqlite:///{tmp / 'hq' / 'hq.db'}",
+              "client_id": f"ztc.hq.{uuid.uuid4().hex[:8]}", "map": {"tile_url": ""},  # no internet here
+              "mqtt": {"host": "127.0.0.1", "port": broker_port, "username": "ztc.hq", "keepalive_s": 5}}
+        self.config.write_text(yaml.safe_dump({"data_dir": str(tmp / "bus"), "hq": hq | (hq_extra or {})}))
         r = subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(self.config), "hq", "user", "add", ADMIN,
                             "--role", "admin"], input=PASSWORD + "\n", capture_output=True, text=True, cwd=REPO,
                            timeout=60)

@@ -67,6 +67,12 @@ def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer
     wait_for(lambda: marker(browser) == pytest.approx(list(moved), abs=1e-6), 30, "the marker to move")
     rotated = browser.evaluate(f"document.querySelector('.bus-marker[data-bus=\"{BUS}\"] .arrow').style.transform")
     assert rotated == "rotate(60deg)"
+    # Heading unknown (``"track": null``): a dot, no arrow — not an arrow pointing north.
+    unknown = json.loads(position(*moved, track=0, speed=0.0)) | {"track": None}
+    observer.publish(f"{BASE}/position", json.dumps(unknown))
+    arrow = f"document.querySelector('.bus-marker[data-bus=\"{BUS}\"] .arrow')"
+    browser.wait_for(f"{arrow}.classList.contains('no-heading')", what="the marker without heading")
+    assert browser.evaluate(f"[{arrow}.style.transform, {arrow}.querySelectorAll('path').length]") == ["", 0]
     now = time.time()
     events = [("stop.arrived", {"visit_id": "v1", "stop": "nanma-xincun", "name": "南麻街道新村社区", "late_s": 420}),
               ("ticket.issued", {"ticket_id": "t1", "number": "A001", "service": "A", "stop": "nanma-xincun"}),
@@ -89,7 +95,8 @@ def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer
                      " && document.getElementById('alert-count').textContent === '1'", what="the device alert")
     browser.evaluate("document.getElementById('replay').click()")
     browser.wait_for("document.querySelector('#replay-ctl input[type=range]') !== null", what="the replay slider")
-    assert "2 个位置 positions" in browser.evaluate("document.getElementById('replay-ctl').innerText")
+    # Three positions: the two above and the one without heading.
+    assert "3 个位置 positions" in browser.evaluate("document.getElementById('replay-ctl').innerText")
     browser.evaluate("const s = document.querySelector('#replay-ctl input[type=range]'); s.value = '0'; s.oninput()")
     assert browser.evaluate("ztc.map.hasLayer && document.querySelectorAll('path.leaflet-interactive').length >= 2")
     browser.screenshot(artifacts() / "dashboard-replay.png")

@@ -164,13 +164,20 @@ class Database:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE): all of it commits, or none of it."""
+        """A write transaction (BEGIN IMMEDIATE): all of it commits, or none of it.
+
+        It first looks for a step of the wall clock (``ztc.wallclock.observe``), so rows made before a
+        step are corrected before anything is written with the new clock, whichever process writes.
+        """
+        from ztc import wallclock
+
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as e:
                 raise self._translate(e) from e
             try:
+                wallclock.observe(self._conn)
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException as e:
@@ -270,6 +277,8 @@ def open_database(path: str | os.PathLike, wait_s: float = OPEN_WAIT_S) -> Datab
 
 def _open_once(path: Path, lock_path: Path, timeout_s: float, note: str | None = None) -> Database:
     """One attempt under the open lock; raises _Busy when another process's lock got in the way."""
+    from ztc import wallclock
+
     try:
         lock_file = open(lock_path, "a+")  # noqa: SIM115 (held for the whole open)
     except OSError as e:
@@ -287,6 +296,7 @@ def _open_once(path: Path, lock_path: Path, timeout_s: float, note: str | None =
             migrate(conn)
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', ?)", (str(uuid.uuid4()),))
+            wallclock.mark_boot(conn)
             if note is not None:
                 conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('storage_problem', ?)", (note,))
             conn.execute("COMMIT")
