@@ -455,9 +455,15 @@ Layer = tuple[str, dict[str, Any]]  # (name shown in errors, data)
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as e:
         raise ConfigError([f"{path}: cannot read: {e.strerror}"]) from e
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise ConfigError([f"{path}: line {line}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}); "
+                           "save the file as UTF-8 / 配置文件不是 UTF-8 编码，请另存为 UTF-8"]) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
@@ -465,6 +471,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e)
         raise ConfigError([f"{path}:{where}: not valid YAML: {problem}"]) from e
+    except RecursionError:
+        raise ConfigError([f"{path}: nested too deeply to be a configuration file"]) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
