@@ -170,7 +170,8 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
         day = day_param(ctx, date)
         stats = day_stats(ctx.store, day, ctx.tz)
         cases = [c for c in ctx.cases.listing() if datetime.fromtimestamp(c["ts"], ctx.tz).date() == day]
-        return Response(report.daily_pdf(stats, cases), media_type="application/pdf",
+        generated = datetime.fromtimestamp(ctx.clock(), ctx.tz)
+        return Response(report.daily_pdf(stats, cases, generated), media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="ztc-{day}.pdf"'})
 
 

@@ -120,7 +120,8 @@ def observer(broker: Broker) -> Iterator[Observer]:
 class Server:
     """The real ``ztc hq`` process (ingest + web) against the test broker, with an admin account."""
 
-    def __init__(self, tmp: Path, broker_port: int, procs: list[Proc], hq_extra: dict[str, Any] | None = None):
+    def __init__(self, tmp: Path, broker_port: int, procs: list[Proc], hq_extra: dict[str, Any] | None = None,
+                 env: dict[str, str] | None = None):
         self.http = free_port()
         self.url = f"http://127.0.0.1:{self.http}"
         self.config = tmp / "hq.yaml"
@@ -132,7 +133,7 @@ class Server:
                             "--role", "admin"], input=PASSWORD + "\n", capture_output=True, text=True, cwd=REPO,
                            timeout=60)
         assert r.returncode == 0, r.stderr
-        self.proc = Proc(self.config, ["hq"], tmp / "hq.log").start()
+        self.proc = Proc(self.config, ["hq"], tmp / "hq.log", env=env).start()
         procs.append(self.proc)
         wait_for(self._up, 30, "ztc hq to serve HTTP")
 

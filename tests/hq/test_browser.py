@@ -22,8 +22,10 @@ START = (36.1849, 118.1706)
 
 
 @pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    b = Browser(tmp_path / "chromium")
+def browser(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Browser]:
+    """Chromium in a zone other than Beijing's (the test's parameter; UTC by default): the pages must show
+    headquarters' time whatever the browser's zone."""
+    b = Browser(tmp_path / "chromium", timezone=getattr(request, "param", "UTC"))
     yield b
     b.close()
 
@@ -38,6 +40,7 @@ def marker(browser: Browser) -> list[float] | None:
                             "return m ? [m.getLatLng().lat, m.getLatLng().lng] : null; })()")
 
 
+@pytest.mark.parametrize("browser", ["America/New_York", "UTC"], indirect=True)
 def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer, browser: Browser) -> None:
     browser.goto(f"{server.url}/")
     assert browser.evaluate("location.pathname") == "/login"  # the dashboard needs a log-in
@@ -124,6 +127,7 @@ def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer
     browser.screenshot(artifacts() / "dashboard-figures.png")
 
 
+@pytest.mark.parametrize("browser", ["America/New_York"], indirect=True)
 def test_public_page_on_a_phone(server: Server, observer: Observer, browser: Browser) -> None:
     status = json.dumps({"online": True, "ts": time.time(), "sw": "t", "boot": "b"})
     http, _ = server.login()
