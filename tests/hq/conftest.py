@@ -8,8 +8,10 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -32,6 +34,14 @@ broker = telemetry_harness.broker
 procs = telemetry_harness.procs
 PASSWORD = "correct horse 1"
 ADMIN, OPERATOR = "chief", "duty"
+BEIJING = ZoneInfo("Asia/Shanghai")  # hq.timezone's default: figures and tracks are grouped by its day
+
+
+def since_midnight(now: float) -> float:
+    """Seconds since Beijing's midnight, so a test's data from "a minute ago" can stay on ``now``'s day at
+    any hour (the suite also runs at 00:00:10 in Beijing: scripts/at-instant)."""
+    d = datetime.fromtimestamp(now, BEIJING)
+    return now - d.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
 def artifacts() -> Path:
