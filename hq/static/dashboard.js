@@ -13,6 +13,7 @@ function el(tag, attrs, ...kids) {
 }
 // Every date and time in headquarters' zone and by its clock (clock.js), never the browser's.
 const fmtTime = (ts) => ts ? ZtcClock.time(ts) : "-";
+const fmtDateTime = (ts) => ts ? `${ZtcClock.date(ts)} ${ZtcClock.time(ts)}` : "-";
 const fmtMin = (s) => s == null ? "-" : (s / 60).toFixed(1);
 async function api(path, opts) {
   const o = opts || {};
@@ -146,7 +147,7 @@ async function replayTrack(id) {
 async function loadAlerts() {
   const list = await api("/api/v1/alerts");
   $("alert-count").textContent = String(list.length);
-  $("alerts").replaceChildren(...(list.length ? list.map((a) => el("div", { class: `alert ${a.severity}` }, `[${a.bus}] ${a.text}`, el("span", { class: "en" }, ` · ${fmtTime(a.since)}`)))
+  $("alerts").replaceChildren(...(list.length ? list.map((a) => el("div", { class: `alert ${a.severity}` }, `[${a.bus}] ${a.text}`, el("span", { class: "en" }, ` · ${fmtDateTime(a.since)}`)))
     : [el("p", { class: "msg" }, "没有告警 / no alerts")]));
 }
 function bars(svg, labels, series, colors) {
@@ -208,7 +209,7 @@ function caseCard(c) {
   const close = el("button", { class: "primary" }, "结案 / close"); close.onclick = () => send(true);
   return el("div", { class: "case", "data-case": c.id },
     el("b", {}, `${c.level_text} · ${c.bus} · ${c.number || ""} · 业务 ${c.service || ""} · 窗口 ${c.window || ""} · ${c.crew || ""}`),
-    el("p", {}, c.reasons.map((r) => r.text).join("；")), el("p", { class: "en" }, `${fmtTime(c.ts)} · 状态 ${c.status}`), who, due, res, save, close, msg);
+    el("p", {}, c.reasons.map((r) => r.text).join("；")), el("p", { class: "en" }, `${fmtDateTime(c.ts)} · 状态 ${c.status}`), who, due, res, save, close, msg);
 }
 
 // --- publishing ------------------------------------------------------------------------------------

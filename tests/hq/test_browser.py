@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from telemetry import protocol
 from tests.hq.cdp import Browser
-from tests.hq.conftest import ADMIN, PASSWORD, Server, artifacts, shipped_catalog
+from tests.hq.conftest import ADMIN, BEIJING, PASSWORD, Server, artifacts, shipped_catalog
 from tests.telemetry.conftest import Observer, wait_for
 
 BUS = "yiyuan-07"
@@ -35,6 +36,10 @@ def position(lat: float, lon: float, track: float, speed: float = 8.0, stop: str
                        "stop": stop})
 
 
+def beijing_day(ts: float) -> str:
+    return datetime.fromtimestamp(ts, BEIJING).date().isoformat()
+
+
 def marker(browser: Browser) -> list[float] | None:
     return browser.evaluate(f"(() => {{ const m = window.ztc && ztc.markers[{json.dumps(BUS)}]; "
                             "return m ? [m.getLatLng().lat, m.getLatLng().lng] : null; })()")
@@ -42,6 +47,7 @@ def marker(browser: Browser) -> list[float] | None:
 
 @pytest.mark.parametrize("browser", ["America/New_York", "UTC"], indirect=True)
 def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer, browser: Browser) -> None:
+    before = time.time()
     browser.goto(f"{server.url}/")
     assert browser.evaluate("location.pathname") == "/login"  # the dashboard needs a log-in
     browser.evaluate(f"document.getElementById('name').value = {json.dumps(ADMIN)};"
@@ -51,6 +57,9 @@ def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer
     browser.evaluate(f"document.getElementById('password').value = {json.dumps(PASSWORD)};"
                      "document.getElementById('submit').click()")
     browser.wait_for("location.pathname === '/' && window.ztc && ztc.ready === true", what="the dashboard")
+    # The date picker starts on Beijing's day (hq.timezone), not the browser's (midnight may pass meanwhile).
+    assert browser.evaluate("document.getElementById('day').value") in {beijing_day(before), beijing_day(time.time())}
+    assert "Asia/Shanghai" in browser.evaluate("document.getElementById('zone').textContent")
     browser.wait_for("document.getElementById('live-state').textContent.includes('实时')", what="the WebSocket")
     assert browser.evaluate("typeof L !== 'undefined' && !!document.querySelector('.leaflet-container')")
 
