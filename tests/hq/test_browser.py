@@ -14,7 +14,7 @@ import pytest
 
 from telemetry import protocol
 from tests.hq.cdp import Browser
-from tests.hq.conftest import ADMIN, BEIJING, PASSWORD, Server, artifacts, shipped_catalog
+from tests.hq.conftest import ADMIN, BEIJING, PASSWORD, Server, artifacts, shipped_catalog, since_midnight
 from tests.telemetry.conftest import Observer, wait_for
 
 BUS = "yiyuan-07"
@@ -86,11 +86,13 @@ def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer
     browser.wait_for(f"{arrow}.classList.contains('no-heading')", what="the marker without heading")
     assert browser.evaluate(f"[{arrow}.style.transform, {arrow}.querySelectorAll('path').length]") == ["", 0]
     now = time.time()
+    back = min(60.0, since_midnight(now) / 2)  # "a minute ago", but on the picker's (Beijing) day at any hour
     events = [("stop.arrived", {"visit_id": "v1", "stop": "nanma-xincun", "name": "南麻街道新村社区", "late_s": 420}),
               ("ticket.issued", {"ticket_id": "t1", "number": "A001", "service": "A", "stop": "nanma-xincun"}),
               ("ticket.served", {"ticket_id": "t1", "service": "A", "wait_s": 300, "service_s": 900})]
     observer.publish(f"{BASE}/events", json.dumps({"epoch": "e1", "events": [
-        {"seq": n + 1, "id": f"ev-{n}", "type": t, "ts": now - 60 + n, "data": d} for n, (t, d) in enumerate(events)]}))
+        {"seq": n + 1, "id": f"ev-{n}", "type": t, "ts": now - back + n * back / 4, "data": d}
+        for n, (t, d) in enumerate(events)]}))
     browser.evaluate(f"void ztc.map.setView([{moved[0]}, {moved[1]}], 14)")
     browser.evaluate(f"void ztc.markers[{json.dumps(BUS)}].fire('click')")
     browser.wait_for("document.getElementById('bus-detail').textContent.includes('等候 waiting 7')",
