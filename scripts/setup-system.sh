@@ -17,7 +17,6 @@ PKGS=(
   systemd openssl                      # systemd-analyze verify/security of the units; fleet certificates
   chromium                             # headless browser for the headquarters dashboard tests
   poppler-utils                        # pdftotext/pdftoppm: the tests read the printed notices back
-  faketime libfaketime                 # the tests run the whole process tree at a chosen instant (Beijing midnight)
 )
 # npm installs Leaflet (the HQ map) at set-up; a node from elsewhere that brings npm is fine too.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)

@@ -9,7 +9,7 @@ import os
 import threading
 import time
 
-if os.environ.get("FAKETIME") and os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1":
+if "faketime" in os.environ.get("LD_PRELOAD", "") and os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1":
     _real_sleep = time.sleep
 
     def _sleep(seconds: float) -> None:
