@@ -15,7 +15,9 @@ async function api(path) {
   if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
   return body;
 }
-const show = (v) => (v == null ? "" : JSON.stringify(v, null, 1));
+// One "field: value" a line: what an admin reads, not JSON.
+const show = (v) => (v == null ? "" : typeof v !== "object" ? String(v)
+  : Object.entries(v).map(([k, x]) => `${k}: ${x !== null && typeof x === "object" ? JSON.stringify(x) : x}`).join("\n"));
 let kindsFilled = false;
 
 async function search() {
