@@ -128,11 +128,9 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
     def announce(bus: str, body: Announcement, request: Request, s: Session = operator) -> dict[str, Any]:
         cmd = {"cmd": "announce", **body.model_dump(exclude_none=True)}
         try:
-            sent = ctx.documents.command(bus, cmd, s.user.name, ctx.clock())
+            return ctx.documents.command(bus, cmd, s.user.name, ctx.clock(), stamp(ctx, request, s))
         except DocumentError as e:
             raise HTTPException(e.status, str(e)) from None
-        stamp(ctx, request, s).alone("announcement", f"bus:{bus}", None, cmd)
-        return sent
 
     @app.get("/api/v1/buses/{bus}/commands")
     def commands(bus: str, s: Session = logged_in) -> list[dict[str, Any]]:
@@ -185,10 +183,7 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
 def _publish(ctx: HqContext, kind: str, bus: str, body: dict[str, Any], s: Session,
              request: Request) -> dict[str, Any]:
     try:
-        done = ctx.documents.publish_document(kind, bus, body, s.user.name, ctx.clock())
+        return ctx.documents.publish_document(kind, bus, body, s.user.name, ctx.clock(), stamp(ctx, request, s))
     except DocumentError as e:
         raise HTTPException(e.status, str(e)) from None
-    stamp(ctx, request, s).alone("catalog" if kind == "catalog" else "document", f"{kind}:{bus or 'fleet'}",
-                                 None, {"version": done.get("version"), "bus": bus or None})
-    return done
 
