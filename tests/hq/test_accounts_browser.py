@@ -5,8 +5,11 @@ found on the audit page by person and kind. Screenshots go to test-artifacts/hq/
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -35,14 +38,15 @@ def log_in(browser: Browser, server: Server, name: str, password: str) -> None:
     browser.evaluate("document.getElementById('submit').click()")
 
 
-def audit_rows(browser: Browser, actor: str, kind: str) -> list[dict[str, str]]:
-    """Search the audit page the way a person does: type the person, pick the kind, press 查询."""
+def audit_rows(browser: Browser, actor: str, kind: str, day: str = "") -> list[dict[str, str]]:
+    """Search the audit page the way a person does: type the person, pick the kind (and the day), press 查询."""
     before = browser.evaluate("Number(document.body.dataset.searched || 0)")
-    fill(browser, {"actor": actor, "kind": kind})
+    fill(browser, {"actor": actor, "kind": kind, "from": day, "to": day})
     browser.evaluate("document.getElementById('search').click()")
     browser.wait_for(f"Number(document.body.dataset.searched) > {before}", what="the search")
     return browser.evaluate("[...document.querySelectorAll('#entries tbody tr')].map((tr) => ({"
                             "actor: tr.dataset.actor, kind: tr.dataset.kind, from: tr.children[2].textContent, "
+                            "when: tr.children[0].textContent, "
                             "target: tr.querySelector('.target').textContent, "
                             "before: tr.querySelectorAll('.change')[0].textContent, "
                             "after: tr.querySelectorAll('.change')[1].textContent}))")
@@ -97,6 +101,12 @@ def test_admin_adds_disables_and_finds_it_in_the_audit_log(server: Server, brows
     (mine,) = audit_rows(browser, ADMIN, "login_failed")  # the wrong password at the start
     assert "密码错误" in mine["after"] and mine["target"] == f"user:{ADMIN}"
     assert [r["kind"] for r in audit_rows(browser, NEW, "login")] == ["login"]
+    # Days are hq.timezone's (Beijing): the day of the disabling, as shown, finds it; the next day nothing.
+    day = date.fromisoformat(accounts[0]["when"][:10])
+    shown = datetime.strptime(accounts[0]["when"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert abs(shown.timestamp() - time.time()) < 600  # Beijing wall time, whatever the machine's zone
+    assert "disabled: true" in audit_rows(browser, ADMIN, "account", day.isoformat())[0]["after"]
+    assert audit_rows(browser, ADMIN, "account", (day + timedelta(days=1)).isoformat()) == []
     audit_rows(browser, "", "")
     browser.screenshot(artifacts() / "audit.png")
 
