@@ -12,11 +12,14 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hq import outbound
 from hq.storage import HqStore
 from telemetry import protocol
+
+if TYPE_CHECKING:
+    from hq.audit import Stamp
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +70,8 @@ class Documents:
         rows = self.store.query("SELECT DISTINCT kind, bus FROM documents ORDER BY kind, bus")
         return [d for r in rows if (d := self.current(r["kind"], r["bus"])) is not None]
 
-    def publish_document(self, kind: str, bus: str, body: dict[str, Any], user: str, now: float) -> dict[str, Any]:
+    def publish_document(self, kind: str, bus: str, body: dict[str, Any], user: str, now: float,
+                         stamp: Stamp | None = None) -> dict[str, Any]:
         """Validate, number, store, then publish (retained, QoS 1). Returns the stored record."""
         if kind not in KINDS:
             raise DocumentError(f"未知文档 / unknown document kind {kind!r}")
@@ -96,6 +100,9 @@ class Documents:
             c.execute(self.store.sql("INSERT INTO documents(kind, bus, version, body, published_at, published_by) "
                                      "VALUES (?,?,?,?,?,?)"),
                       (kind, bus, version, raw.decode(), now, user))
+            if stamp:  # the version only: an appointments document names residents
+                stamp.write(c, "catalog" if kind == "catalog" else "document", f"{kind}:{bus or 'fleet'}", None,
+                            {"version": version})
         self.flush()
         record = self.current(kind, bus)
         assert record is not None
@@ -113,7 +120,8 @@ class Documents:
         if unknown:
             raise DocumentError(f"目录中没有这些服务 / services not in the published catalog: {', '.join(unknown)}")
 
-    def command(self, bus: str, cmd: dict[str, Any], user: str, now: float) -> dict[str, Any]:
+    def command(self, bus: str, cmd: dict[str, Any], user: str, now: float,
+                stamp: Stamp | None = None) -> dict[str, Any]:
         """A command (``announce`` …) for one bus: validated, stored, sent once (QoS 1, not retained)."""
         body = cmd | {"id": cmd.get("id") or uuid.uuid4().hex}
         model_type = protocol.Announce if body.get("cmd") == "announce" else protocol.Cmd
@@ -130,6 +138,9 @@ class Documents:
         with self.store.transaction() as c:
             c.execute(self.store.sql("INSERT INTO commands(id, bus, body, created_at, created_by) VALUES (?,?,?,?,?)"),
                       (payload["id"], bus, raw.decode(), now, user))
+            if stamp:
+                stamp.write(c, "announcement" if body.get("cmd") == "announce" else "document", f"bus:{bus}",
+                            None, {k: v for k, v in payload.items() if k != "id"})
         self.flush()
         return {"id": payload["id"], "bus": bus, "command": payload, "sent": self._sent("commands", payload["id"])}
 

@@ -265,6 +265,7 @@ async function start() {
   const me = await api("/api/v1/me");
   ztc.me = me; ztc.csrf = me.csrf;
   $("user").textContent = `${me.name} (${me.role})`;
+  if (me.role === "admin") document.querySelectorAll(".admin-only").forEach((a) => { a.hidden = false; });
   ztc.cfg = await api("/api/v1/map-config");
   await ZtcClock.load();
   $("zone").textContent = `时区 / time zone ${ZtcClock.zone()}`;
