@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field
 from hq import report
 from hq.alerts import alerts
 from hq.auth import AuthError, Session
-from hq.cases import CaseError
 from hq.context import HqContext
 from hq.documents import DocumentError
 from hq.guard import COOKIE, changer, day_param, session_of, staff
@@ -32,13 +31,6 @@ class NewUser(BaseModel):
     name: str
     role: str
     password: Annotated[str, Field(max_length=1024)]
-
-
-class CaseChange(BaseModel):
-    assignee: Annotated[str, Field(max_length=64)] | None = None
-    deadline: float | None = None
-    resolution: Annotated[str, Field(max_length=2000)] | None = None
-    close: bool = False
 
 
 class Announcement(BaseModel):
@@ -123,22 +115,10 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
 
     # --- follow-up and alerts -------------------------------------------------------------------
 
-    @app.get("/api/v1/cases")
-    def cases(status: Annotated[str | None, Query(pattern="^(open|resolved)$")] = None,
-              bus: str | None = None, s: Session = logged_in) -> list[dict[str, Any]]:
-        return ctx.cases.listing(status, bus)
-
-    @app.post("/api/v1/cases/{case_id}")
-    def change_case(case_id: str, body: CaseChange, s: Session = operator) -> dict[str, Any]:
-        try:
-            return ctx.cases.update(case_id, s.user.name, ctx.clock(), body.assignee, body.deadline,
-                                    body.resolution, body.close)
-        except CaseError as e:
-            raise HTTPException(422, str(e)) from None
-
     @app.get("/api/v1/alerts")
     def current_alerts(s: Session = logged_in) -> list[dict[str, Any]]:
-        return alerts(ctx.store.buses(), ctx.cases.listing("open"), ctx.clock(),
+        ctx.cases.escalate(ctx.clock())
+        return alerts(ctx.store.buses(), ctx.cases.listing(ctx.clock(), "open"), ctx.clock(),
                       ctx.settings.offline_after_min * 60, ctx.settings.backlog_alert_min * 60)
 
     # --- reports --------------------------------------------------------------------------------
@@ -155,7 +135,7 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
                    s: Session = logged_in) -> Response:
         day = day_param(ctx, date)
         stats = day_stats(ctx.store, day, ctx.tz)
-        cases = [c for c in ctx.cases.listing() if datetime.fromtimestamp(c["ts"], ctx.tz).date() == day]
+        cases = [c for c in ctx.cases.listing(ctx.clock()) if datetime.fromtimestamp(c["ts"], ctx.tz).date() == day]
         return Response(report.daily_pdf(stats, cases), media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="ztc-{day}.pdf"'})
 

@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from hq import contacts
 from telemetry import protocol
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS events_type_ts ON events(type, ts)",
     "CREATE INDEX IF NOT EXISTS events_ticket ON events(json_extract(data, '$.ticket_id'))",
     "CREATE INDEX IF NOT EXISTS positions_bus_ts ON positions(bus, ts)",
+    *contacts.SCHEMA,
 ]
 
 
@@ -179,14 +181,18 @@ class HqStore:
                                 "ON CONFLICT DO NOTHING"), (bus, batch.epoch, now))
             stored = 0
             for e in batch.events:
+                data, phone = contacts.split(e.data) if e.type == contacts.CALLBACK_EVENT else (e.data, None)
                 cur = c.execute(self._sql(
                     "INSERT INTO events(bus, epoch, seq, id, type, ts, data, received_at) VALUES (?,?,?,?,?,?,?,?) "
                     "ON CONFLICT DO NOTHING"),
-                    (bus, batch.epoch, e.seq, e.id, e.type, e.ts, _dumps(e.data), now))
+                    (bus, batch.epoch, e.seq, e.id, e.type, e.ts, _dumps(data), now))
                 if cur.rowcount == 1:
                     stored += 1
                     if e.type == "track":
                         self._track_positions(c, bus, e.data)
+                    if phone and isinstance(e.data.get("ticket_id"), str):  # the callback number: its own table
+                        c.execute(self._sql(contacts.insert_sql()), (e.data["ticket_id"], bus, phone,
+                                                                    str(e.data.get("consent") or ""), "kiosk", now))
             seqs = [e.seq for e in batch.events]
             ranges = [(batch.from_seq, seqs[-1])] if batch.from_seq is not None else _runs(seqs)
             for lo, hi in ranges:
