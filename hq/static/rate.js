@@ -30,7 +30,8 @@ async function load() {
   }
   $("state").replaceChildren(...kids);
   const has = body.entries.length > 0;
-  $("form-title").firstChild.textContent = has ? "补充评价（可改选等级或写下意见）" : "您对本次服务满意吗？";
+  $("form-title").replaceChildren(has ? "补充评价（可改选等级或写下意见）" : "您对本次服务满意吗？",
+    el("span", { class: "en" }, has ? " / add to your rating" : " / how was the service?"));
   $("form").hidden = !body.open;
   if (!body.open) $("state").append(el("p", { class: "msg" }, "评价期已过 / the rating period has ended"));
   $("consent").textContent = `${body.consent_zh} ${body.consent_en}`;

@@ -201,3 +201,34 @@ def test_overdue_case_is_escalated_to_the_admins(hq: Hq) -> None:
     assert [s["step"] for s in steps].count("escalate") == 1
     admin.get("/api/v1/alerts")
     assert [s["step"] for s in admin.get("/api/v1/cases/t7").json()["steps"]].count("escalate") == 1
+
+
+def test_housekeeping_command_deletes_the_number_after_the_retention(tmp_path) -> None:
+    """``ztc hq housekeeping`` as a real process on the store: the number of a case closed 31 days ago
+    goes, the one of an open case stays."""
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    from hq.storage import HqStore
+
+    db = tmp_path / "hq.db"
+    store = HqStore.open(f"sqlite:///{db}")
+    store.ensure_schema(__import__("hq.cases", fromlist=["SCHEMA"]).SCHEMA)
+    with store.transaction() as c:
+        c.execute("INSERT INTO case_contacts(ticket_id, bus, phone, consent, source, received_at, purge_after) "
+                  "VALUES ('old', 'bus-a', ?, 'cb-1', 'kiosk', 0, ?)", (PHONE, time.time() - 86400))
+        c.execute("INSERT INTO case_contacts(ticket_id, bus, phone, consent, source, received_at, purge_after) "
+                  "VALUES ('open', 'bus-a', '13800001111', 'cb-1', 'kiosk', 0, NULL)")
+    store.close()
+    config = tmp_path / "hq.yaml"
+    config.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "bus"), "hq": {"database_url": f"sqlite:///{db}"}}))
+    r = subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(config), "hq", "housekeeping"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "numbers deleted: 1" in r.stdout
+    store = HqStore.open(f"sqlite:///{db}")
+    assert [row["ticket_id"] for row in store.query("SELECT ticket_id FROM case_contacts")] == ["open"]
+    store.close()

@@ -135,7 +135,8 @@ def test_kiosk_rating_phone_addition_and_the_case_in_the_dashboard(
     assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     browser.screenshot(art / "phone-addition.png")
     entries = http.get(f"/api/v1/cases/{t['id']}").json()["ratings"]
-    assert [(e["role"], e["source"], e["level"]) for e in entries] == [("rating", "kiosk", 1), ("addition", "phone", None)]
+    assert [(e["role"], e["source"], e["level"]) for e in entries] == [("rating", "kiosk", 1),
+                                                                       ("addition", "phone", None)]
 
     # The case in the dashboard: the operator takes it, calls back, verifies and acts; the admin re-checks.
     browser.viewport(1280, 900)

@@ -27,6 +27,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.set_defaults(func=user_add_cmd)
     ls = user_sub.add_parser("list", help="list accounts and roles")
     ls.set_defaults(func=user_list_cmd)
+    hk = hq_sub.add_parser("housekeeping", help="delete callback numbers past retention, escalate overdue "
+                                                "bad-rating cases, purge old audit rows (ztc hq runs it hourly)")
+    hk.set_defaults(func=housekeeping_cmd)
+
+
+def housekeeping_cmd(args: argparse.Namespace) -> int:
+    from hq import housekeeping
+    from hq.context import HqContext
+
+    settings, store = _open_store(args)
+    if store is None:
+        return 3
+    try:
+        out = housekeeping.run(HqContext.build(store, settings.hq), time.time())
+    finally:
+        store.close()
+    print(f"回访电话删除 / numbers deleted: {out['numbers_deleted']}, 超期上报 / escalated: {out['escalated']}, "
+          f"审计清理 / audit rows purged: {out['audit_purged']}")
+    return 0
 
 
 def _open_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -101,6 +120,8 @@ def hq_cmd(args: argparse.Namespace) -> int:
     ingest = Ingest(store, link, on_stored=hub.publish, periodic=pending.flush)
     worker = threading.Thread(target=ingest.run, args=(stop,), name="ingest", daemon=True)
     worker.start()
+    from hq import housekeeping
+    threading.Thread(target=housekeeping.loop, args=(ctx, stop), name="housekeeping", daemon=True).start()
     try:
         if args.no_api:
             import signal
