@@ -160,6 +160,8 @@ def test_bad_rating_with_callback_is_a_case_worked_step_by_step(hq: Hq) -> None:
     figures = admin.get("/api/v1/cases/figures").json()
     assert figures["bad"] == 1 and figures["callback_rate"] == 1.0 and figures["fix_rate"] == 1.0
     assert figures["avg_days_to_close"] == 2.0
+    pdf = admin.get("/api/v1/report.pdf", params={"date": "2026-12-31"})  # the daily report lists the case
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     # Housekeeping with a controlled clock: kept 30 days after closing, then gone.
     hq.clock.now = T0 + 2 * 86400 + 29 * 86400
     assert hq.ctx.cases.purge_contacts(hq.clock.now) == 0
