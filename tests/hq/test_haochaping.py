@@ -234,3 +234,19 @@ def test_housekeeping_command_deletes_the_number_after_the_retention(tmp_path) -
     store = HqStore.open(f"sqlite:///{db}")
     assert [row["ticket_id"] for row in store.query("SELECT ticket_id FROM case_contacts")] == ["open"]
     store.close()
+
+
+def test_bad_rating_from_the_phone_with_a_callback_number(hq: Hq) -> None:
+    hq.clock.now = T0 + 600
+    issued(hq, "t8", "k8")
+    c = hq.client()
+    body = {"k": "k8", "level": 2, "reasons": ["efficiency"], "text": "等了一个小时", "phone": "139-1234-5678"}
+    r = c.post("/api/public/tickets/t8/rating", json=body)
+    assert r.status_code == 422 and "同意" in r.json()["detail"]  # no number without the consent
+    assert c.post("/api/public/tickets/t8/rating", json=body | {"consent": True, "phone": "12345"}).status_code == 422
+    assert c.post("/api/public/tickets/t8/rating", json=body | {"consent": True}).status_code == 200
+    duty, h = login(hq, "duty")
+    case = duty.get("/api/v1/cases/t8").json()
+    assert case["status"] == "callback" and case["phone_masked"] == "139****5678" and case["text"] == "等了一个小时"
+    assert [e["source"] for e in case["ratings"]] == ["phone"]
+    assert PHONE not in str(duty.get("/api/v1/cases/t8").json())
