@@ -245,7 +245,7 @@ def test_bad_rating_from_the_phone_with_a_callback_number(hq: Hq) -> None:
     assert r.status_code == 422 and "同意" in r.json()["detail"]  # no number without the consent
     assert c.post("/api/public/tickets/t8/rating", json=body | {"consent": True, "phone": "12345"}).status_code == 422
     assert c.post("/api/public/tickets/t8/rating", json=body | {"consent": True}).status_code == 200
-    duty, h = login(hq, "duty")
+    duty, _ = login(hq, "duty")
     case = duty.get("/api/v1/cases/t8").json()
     assert case["status"] == "callback" and case["phone_masked"] == "139****5678" and case["text"] == "等了一个小时"
     assert [e["source"] for e in case["ratings"]] == ["phone"]
