@@ -18,7 +18,7 @@ from hq.auth import AuthError, Session
 from hq.context import HqContext
 from hq.documents import DocumentError
 from hq.guard import COOKIE, changer, day_param, session_of, staff
-from hq.limits import Deadline, Until
+from hq.limits import Until
 from hq.login_limits import LoginGate, TooMany
 from hq.stats import day_stats
 from telemetry import protocol

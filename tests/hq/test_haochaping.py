@@ -250,3 +250,21 @@ def test_bad_rating_from_the_phone_with_a_callback_number(hq: Hq) -> None:
     assert case["status"] == "callback" and case["phone_masked"] == "139****5678" and case["text"] == "等了一个小时"
     assert [e["source"] for e in case["ratings"]] == ["phone"]
     assert PHONE not in str(duty.get("/api/v1/cases/t8").json())
+
+
+def test_an_invalid_callback_event_is_held_with_the_number_masked(hq: Hq) -> None:
+    """Through the ingest's contract check: a malformed number is quarantined, masked, never a contact."""
+    from tests.hq.test_hardening import inbound, ingest_of
+
+    hq.clock.now = T0
+    bad = {"epoch": "bad", "events": [{"seq": 1, "id": "cb-bad", "type": "rating.callback", "ts": T0,
+                                       "data": {"ticket_id": "t4", "phone": "1391234567890", "consent": "cb-1"}}]}
+    good = {"epoch": "good", "events": [{"seq": 1, "id": "cb-good", "type": "rating.callback", "ts": T0,
+                                         "data": {"ticket_id": "t5", "phone": PHONE, "consent": "cb-1"}}]}
+    ingest = ingest_of(hq)
+    ingest.handle(inbound("bus-a", "events", bad))
+    ingest.handle(inbound("bus-a", "events", good))
+    held = bytes(hq.store.query("SELECT raw FROM quarantine")[0]["raw"]).decode()
+    assert "1391234567890" not in held and "7890" in held
+    assert [r["ticket_id"] for r in hq.store.query("SELECT ticket_id FROM case_contacts")] == ["t5"]
+    assert PHONE not in str(hq.store.query("SELECT data FROM events"))
