@@ -108,7 +108,7 @@ class Cases:
         bad = {
             r["t"]: r["bus"]
             for r in self.store.query(
-                "SELECT json_extract(data, '$.ticket_id') AS t, bus FROM events WHERE type = 'rating' "
+                "SELECT COALESCE(json_extract(data, '$.ticket_id'), id) AS t, bus FROM events WHERE type = 'rating' "
                 "AND CAST(json_extract(data, '$.level') AS INTEGER) BETWEEN 1 AND ?",
                 (BAD_AT_OR_BELOW,),
             )

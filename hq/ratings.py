@@ -65,18 +65,25 @@ class Ratings:
     def entries(self, ticket_id: str) -> list[dict[str, Any]]:
         """Every rating entry of the ticket, oldest made first: the first is the rating."""
         out: list[dict[str, Any]] = []
+        # A rating stored before events were validated may lack its ticket: its case is keyed by the event id.
         for r in self.store.query(
-            "SELECT id, ts, data FROM events WHERE type = 'rating' AND json_extract(data, '$.ticket_id') = ?",
-            (ticket_id,),
+            "SELECT id, ts, data FROM events WHERE type = 'rating' "
+            "AND (json_extract(data, '$.ticket_id') = ? OR id = ?)",
+            (ticket_id, ticket_id),
         ):
-            d = json.loads(r["data"])
+            try:
+                d = json.loads(r["data"])
+            except (ValueError, RecursionError):
+                d = {}
+            d = d if isinstance(d, dict) else {}
+            level, raw = d.get("level"), d.get("reasons")
             out.append(
                 {
                     "id": r["id"],
                     "source": "kiosk",
                     "ts": r["ts"],
-                    "level": d.get("level"),
-                    "reasons": [c for c in d.get("reasons") or [] if isinstance(c, str)],
+                    "level": level if isinstance(level, int) and not isinstance(level, bool) else None,
+                    "reasons": [c for c in raw if isinstance(c, str)] if isinstance(raw, list) else [],
                     "text": "",
                 }
             )
