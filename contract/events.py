@@ -83,6 +83,8 @@ class TicketIssued(TicketEvent):
     est_wait_s: Seconds | None = None
     transferred_from: Ident | None = None
     cutoff_override: bool | None = None
+    # 好差评 later from the phone: the ticket's random secret (secrets.token_urlsafe(16): 22 characters).
+    rate_token: Annotated[str, Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
 
 
 class TicketCalled(TicketEvent):
@@ -127,6 +129,15 @@ class Rating(TicketEvent):
     reasons: Annotated[list[Code], Field(max_length=16)] = []
     crew: CrewName | None = None
     visit_id: Ident | None = None
+
+
+class RatingCallback(TicketEvent):
+    """The number a resident left for the callback after a bad rating, below the consent text: the one
+    personal field allowed out of the bus (ztc.domain.feedback.PERSONAL_EVENT_FIELDS). Headquarters
+    stores it in its own table (hq.contacts), never in the events table."""
+
+    phone: Annotated[str, Field(pattern=r"^(1[3-9]\d{9}|0\d{9,11})$")]
+    consent: Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[a-z0-9-]+$")]
 
 
 class Suggestion(EventData):
@@ -174,6 +185,7 @@ EVENT_MODELS: dict[str, type[EventData]] = {
     "ticket.rebooked": TicketRebooked,
     "ticket.transferred": TicketTransferred,
     "rating": Rating,
+    "rating.callback": RatingCallback,
     "suggestion": Suggestion,
     "appointment.checked_in": AppointmentCheckedIn,
     "track": Track,

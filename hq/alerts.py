@@ -38,11 +38,13 @@ def alerts(buses: list[dict[str, Any]], open_cases: list[dict[str, Any]], now: f
                               f"车上有 {pending} 条记录 {minutes} 分钟未上传 / "
                               f"{pending} events not uploaded for {minutes} min",
                               oldest))
-    for c in open_cases:
-        overdue = c["deadline"] < now
+    for c in open_cases:  # hq.cases: an overdue case is escalated to the admins
+        overdue = c["due"] < now
+        zh, en = c["status_text"].split(" / ", 1)
+        late_zh, late_en = ("，已超期，已上报管理员", " (overdue: escalated to the admins)") if overdue else ("", "")
         out.append(_alert("rating", c["bus"], "error" if overdue else "warning",
-                          f"差评待整改 {c['number'] or ''}（{c['level_text']}）{'，已超期' if overdue else ''} / "
-                          f"bad rating awaiting follow-up{' (overdue)' if overdue else ''}", c["ts"], case=c["id"]))
+                          f"差评{zh} {c['number'] or ''}（{c['level_text']}）{late_zh} / bad rating {en}{late_en}",
+                          c["ts"], case=c["id"], **({"escalate_to": "admin"} if overdue else {})))
     return out
 
 

@@ -32,6 +32,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "liaison_phone": ("查看联络员电话", "liaison phone opened"),
     "catalog": ("事项清单", "service list"),
     "case": ("差评整改", "case"),
+    "case_phone": ("查看回访电话", "callback number opened"),
     "announcement": ("通知", "announcement"),
     "document": ("下发文档", "document"),
 }

@@ -12,8 +12,10 @@ from hq.auth import Accounts
 from hq.cases import Cases
 from hq.documents import Documents, Publish
 from hq.live import LiveHub
+from hq.ratings import Ratings
 from hq.storage import HqStore
 from ztc.settings import HqSettings
+from ztc.workdays import calendar
 
 
 @dataclass
@@ -24,16 +26,22 @@ class HqContext:
     documents: Documents
     cases: Cases
     audit: AuditLog
+    ratings: Ratings
     hub: LiveHub = field(default_factory=LiveHub)
     clock: Callable[[], float] = time.time
 
     @classmethod
     def build(cls, store: HqStore, settings: HqSettings, publish: Publish | None = None,
               hub: LiveHub | None = None, clock: Callable[[], float] = time.time) -> HqContext:
+        tz = ZoneInfo(settings.timezone)
+        audit = AuditLog(store)
+        holidays = settings.holidays_file or None
+        ratings = Ratings(store, lambda: calendar(holidays), tz)
+        cases = Cases(store, ratings, lambda: calendar(holidays), tz, audit, settings.case_working_days,
+                      settings.callback_working_days)
         return cls(store=store, settings=settings,
                    accounts=Accounts(store, settings.login_failures, settings.lockout_s, settings.session_hours * 3600),
-                   documents=Documents(store, publish), cases=Cases(store, settings.followup_days),
-                   audit=AuditLog(store),
+                   documents=Documents(store, publish), cases=cases, audit=audit, ratings=ratings,
                    hub=hub or LiveHub(), clock=clock)
 
     @property

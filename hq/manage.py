@@ -15,11 +15,10 @@ from pydantic import BaseModel, Field
 from hq import quarantine, report
 from hq.alerts import alerts
 from hq.auth import AuthError, Session
-from hq.cases import CaseError
 from hq.context import HqContext
 from hq.documents import DocumentError
 from hq.guard import COOKIE, changer, day_param, session_of, staff, stamp
-from hq.limits import Deadline, Until
+from hq.limits import Until
 from hq.login_limits import LoginGate, TooMany
 from hq.stats import day_stats
 from telemetry import protocol
@@ -34,13 +33,6 @@ class NewUser(BaseModel):
     name: str
     role: str
     password: Annotated[str, Field(max_length=1024)]
-
-
-class CaseChange(BaseModel):
-    assignee: Annotated[str, Field(max_length=64)] | None = None
-    deadline: Deadline | None = None  # finite, in the protocol's time range: 1e999 and NaN are refused
-    resolution: Annotated[str, Field(max_length=2000)] | None = None
-    close: bool = False
 
 
 class Announcement(BaseModel):
@@ -138,19 +130,6 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
 
     # --- follow-up and alerts -------------------------------------------------------------------
 
-    @app.get("/api/v1/cases")
-    def cases(status: Annotated[str | None, Query(pattern="^(open|resolved)$")] = None,
-              bus: str | None = None, s: Session = logged_in) -> list[dict[str, Any]]:
-        return ctx.cases.listing(status, bus)
-
-    @app.post("/api/v1/cases/{case_id}")
-    def change_case(case_id: str, body: CaseChange, request: Request, s: Session = operator) -> dict[str, Any]:
-        try:
-            return ctx.cases.update(case_id, s.user.name, ctx.clock(), body.assignee, body.deadline,
-                                    body.resolution, body.close, stamp=stamp(ctx, request, s))
-        except CaseError as e:
-            raise HTTPException(422, str(e)) from None
-
     @app.get("/api/v1/quarantine")
     def quarantined(s: Session = logged_in) -> dict[str, Any]:
         """Messages and events held because they break the contract (hq.quarantine): counts and the newest."""
@@ -158,7 +137,8 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
 
     @app.get("/api/v1/alerts")
     def current_alerts(s: Session = logged_in) -> list[dict[str, Any]]:
-        return alerts(ctx.store.buses(), ctx.cases.listing("open"), ctx.clock(),
+        ctx.cases.escalate(ctx.clock())
+        return alerts(ctx.store.buses(), ctx.cases.listing(ctx.clock(), "open"), ctx.clock(),
                       ctx.settings.offline_after_min * 60, ctx.settings.backlog_alert_min * 60)
 
     # --- reports --------------------------------------------------------------------------------
@@ -175,7 +155,7 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
                    s: Session = logged_in) -> Response:
         day = day_param(ctx, date)
         stats = day_stats(ctx.store, day, ctx.tz)
-        cases = [c for c in ctx.cases.listing() if datetime.fromtimestamp(c["ts"], ctx.tz).date() == day]
+        cases = [c for c in ctx.cases.listing(ctx.clock()) if datetime.fromtimestamp(c["ts"], ctx.tz).date() == day]
         generated = datetime.fromtimestamp(ctx.clock(), ctx.tz)
         return Response(report.daily_pdf(stats, cases, generated), media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="ztc-{day}.pdf"'})

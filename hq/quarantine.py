@@ -67,7 +67,12 @@ def _insert(store: HqStore, c: Any, bus: str, key: str, topic: str, raw: bytes, 
 
 def hold_event(store: HqStore, c: Any, bus: str, topic: str, epoch: str, event: dict[str, Any], reason: str,
                now: float) -> bool:
-    """Inside the batch's transaction (``c``): keep one invalid event raw. True when newly held."""
+    """Inside the batch's transaction (``c``): keep one invalid event raw. True when newly held.
+    A held ``rating.callback`` keeps its number masked: the number belongs only in ``hq.contacts``."""
+    data = event.get("data")
+    if event.get("type") == "rating.callback" and isinstance(data, dict) and isinstance(data.get("phone"), str):
+        from hq.contacts import mask
+        event = {**event, "data": {**data, "phone": mask(data["phone"])}}
     raw = json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str).encode()
     return _insert(store, c, bus, f"event:{epoch}:{event.get('seq')}", topic, raw, reason, now, epoch=epoch,
                    seq=event.get("seq"), event_id=str(event.get("id"))[:64], type_=str(event.get("type"))[:40])

@@ -115,7 +115,8 @@ def daily_pdf(stats: dict[str, Any], cases: list[dict[str, Any]], generated: dat
     story.append(Paragraph(f"差评整改 / Bad-rating follow-up ({len(cases)})", h2))
     if cases:
         data = [["车辆", "号码", "评价", "状态", "负责人", "整改结果"]]
-        data += [[_cell(c["bus"]), _cell(c["number"]), _cell(c["level_text"].split(" / ")[0]), _cell(c["status"]),
+        data += [[_cell(c["bus"]), _cell(c["number"]), _cell(c["level_text"].split(" / ")[0]),
+                  _cell(c["status_text"].split(" / ")[0]),
                   _cell(c["assignee"]), Paragraph(_text(c["resolution"]), body)] for c in cases]
         t = Table(data, repeatRows=1, colWidths=[25 * mm, 18 * mm, 22 * mm, 18 * mm, 22 * mm, 70 * mm])
         t.setStyle(style)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hq import clock_steps
+from hq import clock_steps, contacts
 from hq.files import private_file
 from telemetry import protocol
 
@@ -58,6 +58,7 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS events_ticket ON events(json_extract(data, '$.ticket_id'))",
     "CREATE INDEX IF NOT EXISTS positions_bus_ts ON positions(bus, ts)",
     *clock_steps.SCHEMA,
+    *contacts.SCHEMA,
 ]
 
 
@@ -192,6 +193,7 @@ class HqStore:
                     continue
                 shift = clock_steps.shift_for(c, self._sql, bus, batch.epoch, e.seq) if stepped else 0.0
                 ts, data = clock_steps.shifted(e.ts, e.data, shift) if shift else (e.ts, e.data)
+                data, phone = contacts.split(data) if e.type == contacts.CALLBACK_EVENT else (data, None)
                 cur = c.execute(self._sql(
                     "INSERT INTO events(bus, epoch, seq, id, type, ts, data, received_at) VALUES (?,?,?,?,?,?,?,?) "
                     "ON CONFLICT DO NOTHING"),
@@ -203,6 +205,9 @@ class HqStore:
                     elif e.type == "clock.stepped":
                         clock_steps.record(c, self._sql, bus, batch.epoch, e.seq, e.data)
                         stepped = True
+                    if phone and isinstance(e.data.get("ticket_id"), str):  # the callback number: its own table
+                        c.execute(self._sql(contacts.insert_sql()), (e.data["ticket_id"], bus, phone,
+                                                                    str(e.data.get("consent") or ""), "kiosk", now))
             seqs = [e.seq for e in batch.events]
             ranges = [(batch.from_seq, seqs[-1])] if batch.from_seq is not None else _runs(seqs)
             for lo, hi in ranges:

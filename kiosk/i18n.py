@@ -67,6 +67,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rate_submit": ("提交评价", "Submit"),
     "rate_thanks": ("感谢您的评价！", "Thank you for your feedback!"),
     "rate_skip": ("不评价", "Skip"),
+    "callback_title": ("需要工作人员回访吗？", "Would you like a call back?"),
+    "callback_ok": ("同意并留下号码", "Agree and send my number"),
+    "callback_no": ("不需要回访", "No call back"),
+    "callback_sent": ("已记录，工作人员会尽快回访", "Noted: staff will call you back soon"),
     # guide
     "guide_title": ("本车可办理的业务", "Services on this bus"),
     "guide_minutes": ("约 {m} 分钟", "about {m} min"),

@@ -1,5 +1,6 @@
 """好差评: the five-face rating screen, shared by the resident kiosk and the crew console
-(turned round to the resident after completion). Reasons are a pick-list for the two lowest levels.
+(turned round to the resident after completion). Reasons are a pick-list for the two lowest levels;
+after a bad rating the resident may leave a phone number for a callback, below the consent text.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from kivy.properties import ListProperty, NumericProperty, StringProperty
 
 from kiosk.i18n import pick
 from kiosk.widgets import BigButton, KioskScreen, load_kv
-from ztc.domain.vocabulary import RATING_LEVELS, RATING_REASONS, REASONS_REQUIRED_AT_OR_BELOW
+from ztc.domain.vocabulary import CALLBACK_CONSENT, RATING_LEVELS, RATING_REASONS, REASONS_REQUIRED_AT_OR_BELOW
 
 load_kv(__file__)
 
@@ -38,8 +39,11 @@ class RatingScreen(KioskScreen):
 
     def on_kv_post(self, *args: object) -> None:
         # Only one of the two parts is in the tree at a time (a hidden widget would still take touches).
-        self._parts = {"number": self.ids.number_box.__self__, "faces": self.ids.faces.__self__}  # strong refs
+        self._parts = {"number": self.ids.number_box.__self__, "faces": self.ids.faces.__self__,
+                       "callback": self.ids.callback_box.__self__}  # strong refs
         self.ids.body.remove_widget(self._parts["faces"])
+        self.ids.body.remove_widget(self._parts["callback"])
+        self.asking_callback = False
 
     def _show_part(self, name: str) -> None:
         part = self._parts[name]
@@ -55,6 +59,8 @@ class RatingScreen(KioskScreen):
         if not hasattr(self, "reasons"):
             self.reasons: set[str] = set()
         self.ids.keypad.value = ""
+        self.ids.phone_keypad.value = ""
+        self.asking_callback = False
         self.ids.thanks.text = ""
         self.letter = ""
         super().on_pre_enter(*args)
@@ -65,6 +71,12 @@ class RatingScreen(KioskScreen):
         Clock.unschedule(self._after_thanks)
 
     def refresh(self) -> None:
+        if self.asking_callback:
+            self._show_part("callback")
+            self.ids.prompt.text = self.t("callback_title")
+            self.ids.consent_text.text = pick(CALLBACK_CONSENT, self.app.lang)
+            self.ids.submit_button.opacity, self.ids.submit_button.disabled = 0, True
+            return
         asking_number = self.ref is None
         self._show_part("number" if asking_number else "faces")
         if asking_number:
@@ -127,7 +139,30 @@ class RatingScreen(KioskScreen):
                              on_done=self._rated, on_error=self._failed)
 
     def _rated(self, _result: dict[str, Any]) -> None:
-        self.ids.thanks.text = self.t("rate_thanks")
+        if self.level is not None and self.level <= REASONS_REQUIRED_AT_OR_BELOW:
+            self.asking_callback = True  # offered, never required: 不需要回访 ends the rating as before
+            self.ids.thanks.text = self.t("rate_thanks")
+            self.refresh()
+            return
+        self._thank()
+
+    def send_callback(self) -> None:
+        """The resident pressed 同意并留下号码 under the consent text: that press is the consent."""
+        assert self.ref is not None
+        self.app.bridge.call(self.app.engine.request_callback, self.ref, self.ids.phone_keypad.value, True,
+                             on_done=lambda _r: self._callback_done(self.t("callback_sent")),
+                             on_error=self._failed)
+
+    def no_callback(self) -> None:
+        self._callback_done(self.t("rate_thanks"))
+
+    def _callback_done(self, text: str) -> None:
+        self.asking_callback = False
+        self.ids.phone_keypad.value = ""
+        self._thank(text)
+
+    def _thank(self, text: str | None = None) -> None:
+        self.ids.thanks.text = text or self.t("rate_thanks")
         self.fill(self.ids.reasons, [])
         self.ids.submit_button.disabled = True
         Clock.schedule_once(self._after_thanks, 3.0)

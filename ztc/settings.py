@@ -156,7 +156,10 @@ class HqSettings(Strict):
     map: HqMapSettings = HqMapSettings()
     offline_after_min: Annotated[float, Field(gt=0, le=1440)] = 5       # no message this long → offline alert
     backlog_alert_min: Annotated[float, Field(gt=0, le=10080)] = 60     # oldest outbox event older → alert
-    followup_days: Annotated[float, Field(gt=0, le=60)] = 3             # deadline of a bad-rating case
+    followup_days: Annotated[float, Field(gt=0, le=60)] = 3             # (unused since working-day deadlines)
+    # 差评整改 deadlines in working days of the county's calendar (see hq/cases.py for the sources).
+    case_working_days: Annotated[int, Field(ge=1, le=30)] = 5
+    callback_working_days: Annotated[int, Field(ge=1, le=10)] = 1
     # The county's own holiday / 调休 decisions (see ztc/workdays.py); "" = the shipped config/holidays.yaml.
     holidays_file: str = ""
     # The address residents reach headquarters' public pages at (the notice's QR code); "" = the address

@@ -34,7 +34,7 @@ class TicketContent:
     est_wait_min: int           # rounded up; 0 when nobody waits
     stop_name: str
     issued_at: datetime         # in the bus's time zone
-    qr_url: str                 # settings.bus.ticket_url with the ticket id
+    qr_url: str                 # settings.bus.ticket_url with the ticket id (+ #k=rating secret)
     hotline: str
     copy: bool = False          # a reprint: marked 副本 / COPY
 
@@ -66,7 +66,7 @@ class TicketContent:
             est_wait_min=max(0, math.ceil(est / 60.0)),
             stop_name=str(ticket.get("stop_name") or ""),
             issued_at=datetime.fromtimestamp(float(ticket["issued_at"]), settings.tz),
-            qr_url=settings.bus.ticket_url.format(ticket_id=ticket["id"]),
+            qr_url=ticket_qr_url(settings.bus.ticket_url, str(ticket["id"]), ticket.get("rate_token")),
             hotline=settings.bus.hotline,
             copy=bool(copy),
         )
@@ -82,6 +82,13 @@ class TicketContent:
                   "priority": False, "appointment_id": None, "issued_at": now or time.time(), "ahead": 3,
                   "est_wait_s": 900.0, "stop_name": stop.name_zh if stop else ""}
         return cls.from_ticket(ticket, settings, copy=False)
+
+
+def ticket_qr_url(template: str, ticket_id: str, rate_token: str | None) -> str:
+    """The ticket page's address; the rating secret rides in the fragment (``#k=``), which a browser
+    never sends to the server, so it stays out of access logs and referrers."""
+    url = template.format(ticket_id=ticket_id)
+    return f"{url}#k={rate_token}" if rate_token else url
 
 
 def _has(settings: Settings, prefix: str) -> bool:

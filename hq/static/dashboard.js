@@ -194,22 +194,12 @@ async function loadCases() {
   const list = await api(`/api/v1/cases${$("cases-all").checked ? "" : "?status=open"}`);
   $("cases").replaceChildren(...(list.length ? list.map(caseCard) : [el("p", { class: "msg" }, "没有待整改的差评 / no open cases")]));
 }
-// A deadline picked as a date means by the end of that day at headquarters (23:59:59 there).
-const dueBy = (day) => ZtcClock.startOfDay(day) + 86399;
-function caseCard(c) {
-  const who = el("input", { placeholder: "负责人 / assignee" }); who.value = c.assignee || "";
-  const due = el("input", { type: "date" }); due.value = ZtcClock.date(c.deadline);
-  const res = el("textarea", { rows: "2", placeholder: "整改结果 / resolution" }); res.value = c.resolution || "";
-  const msg = el("p", { class: "msg" });
-  const send = async (close) => {
-    try { await api(`/api/v1/cases/${encodeURIComponent(c.id)}`, { method: "POST", body: JSON.stringify({ assignee: who.value, deadline: dueBy(due.value), resolution: res.value, close }) });
-      msg.textContent = "已保存 / saved"; loadCases(); loadAlerts(); } catch (e) { msg.className = "msg err"; msg.textContent = e.message; }
-  };
-  const save = el("button", {}, "保存 / save"); save.onclick = () => send(false);
-  const close = el("button", { class: "primary" }, "结案 / close"); close.onclick = () => send(true);
+function caseCard(c) {  // the case is worked step by step on /cases (cases.js); here: a summary and the link
   return el("div", { class: "case", "data-case": c.id },
     el("b", {}, `${c.level_text} · ${c.bus} · ${c.number || ""} · 业务 ${c.service || ""} · 窗口 ${c.window || ""} · ${c.crew || ""}`),
-    el("p", {}, c.reasons.map((r) => r.text).join("；")), el("p", { class: "en" }, `${fmtDateTime(c.ts)} · 状态 ${c.status}`), who, due, res, save, close, msg);
+    el("p", {}, c.reasons.map((r) => r.text).join("；")),
+    el("p", { class: "en" }, `${fmtDateTime(c.ts)} · ${c.status_text} · 承办 ${c.handler || "—"}${c.overdue ? " · 已超期 / overdue" : ""}`),
+    el("a", { href: "/cases" }, "办理 / work on it →"));
 }
 
 // --- publishing ------------------------------------------------------------------------------------

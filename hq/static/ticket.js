@@ -20,6 +20,8 @@ async function load() {
   if (t.waiting_in_service != null) kids.push(el("p", {}, `本业务正在等候 / waiting in this service: ${t.waiting_in_service}`));
   if (t.new_number) kids.push(el("p", {}, `新号码 / new number: ${t.new_number}`));
   kids.push(el("table", {}, ...t.history.map((h) => el("tr", {}, el("td", {}, hm(h.ts)), el("td", {}, h.text)))));
+  const k = new URLSearchParams(location.hash.slice(1)).get("k");  // the QR's rating secret (好差评)
+  if (k) kids.push(el("p", {}, el("a", { id: "rate-link", class: "big", href: `/t/${encodeURIComponent(id)}/rate#k=${encodeURIComponent(k)}` }, "评价本次服务 / rate the service")));
   box.replaceChildren(...kids);
 }
 ZtcClock.load().then(load).catch(() => { document.getElementById("ticket").textContent = "暂时无法获取信息 / information unavailable right now"; });

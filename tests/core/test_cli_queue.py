@@ -31,7 +31,7 @@ def test_a_stop_from_the_command_line(tmp_path):
     ok(tmp_path, "serve", "-w", "1")
     done = ok(tmp_path, "done", "-w", "1", "--item", "D01", "--outcome", "consulted")
     assert done["state"] == "served"
-    assert ok(tmp_path, "rate", "D001", "2", "--reason", "wait_long")["level"] == 2
+    assert ok(tmp_path, "rate", "D001", "2", "--reason", "efficiency")["level"] == 2
     status = ok(tmp_path, "status")
     assert status["queue"]["waiting"] == 1 and status["queue"]["served_today"] == 1
     assert [t["number"] for t in status["tickets"]] == ["A001"]

@@ -21,7 +21,8 @@ def test_a_service_day_emits_only_events_the_contract_accepts(engine: QueueEngin
     engine.recall(1)
     engine.start(1)
     engine.complete(1, "A01", "completed", ems_no="EMS12345678")
-    engine.rate(served["id"], 1, ["wait_long", "attitude"])
+    engine.rate(served["id"], 1, ["efficiency", "attitude"])
+    engine.request_callback(served["id"], "13912345678", True)  # the one personal field, with consent
     engine.suggest(["more_stops"])
     missing = engine.issue("B")
     engine.call_next(1)

@@ -306,8 +306,8 @@ def test_ratings(engine):
     with pytest.raises(QueueError) as e:
         engine.rate(t["number"], 1, ["rude!"])
     assert e.value.code == "bad_reason"
-    r = engine.rate(t["number"], 1, ["wait_long", "attitude"])
-    assert r["level"] == 1 and r["reasons"] == ["attitude", "wait_long"] and r["crew"] == "007"
+    r = engine.rate(t["number"], 1, ["efficiency", "attitude"])
+    assert r["level"] == 1 and r["reasons"] == ["attitude", "efficiency"] and r["crew"] == "007"
     with pytest.raises(QueueError) as e:
         engine.rate(t["number"], 5)
     assert e.value.code == "already_rated"

@@ -138,7 +138,7 @@ def test_housekeeping_deletes_only_rows_past_180_days(hq: Hq, tmp_path: Path) ->
     now = hq.clock()
     for age_days in (181, 179, 0):
         hq.ctx.audit.record_alone(at=now - age_days * 86400, actor="a", client="x", kind="login", target=str(age_days))
-    assert housekeeping.run(hq.store, now)["audit_purged"] == 1
+    assert housekeeping.run(hq.ctx, now)["audit_purged"] == 1
     assert sorted(e.target for e in hq.ctx.audit.search(BEIJING)) == ["0", "179"]
 
 

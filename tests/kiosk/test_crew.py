@@ -101,15 +101,17 @@ def test_call_serve_record_and_rate(kiosk, engine, settings):
     k.tap_text("不满意")                                   # level 2: reasons are required
     k.settle()
     k.screenshot("crew-rating-reasons")
-    k.tap_text("等待时间太长")
+    k.tap_text("服务效率低（等候久、办理慢）")
     k.tap_text("提交评价")
+    k.pump(until=lambda: k.screen.asking_callback)        # a callback is offered after a bad rating
+    k.tap_id("callback_no")
     k.pump(until=lambda: k.app.sm.current == "console", timeout=10)
 
     served = events(engine, "ticket.served")
     assert served[0]["number"] == first["number"] and served[0]["outcome"] == "accepted"
     assert served[0]["item"] == "D01" and served[0]["ems_no"] == "1234567890123" and served[0]["crew"] == CREW
     rating = events(engine, "rating")
-    assert rating == [{**rating[0], "number": first["number"], "level": 2, "reasons": ["wait_long"]}]
+    assert rating == [{**rating[0], "number": first["number"], "level": 2, "reasons": ["efficiency"]}]
     assert [e["call_count"] for e in events(engine, "ticket.called")] == [1, 2]
 
 

@@ -155,6 +155,44 @@ def test_rating_at_the_kiosk_by_ticket_number(kiosk, engine):
     k.pump(until=lambda: k.app.sm.current == "home", timeout=10)
 
 
+def test_bad_rating_with_a_callback_number_after_the_consent_text(kiosk, engine):
+    """好差评 on the spot: the standard's bad-rating options, then the consent text and the keypad;
+    the number leaves in its own rating.callback event, and the ticket's token rides in ticket.issued."""
+    engine.arrive("nanma-xincun")
+    engine.open_window(1, "7", ["B"])
+    t = engine.issue("B", "B01")
+    engine.call_next(1)
+    engine.complete(1, "B01", "completed")
+    k = kiosk("resident")
+    k.tap_id("rate_button")
+    k.tap_text("B")
+    for d in t["number"][1:]:
+        k.tap(next(b for b in k.screen.ids.keypad.children if b.text == d))
+    k.tap_id("number_ok")
+    k.settle()
+    k.tap_text("非常不满意")
+    k.settle()
+    k.tap_text("服务态度不好")
+    k.tap_id("submit_button")
+    k.pump(until=lambda: k.screen.asking_callback)
+    assert "只用于本次差评的回访" in k.screen.ids.consent_text.text
+    for d in "13912345678":
+        k.tap(next(b for b in k.screen.ids.phone_keypad.children if b.text == d))
+    k.settle()
+    k.screenshot("resident-rate-callback")
+    k.tap_id("callback_ok")
+    k.pump(until=lambda: "回访" in k.screen.ids.thanks.text)
+    with engine.db.read() as conn:
+        pending = outbox.pending(conn, 0, 1000)
+    rated = [e.data for e in pending if e.type == "rating"]
+    callback = [e.data for e in pending if e.type == "rating.callback"]
+    issued = [e.data for e in pending if e.type == "ticket.issued"]
+    assert rated[0]["level"] == 1 and rated[0]["reasons"] == ["attitude"]
+    assert callback == [{"ticket_id": t["id"], "number": t["number"], "phone": "13912345678", "consent": "cb-1"}]
+    assert len(issued[0]["rate_token"]) >= 20 and issued[0]["rate_token"] not in t["id"]
+    k.pump(until=lambda: k.app.sm.current == "home", timeout=10)
+
+
 def test_check_in_by_phone_digits_and_service(kiosk, engine, clock):
     engine.arrive("nanma-xincun")
     engine.replace_appointments([{"id": "ap-2", "code": "111222", "service": "E", "stop": None,

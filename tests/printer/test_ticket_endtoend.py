@@ -37,7 +37,7 @@ def test_issued_ticket_prints_with_number_chinese_text_and_qr(engine, settings, 
     assert decoded.png and decoded.png.endswith(".png")
     paper = Image.open(decoded.png)
     assert paper.width == PAPER_DOTS[width]
-    url = settings.bus.ticket_url.format(ticket_id=ticket["id"])
+    url = settings.bus.ticket_url.format(ticket_id=ticket["id"]) + "#k=" + ticket["rate_token"]
     assert decode_qr(paper) == url                        # the QR on paper reads back as the status URL
     assert decoded.unknown == []                          # every command the driver sent was understood
     assert status["paper"] == "ok" and status["state"] == "ok"

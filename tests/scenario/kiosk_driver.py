@@ -36,7 +36,7 @@ log = logging.getLogger("kiosk-driver")
 
 TICK_S = 0.01
 STATUS_EVERY_S = 0.2      # how often the crew looks at the printer while tickets wait for a reprint
-REASONS = {2: ["wait_long"], 1: ["not_done", "attitude"]}
+REASONS = {2: ["efficiency"], 1: ["competence", "attitude"]}
 
 
 @dataclass

@@ -27,8 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.set_defaults(func=user_add_cmd)
     ls = user_sub.add_parser("list", help="list accounts and roles")
     ls.set_defaults(func=user_list_cmd)
-    hk = hq_sub.add_parser("housekeeping", help="delete audit-log rows past the retention (180 days at least) "
-                                                "and expired sessions; ztc hq also does this daily")
+    hk = hq_sub.add_parser("housekeeping", help="delete callback numbers past retention, escalate overdue "
+                                                "bad-rating cases, purge audit rows past 180 days and expired "
+                                                "sessions (ztc hq runs it hourly)")
     hk.set_defaults(func=housekeeping_cmd)
 
 
@@ -69,18 +70,18 @@ def user_add_cmd(args: argparse.Namespace) -> int:
 
 def housekeeping_cmd(args: argparse.Namespace) -> int:
     from hq import housekeeping
-    from hq.auth import Accounts
+    from hq.context import HqContext
 
-    _, store = _open_store(args)
+    settings, store = _open_store(args)
     if store is None:
         return 3
     try:
-        Accounts(store)  # its tables exist even on a database no one has logged into yet
-        done = housekeeping.run(store, time.time())
+        out = housekeeping.run(HqContext.build(store, settings.hq), time.time())
     finally:
         store.close()
-    print(f"审计日志删除（超过保留期）/ audit rows past retention deleted: {done['audit_purged']}, "
-          f"过期会话 / expired sessions: {done['sessions_ended']}")
+    print(f"回访电话删除 / numbers deleted: {out['numbers_deleted']}, 超期上报 / escalated: {out['escalated']}, "
+          f"审计日志删除（超过保留期）/ audit rows past retention deleted: {out['audit_purged']}, "
+          f"过期会话 / expired sessions: {out['sessions_ended']}")
     return 0
 
 
@@ -126,8 +127,7 @@ def hq_cmd(args: argparse.Namespace) -> int:
     worker = threading.Thread(target=ingest.run, args=(stop,), name="ingest", daemon=True)
     worker.start()
     from hq import housekeeping
-    threading.Thread(target=housekeeping.daily, args=(reader, ctx.audit, time.time, stop), name="housekeeping",
-                     daemon=True).start()
+    threading.Thread(target=housekeeping.loop, args=(ctx, stop), name="housekeeping", daemon=True).start()
     try:
         if args.no_api:
             import signal

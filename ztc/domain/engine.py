@@ -241,6 +241,10 @@ class QueueEngine:
         with self._tx() as ctx:
             return feedback.rate(ctx, ref, level, reasons or [])
 
+    def request_callback(self, ref: str, phone: str, consent: bool) -> dict[str, Any]:
+        with self._tx() as ctx:
+            return feedback.request_callback(ctx, ref, phone, consent)
+
     def suggest(self, topics: list[str]) -> dict[str, Any]:
         with self._tx() as ctx:
             visit = visits.current(ctx)

@@ -1,14 +1,28 @@
-"""好差评 ratings (one per ticket, five levels, reasons required for the two lowest) and
-suggestions (chosen topics only: residents never type free text on the kiosk)."""
+"""好差评 ratings (one per ticket, five levels, reasons required for the two lowest), the callback
+number a resident may leave after a bad rating, and suggestions (chosen topics only: residents
+never type free text on the kiosk)."""
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
 from ztc.domain import tickets
 from ztc.domain.context import Ctx, dumps
 from ztc.domain.errors import QueueError
-from ztc.domain.vocabulary import RATING_LEVELS, RATING_REASONS, REASONS_REQUIRED_AT_OR_BELOW, SUGGESTION_TOPICS
+from ztc.domain.vocabulary import (
+    CALLBACK_CONSENT_VERSION,
+    RATING_LEVELS,
+    RATING_REASONS,
+    REASONS_REQUIRED_AT_OR_BELOW,
+    SUGGESTION_TOPICS,
+)
+
+# A mainland mobile number, or a landline with its area code (0 + 9 to 11 digits).
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{9,11})$")
+# The one personal datum that may leave the bus: this field of this event type, sent only after
+# the resident agreed to the consent text (docs/protocol.md, "rating.callback").
+PERSONAL_EVENT_FIELDS: frozenset[tuple[str, str]] = frozenset({("rating.callback", "phone")})
 
 
 def rate(ctx: Ctx, ref: str, level: int, reasons: list[str]) -> dict[str, Any]:
@@ -34,6 +48,26 @@ def rate(ctx: Ctx, ref: str, level: int, reasons: list[str]) -> dict[str, Any]:
             "reasons": reasons, "window": row["window"], "crew": row["crew"], "visit_id": row["visit_id"]}
     ctx.emit("rating", data)
     return data
+
+
+def request_callback(ctx: Ctx, ref: str, phone: str, consent: bool) -> dict[str, Any]:
+    """After a bad rating, the resident's number for the callback (回访), with their consent.
+
+    The number is kept nowhere on the bus but in the outbox event, which is deleted once
+    headquarters acknowledged it (``ztc.db.outbox``); headquarters shows it only to the case's handler."""
+    row = tickets.find(ctx, ref)
+    rating = ctx.conn.execute("SELECT level FROM ratings WHERE ticket_id = ?", (row["id"],)).fetchone()
+    if rating is None or rating["level"] > REASONS_REQUIRED_AT_OR_BELOW:
+        raise QueueError("no_bad_rating", "只有差评才需要回访", "a callback is offered only after a bad rating")
+    if not consent:
+        raise QueueError("no_consent", "未同意回访说明，号码不会发送", "without consent the number is not sent")
+    phone = re.sub(r"[\s-]", "", phone or "")
+    if not PHONE_RE.match(phone):
+        raise QueueError("bad_phone", "请输入 11 位手机号或带区号的固定电话",
+                         "enter an 11-digit mobile number or a landline with its area code")
+    data = {"ticket_id": row["id"], "number": row["number"], "phone": phone, "consent": CALLBACK_CONSENT_VERSION}
+    ctx.emit("rating.callback", data)
+    return {"ticket_id": row["id"], "number": row["number"]}
 
 
 def suggest(ctx: Ctx, topics: list[str], visit_id: str | None) -> dict[str, Any]:

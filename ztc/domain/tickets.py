@@ -3,6 +3,7 @@
 """
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import uuid
 from typing import Any
@@ -37,6 +38,12 @@ def find(ctx: Ctx, ref: str) -> sqlite3.Row:
     return row
 
 
+def new_rate_token() -> str:
+    """The ticket's secret for rating from the phone: 128 random bits (``secrets``), so holding one
+    ticket's QR says nothing about another's. Not personal data: it names a ticket, not a person."""
+    return secrets.token_urlsafe(16)
+
+
 def public(ctx: Ctx, row: sqlite3.Row) -> dict[str, Any]:
     """A ticket as the kiosk, printer and CLI see it (no internal columns)."""
     d = dict(row)
@@ -64,19 +71,21 @@ def issue(ctx: Ctx, visit: sqlite3.Row, prefix: str, item: str | None, priority:
     day = str(visit["service_day"])
     _, number = next_number(ctx, prefix, day)
     ticket_id = str(uuid.uuid4())
+    rate_token = new_rate_token()
     order_key = transferred_from["order_key"] if transferred_from is not None else next_order_key(ctx)
     issued_at = transferred_from["issued_at"] if transferred_from is not None else ctx.now
     ctx.conn.execute(
         "INSERT INTO tickets(id, number, prefix, service_day, visit_id, item, priority, appointment_id, "
-        "transferred_from, order_key, issued_at, state) VALUES (?,?,?,?,?,?,?,?,?,?,?, 'waiting')",
+        "transferred_from, order_key, issued_at, state, rate_token) VALUES (?,?,?,?,?,?,?,?,?,?,?, 'waiting', ?)",
         (ticket_id, number, prefix, day, visit["id"], item, int(priority), appointment_id,
-         transferred_from["id"] if transferred_from is not None else None, order_key, issued_at),
+         transferred_from["id"] if transferred_from is not None else None, order_key, issued_at, rate_token),
     )
     ctx.emit("ticket.issued", {
         "ticket_id": ticket_id, "number": number, "service": prefix, "item": item, "priority": priority,
         "appointment_id": appointment_id, "visit_id": visit["id"], "stop": visit["stop_id"],
         "issued_at": issued_at, "ahead": est.ahead, "est_wait_s": round(est.wait_s, 1),
         "transferred_from": transferred_from["id"] if transferred_from is not None else None,
+        "rate_token": rate_token,
         **({"cutoff_override": True} if cutoff_override else {}),
     })
     out = public(ctx, get(ctx, ticket_id))

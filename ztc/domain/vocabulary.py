@@ -22,16 +22,37 @@ RATING_LEVELS: dict[int, tuple[str, str]] = {
 }
 REASONS_REQUIRED_AT_OR_BELOW = 2
 
+# The bad-rating options (差评内容) shown for 不满意 / 非常不满意. GB/T 39734-2020 Appendix A holds
+# the normative list, but no readable copy of it was found; these are the second-level indicators of
+# on-site (线下) evaluation in the national 好差评 content list (服务效率, 服务水平, 服务态度 under
+# 整体满意度), worded as what went wrong. Replace them here, and only here, from Appendix A.
 RATING_REASONS: dict[str, tuple[str, str]] = {
+    "efficiency": ("服务效率低（等候久、办理慢）", "Service efficiency (long wait, slow handling)"),
+    "competence": ("服务水平不高（业务不熟、告知不清、没办成）", "Service competence (unclear, not resolved)"),
+    "attitude": ("服务态度不好", "Service attitude"),
+    "overall": ("整体不满意", "Overall dissatisfied"),
+}
+# Codes of the earlier home-made list: no longer offered, still readable in stored ratings.
+LEGACY_RATING_REASONS: dict[str, tuple[str, str]] = {
     "wait_long": ("等待时间太长", "Waited too long"),
     "not_done": ("事情没有办成", "Matter not resolved"),
     "unclear": ("告知不清楚", "Explanation unclear"),
-    "attitude": ("服务态度不好", "Unfriendly service"),
     "come_again": ("需要再跑一次", "Must come back again"),
     "materials": ("材料要求太多", "Too many documents required"),
     "device": ("设备出故障", "Equipment failed"),
     "other": ("其他原因", "Other reason"),
 }
+RATING_REASON_TEXT: dict[str, tuple[str, str]] = {**LEGACY_RATING_REASONS, **RATING_REASONS}
+
+# The consent text a resident reads before leaving a phone number for a callback (versioned: the
+# version travels with the number so headquarters knows which text was agreed to).
+CALLBACK_CONSENT_VERSION = "cb-1"
+CALLBACK_CONSENT: tuple[str, str] = (
+    "如需工作人员回访，请留下手机号码。号码只用于本次差评的回访核实，只发给总部负责此件的工作人员，"
+    "结案后保存 30 天即删除。不留号码也会处理您的评价。",
+    "If you want a call back, leave your phone number. It is used only to call you about this rating, "
+    "goes only to the headquarters staff member handling it, and is deleted 30 days after the case closes. "
+    "Your rating is followed up either way.")
 
 SUGGESTION_TOPICS: dict[str, tuple[str, str]] = {
     "more_stops": ("增加停靠点", "More stops"),
