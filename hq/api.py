@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 
-from hq import calendar_api, gtfs, manage, pages
+from hq import calendar_api, followup_api, gtfs, manage, pages
 from hq.context import HqContext
 from hq.guard import day_param, reader
 from hq.stats import day_stats
@@ -87,6 +87,7 @@ def create_app(store: HqStore, settings: HqSettings | None = None, ctx: HqContex
 
     manage.add_routes(app, ctx)
     calendar_api.add_routes(app, ctx)
+    followup_api.add_routes(app, ctx)
     pages.add_routes(app, ctx)
     return app
 
