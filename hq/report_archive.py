@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hq import periodic, periodic_render
+from hq import demand, periodic, periodic_render
 from hq.accepted import AcceptedCases
 from hq.cases import Cases
 from hq.route_calendar import RouteCalendar
@@ -33,7 +33,7 @@ class ReportArchive:
         self.calendar = calendar
         self.tz = tz
         self.office = office
-        store.ensure_schema(SCHEMA)
+        store.ensure_schema(demand.SCHEMA + SCHEMA)
 
     def make(self, kind: str, anchor: date, user: str, now: float) -> dict[str, Any]:
         """Compute, render and keep the report of the period containing ``anchor`` (replacing an older make)."""
