@@ -34,9 +34,9 @@ ROWS: list[tuple[str, str, str]] = [
     ("pages_scanned", "扫描页数", "pages scanned"),
     ("pages_printed", "打印复印页数", "pages printed and copied"),
     ("ems_shipments", "EMS寄递件数", "EMS shipments"),
-    ("accepted_open", "受理件·办理中", "accepted cases open"),
-    ("accepted_done", "受理件·已办结", "accepted cases completed"),
-    ("accepted_overdue", "受理件·已超期", "accepted cases overdue"),
+    ("accepted_open", "受理件（办理中）", "accepted cases open"),
+    ("accepted_done", "受理件（已办结）", "accepted cases completed"),
+    ("accepted_overdue", "受理件（已超期）", "accepted cases overdue"),
     ("ratings", "评价数", "ratings"),
     ("rating_rate", "参评率", "share of services rated"),
     ("good_rate", "好评率", "share of good ratings"),
@@ -115,7 +115,7 @@ def pdf_bytes(rep: dict[str, Any], office: str = "") -> bytes:
         p("主要指标 / figures", h2)]
     head = ["指标 indicator", *[s for s, _ in scopes]]
     data = [head] + [[f"{zh_} {en_}", *[shown(key, value(f, key)) for _, f in scopes]] for key, zh_, en_ in ROWS]
-    widths = [70 * mm] + [max(18 * mm, (110 * mm) / max(1, len(scopes)))] * len(scopes)
+    widths = [85 * mm] + [max(18 * mm, (95 * mm) / max(1, len(scopes)))] * len(scopes)
     t = Table(data, repeatRows=1, colWidths=widths)
     t.setStyle(grid)
     story.append(t)

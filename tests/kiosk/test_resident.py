@@ -231,3 +231,24 @@ def test_full_disk_is_a_message_not_a_crash(kiosk, engine):
     assert "存储空间已满" in k.texts() and "请联系工作人员" in k.texts()
     k.tap_id("home_button")
     assert k.app.sm.current == "home"
+
+
+def test_suggestion_topics_are_sent_from_large_buttons(kiosk, engine):
+    """意见建议: pick topics (any number), send; nothing chosen is refused with a message."""
+    engine.arrive("nanma-xincun")
+    k = kiosk("resident")
+    k.tap_id("suggest_button")
+    assert k.app.sm.current == "suggest"
+    k.tap_id("send_button")
+    assert "请至少选择一项" in k.screen.ids.message.text and events(engine, "suggestion") == []
+    k.tap_text("周末和节假日服务")
+    k.tap_text("增加停靠点")
+    k.tap_text("增加服务次数")
+    k.tap_text("增加服务次数")                     # tapped again: not chosen any more
+    k.screenshot("resident-suggest")
+    k.tap_id("send_button")
+    k.pump(until=lambda: "谢谢" in k.screen.ids.message.text, timeout=10)
+    sent = events(engine, "suggestion")
+    assert [e.data["topics"] for e in sent] == [["more_stops", "weekend"]]
+    assert sent[0].data["visit_id"] == engine.current_visit()["id"]
+    assert min(b.height for b in k.buttons() if "停靠点" in b.text) >= 60   # large buttons
