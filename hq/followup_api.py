@@ -25,6 +25,7 @@ from hq.stats import day_bounds
 DAY = r"^\d{4}-\d{2}-\d{2}$"
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 PUBLIC_MONTHS = 12
+PUBLIC_CACHE_S = 60  # the public page is unauthenticated: its figures are recomputed at most once a minute
 # Published per month (GB/T 39734-2020 Appendix B asks for the evaluation results to be made public;
 # these are the 好差评 figures the national scheme names, plus what the bus did): whitelisted by name.
 PUBLIC_FIELDS = ("sessions_held", "served", "outcomes", "ratings", "rating_rate", "good_rate", "ratings_bad",
@@ -54,6 +55,7 @@ def build_archive(ctx: HqContext) -> ReportArchive:
 
 def add_routes(app: FastAPI, ctx: HqContext) -> None:
     ctx.store.ensure_schema(DEMAND_SCHEMA)
+    published: dict[str, tuple[float, dict[str, Any]]] = {}
     accepted = AcceptedCases(ctx.store)
     archive = build_archive(ctx)
     logged_in = Depends(staff(ctx))
@@ -153,6 +155,10 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
     @app.get("/api/public/results")
     def public_results(month: Annotated[str | None, Query(pattern=MONTH)] = None) -> dict[str, Any]:
         """The county's published indicators, one entry per month (the last 12, or the one asked for)."""
+        key = month or today().isoformat()
+        hit = published.get(key)
+        if hit is not None and ctx.clock() - hit[0] < PUBLIC_CACHE_S:
+            return hit[1]
         anchor = date.fromisoformat(f"{month}-01") if month else today()
         months = []
         for _ in range(1 if month else PUBLIC_MONTHS):
@@ -160,4 +166,8 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
             f = periodic.figures(ctx.store, accepted, ctx.cases, None, first, last, ctx.tz)
             months.append({"month": label, **{k: f[k] for k in PUBLIC_FIELDS}})
             anchor = first - timedelta(days=1)
-        return {"timezone": str(ctx.tz), "months": months}
+        out = {"timezone": str(ctx.tz), "months": months}
+        if len(published) > 500:
+            published.clear()
+        published[key] = (ctx.clock(), out)
+        return out
