@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from tests.hq.cdp import Browser
-from tests.hq.conftest import ADMIN, PASSWORD, REPO, Server, artifacts
+from tests.hq.conftest import ADMIN, PASSWORD, REPO, Server, artifacts, shipped_catalog
 from tests.support import FakeClock, make_settings
 from tests.telemetry.conftest import Observer, wait_for
 from ztc.db import open_database, outbox
@@ -219,8 +219,18 @@ def test_monthly_report_figures_equal_the_events(server: Server, observer: Obser
               # the month after: not in this report
               ("ticket.issued", at(day + timedelta(days=40), 10), {"ticket_id": "x", "number": "A900", "service": "A"})]
     send(observer, items, "month")
-    http, _ = server.login()
+    http, csrf = server.login()
     wait_for(lambda: stored(http, len(items)), 30, "the month's events at headquarters")
+    # The route calendar planned two sessions that month: one held (day, 南麻), one missed (day + 3, 历山).
+    h = {"X-CSRF-Token": csrf}
+    assert http.post("/api/v1/documents/catalog", json=shipped_catalog(), headers=h).status_code == 201
+    for stop, lat in (("nanma-xincun", 36.19), ("lishan-park", 36.21)):
+        r = http.put(f"/api/v1/stops/{stop}", headers=h, json={"name_zh": stop, "lat": lat, "lon": 118.17})
+        assert r.status_code == 200, r.text
+    for stop, when in (("nanma-xincun", day), ("lishan-park", day + timedelta(days=3))):
+        r = http.post(f"/api/v1/route/{BUS}/sessions", headers=h, json={
+            "day": when.isoformat(), "stop": stop, "arrive": "08:50", "depart": "11:30", "services": ["A"]})
+        assert r.status_code == 201, r.text
 
     def ztc(*args: str) -> str:
         r = subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(server.config), "hq", "report", *args],
@@ -241,7 +251,8 @@ def test_monthly_report_figures_equal_the_events(server: Server, observer: Obser
 
     good = sum(1 for lv in levels if lv >= 4)
     expected = {  # computed here from the events above
-        "sessions held": 2, "home visits": 1, "late arrivals (> 5 min)": 1, "tickets issued": len(outcomes),
+        "sessions planned": 2, "sessions held": 2, "planned sessions missed": 1, "home visits": 1,
+        "late arrivals (> 5 min)": 1, "tickets issued": len(outcomes),
         "residents served": len(outcomes), "Completed": outcomes.count("completed"),
         "Accepted for processing": 1, "Consultation": 1, "Assisted / done on behalf": 1,
         "waiting median (min)": round(statistics.median(waits) / 60, 1),
