@@ -4,7 +4,7 @@ const page = { ready: false };
 function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) { if (k === "class") e.className = v; else e.setAttribute(k, v); }
-  for (const k of kids) e.append(document.createTextNode(k == null ? "" : String(k)));
+  for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(k == null ? "" : String(k)));
   return e;
 }
 const pct = (v) => v == null ? "—" : `${(v * 100).toFixed(1)}%`;

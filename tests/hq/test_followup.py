@@ -125,6 +125,20 @@ def test_accepted_case_completed_with_ems_shows_on_the_ticket_page(server: Serve
     assert [p["text"] for p in phone_texts] == ["希望每周多来一次 <script>x</script>"]
     assert httpx.get(f"{server.url}/api/public/tickets/nope/case").status_code == 404
 
+    # The public results page (no log-in): this month's row counts the two served residents.
+    public = Browser(browser.profile.parent / "public")
+    try:
+        public.goto(f"{server.url}/results")
+        row = f"document.querySelector('tr[data-month=\"{today:%Y-%m}\"]')"
+        public.wait_for(f"typeof page !== 'undefined' && page.ready === true && !!{row}", what="the results page")
+        cells = public.evaluate(f"[...{row}.children].map(td => td.textContent)")
+        served_this_month = 1 + (datetime.fromtimestamp(now - 20 * 86400, TZ).date().month == today.month)
+        assert cells[2] == str(served_this_month) and cells[4] == str(served_this_month)  # served, 受理
+        assert public.evaluate("document.querySelectorAll('#results tbody tr').length") == 12
+        public.screenshot(artifacts() / "results.png")
+    finally:
+        public.close()
+
 
 def refused_events_of_a_real_engine(tmp: Path) -> list[dict]:
     """A bus engine refusing a service not offered at its stop, past the daily cap and after the cut-off."""
