@@ -163,7 +163,7 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
         months = []
         for _ in range(1 if month else PUBLIC_MONTHS):
             first, last, label = periodic.period("month", anchor)
-            f = periodic.figures(ctx.store, accepted, ctx.cases, None, first, last, ctx.tz)
+            f = periodic.figures(ctx.store, accepted, ctx.cases, None, first, last, ctx.tz, now=ctx.clock())
             months.append({"month": label, **{k: f[k] for k in PUBLIC_FIELDS}})
             anchor = first - timedelta(days=1)
         out = {"timezone": str(ctx.tz), "months": months}

@@ -63,8 +63,10 @@ def case_figures(cases: Cases, start: float, end: float, bus: str | None = None)
 
 
 def figures(store: HqStore, accepted: AcceptedCases, cases: Cases, calendar: RouteCalendar | None,
-            first: date, last: date, tz: ZoneInfo, bus: str | None = None) -> dict[str, Any]:
-    """Every figure of the report for one bus (or the county when ``bus`` is None)."""
+            first: date, last: date, tz: ZoneInfo, bus: str | None = None,
+            now: float | None = None) -> dict[str, Any]:
+    """Every figure of the report for one bus (or the county when ``bus`` is None). 受理 cases are
+    counted as they stand at the period's end, or ``now`` when the period has not ended yet."""
     start, _ = day_bounds(first, tz)
     _, end = day_bounds(last, tz)
     where, args = "ts >= ? AND ts < ?", [start, end]
@@ -101,7 +103,7 @@ def figures(store: HqStore, accepted: AcceptedCases, cases: Cases, calendar: Rou
     served = sum(outcomes.values())
     stops = [a for a in arrivals if not a[1].startswith(HOME_STOP_PREFIX)]
     lates = [a[3] for a in stops if a[3] is not None]
-    today = datetime.fromtimestamp(end - 1, tz).date()
+    today = datetime.fromtimestamp(min(end - 1, now if now is not None else end - 1), tz).date()
     acc = accepted.listing(today, bus=bus, start=start, end=end)
     ems_later = [c for c in accepted.listing(today, bus=bus) if c["ems_at"] and start <= c["ems_at"] < end]
     good = sum(1 for lv in levels if lv in GOOD_LEVELS)
@@ -164,6 +166,6 @@ def build(store: HqStore, accepted: AcceptedCases, cases: Cases, calendar: Route
         buses |= set(calendar.buses())
     return {"kind": kind, "label": label, "first": first.isoformat(), "last": last.isoformat(),
             "timezone": str(tz), "generated_at": now,
-            "county": figures(store, accepted, cases, calendar, first, last, tz),
-            "buses": [{"bus": b, **figures(store, accepted, cases, calendar, first, last, tz, b)}
+            "county": figures(store, accepted, cases, calendar, first, last, tz, now=now),
+            "buses": [{"bus": b, **figures(store, accepted, cases, calendar, first, last, tz, b, now)}
                       for b in sorted(buses)]}
