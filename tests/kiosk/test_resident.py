@@ -59,6 +59,8 @@ def test_failed_print_keeps_number_on_screen_and_alerts_crew(kiosk, engine, sett
     assert engine.ticket(number)["printed"] == 0                     # the ticket exists, unprinted
     alerts = CrewAlerts(engine.db).open_alerts()
     assert alerts[-1]["number"] == number and "缺纸" in alerts[-1]["detail"]
+    refused = events(engine, "request.refused")                      # unmet demand for headquarters
+    assert [(e.data["reason"], e.data["service"]) for e in refused] == [("print_failed", "D")]
 
 
 def test_cutoff_says_so_and_shows_later_visits(kiosk, engine, clock):
