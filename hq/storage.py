@@ -14,9 +14,12 @@ import json
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hq import clock_steps
+from hq.files import private_file
 from telemetry import protocol
 
 log = logging.getLogger(__name__)
@@ -54,6 +57,7 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS events_type_ts ON events(type, ts)",
     "CREATE INDEX IF NOT EXISTS events_ticket ON events(json_extract(data, '$.ticket_id'))",
     "CREATE INDEX IF NOT EXISTS positions_bus_ts ON positions(bus, ts)",
+    *clock_steps.SCHEMA,
 ]
 
 
@@ -91,7 +95,7 @@ class HqStore:
                                  "use sqlite:///… (the storage layer is written to allow it later)")
         path = sqlite_path(database_url)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)  # 0600 in a 0700 folder, before SQLite creates it world-readable
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=15)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode = WAL")
@@ -172,21 +176,33 @@ class HqStore:
 
     # --- events ----------------------------------------------------------------------------------
 
-    def store_events(self, bus: str, batch: protocol.EventBatch, now: float) -> tuple[int, int]:
-        """Store a batch idempotently; returns (newly stored, ack watermark for its epoch)."""
+    def store_events(self, bus: str, batch: protocol.EventBatch, now: float,
+                     hold: Callable[[sqlite3.Connection, protocol.Event], bool] | None = None) -> tuple[int, int]:
+        """Store a batch idempotently; returns (newly stored, ack watermark for its epoch). ``hold``
+        (hq.quarantine via the ingest) may keep an invalid event elsewhere in this same transaction:
+        it returns True and the event is covered by the ack but not stored in ``events``."""
         with self._tx() as c:
             c.execute(self._sql("INSERT INTO epochs(bus, epoch, upto, first_seen) VALUES (?,?,0,?) "
                                 "ON CONFLICT DO NOTHING"), (bus, batch.epoch, now))
-            stored = 0
+            stored = held = 0
+            stepped = clock_steps.any_for(c, self._sql, bus, batch.epoch)  # a bus clock was stepped: fix times
             for e in batch.events:
+                if hold is not None and hold(c, e):
+                    held += 1
+                    continue
+                shift = clock_steps.shift_for(c, self._sql, bus, batch.epoch, e.seq) if stepped else 0.0
+                ts, data = clock_steps.shifted(e.ts, e.data, shift) if shift else (e.ts, e.data)
                 cur = c.execute(self._sql(
                     "INSERT INTO events(bus, epoch, seq, id, type, ts, data, received_at) VALUES (?,?,?,?,?,?,?,?) "
                     "ON CONFLICT DO NOTHING"),
-                    (bus, batch.epoch, e.seq, e.id, e.type, e.ts, _dumps(e.data), now))
+                    (bus, batch.epoch, e.seq, e.id, e.type, ts, _dumps(data), now))
                 if cur.rowcount == 1:
                     stored += 1
                     if e.type == "track":
                         self._track_positions(c, bus, e.data)
+                    elif e.type == "clock.stepped":
+                        clock_steps.record(c, self._sql, bus, batch.epoch, e.seq, e.data)
+                        stepped = True
             seqs = [e.seq for e in batch.events]
             ranges = [(batch.from_seq, seqs[-1])] if batch.from_seq is not None else _runs(seqs)
             for lo, hi in ranges:
@@ -194,7 +210,7 @@ class HqStore:
                           (bus, batch.epoch, lo, hi))
             upto = self._advance(c, bus, batch.epoch)
             self._bump(c, "events.stored", stored)
-            self._bump(c, "events.duplicate", len(batch.events) - stored)
+            self._bump(c, "events.duplicate", len(batch.events) - stored - held)
         return stored, upto
 
     def _track_positions(self, c: sqlite3.Connection, bus: str, data: dict[str, Any]) -> None:

@@ -120,7 +120,11 @@ def report_cmd(args: argparse.Namespace) -> int:
 
 
 def hq_cmd(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
+
+    os.umask(0o077)  # whatever headquarters writes (database, logs) is its own to read
 
     from hq.api import create_app
     from hq.context import HqContext
