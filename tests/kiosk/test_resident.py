@@ -208,7 +208,7 @@ def test_unplugged_printer_through_the_real_driver(kiosk, engine, virtual_printe
     if k.app.sm.current == "item":
         k.tap_text("不确定")
     k.tap_id("take_button")
-    k.pump(until=lambda: "打印失败" in k.screen.ids.status.text, timeout=45)
+    k.pump(until=lambda: k.app.sm.current == "ticket" and "打印失败" in k.screen.ids.status.text, timeout=45)
     number = k.screen.ids.number.text
     assert engine.ticket(number)["state"] == "waiting" and engine.ticket(number)["printed"] == 0
     assert [a["number"] for a in CrewAlerts(engine.db).open_alerts()].count(number) == 1
