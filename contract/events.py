@@ -105,6 +105,10 @@ class TicketServed(TicketEvent):
     priority: bool | None = None
     appointment_id: Ident | None = None
     visit_id: Ident | None = None
+    # 受理 only: the provincial platform's case (ztc/domain/accepted.py)
+    case_no: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")] | None = None
+    department: Annotated[str, Field(max_length=60)] | None = None
+    promised_date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
 
 
 class TicketNoShow(TicketEvent):
@@ -144,6 +148,19 @@ class Suggestion(EventData):
     id: Ident | None = None
     topics: Annotated[list[Code], Field(max_length=16)] = []
     visit_id: Ident | None = None
+
+
+class RequestRefused(EventData):
+    """A request the bus had to refuse (ztc/domain/demand.py): unmet demand for headquarters."""
+
+    id: Ident | None = None
+    reason: Code
+    service: Letter | None = None
+    item: ItemCode | None = None
+    visit_id: Ident | None = None
+    stop: StopId | None = None
+    stop_name: Name | None = None
+    detail: Annotated[str, Field(max_length=200)] | None = None
 
 
 class AppointmentCheckedIn(EventData):
@@ -187,6 +204,7 @@ EVENT_MODELS: dict[str, type[EventData]] = {
     "rating": Rating,
     "rating.callback": RatingCallback,
     "suggestion": Suggestion,
+    "request.refused": RequestRefused,
     "appointment.checked_in": AppointmentCheckedIn,
     "track": Track,
     "clock.stepped": ClockStepped,

@@ -48,5 +48,13 @@ def alerts(buses: list[dict[str, Any]], open_cases: list[dict[str, Any]], now: f
     return out
 
 
+def accepted_overdue(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """受理 cases past their promised date and not yet 办结 (``hq.accepted``)."""
+    return [_alert("accepted", c["bus"], "error",
+                   f"受理件超期未办结 {c['case_no'] or ''}（{c['department'] or ''}，承诺 {c['promised_date']}）/ "
+                   f"accepted case overdue (promised {c['promised_date']})", c["ts"], case=c["id"])
+            for c in cases if c["overdue"]]
+
+
 def _alert(kind: str, bus: str, severity: str, text: str, since: float | None, **extra: Any) -> dict[str, Any]:
     return {"kind": kind, "bus": bus, "severity": severity, "text": text, "since": since, **extra}

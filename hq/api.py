@@ -14,7 +14,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 
 from contract.limits import depth_of
-from hq import accounts_api, bookings_api, calendar_api, cases_api, errors, gtfs, headers, manage, pages
+from hq import accounts_api, bookings_api, calendar_api, cases_api, errors, followup_api, gtfs, headers, manage, pages
 from hq.context import HqContext
 from hq.guard import day_param, reader
 from hq.limits import MAX_SEQ
@@ -101,6 +101,7 @@ def create_app(store: HqStore, settings: HqSettings | None = None, ctx: HqContex
     bookings_api.add_routes(app, ctx)  # after the calendar: it hooks the home visits into its publishing
     accounts_api.add_routes(app, ctx)
     cases_api.add_routes(app, ctx)
+    followup_api.add_routes(app, ctx)
     pages.add_routes(app, ctx)
     return app
 

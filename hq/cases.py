@@ -489,12 +489,18 @@ class Cases:
                 self.store.sql("DELETE FROM case_contacts WHERE purge_after IS NOT NULL AND purge_after < ?"), (now,)
             ).rowcount
 
-    def figures(self, now: float, start: float = 0, end: float | None = None) -> dict[str, Any]:
-        """好评率, 差评数, 回访率 (callbacks made / asked for), 整改率, average days to close."""
+    def figures(self, now: float, start: float = 0, end: float | None = None,
+                bus: str | None = None) -> dict[str, Any]:
+        """好评率, 差评数, 回访率 (callbacks made / asked for), 整改率, average days to close; the case
+        figures for one bus when ``bus`` is given (the periodic reports)."""
         end = end if end is not None else now + 1
         self.sync(now)
         summary = self.ratings.summary(start, end)
-        rows = self.store.query("SELECT * FROM rating_cases WHERE opened_at >= ? AND opened_at < ?", (start, end))
+        sql, args = "SELECT * FROM rating_cases WHERE opened_at >= ? AND opened_at < ?", [start, end]
+        if bus is not None:
+            sql += " AND bus = ?"
+            args.append(bus)
+        rows = self.store.query(sql, tuple(args))
         asked = [r for r in rows if r["callback_wanted"]]
         called = {
             s["ticket_id"]

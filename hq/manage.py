@@ -13,7 +13,8 @@ from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Respo
 from pydantic import BaseModel, Field
 
 from hq import quarantine, report
-from hq.alerts import alerts
+from hq.accepted import AcceptedCases
+from hq.alerts import accepted_overdue, alerts
 from hq.auth import AuthError, Session
 from hq.context import HqContext
 from hq.documents import DocumentError
@@ -138,8 +139,10 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
     @app.get("/api/v1/alerts")
     def current_alerts(s: Session = logged_in) -> list[dict[str, Any]]:
         ctx.cases.escalate(ctx.clock())
+        today = datetime.fromtimestamp(ctx.clock(), ctx.tz).date()
         return alerts(ctx.store.buses(), ctx.cases.listing(ctx.clock(), "open"), ctx.clock(),
-                      ctx.settings.offline_after_min * 60, ctx.settings.backlog_alert_min * 60)
+                      ctx.settings.offline_after_min * 60, ctx.settings.backlog_alert_min * 60) + \
+            accepted_overdue(AcceptedCases(ctx.store).overdue(today))
 
     # --- reports --------------------------------------------------------------------------------
 

@@ -73,6 +73,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "callback_sent": ("已记录，工作人员会尽快回访", "Noted: staff will call you back soon"),
     # guide
     "guide_title": ("本车可办理的业务", "Services on this bus"),
+    # suggestions (意见建议): pick-list topics only, no typing on the kiosk
+    "suggest": ("意见建议", "Suggestions"),
+    "suggest_title": ("您希望直通车改进什么？（可多选）", "What should the bus do better? (choose any)"),
+    "suggest_send": ("提交建议", "Send"),
+    "suggest_thanks": ("谢谢您的建议！我们会认真研究。", "Thank you! We will look into it."),
+    "suggest_none": ("请至少选择一项", "Please choose at least one"),
+    # 受理 (accepted for processing): the provincial case, on the crew's outcome screen
+    "record_case_no": ("办件编号", "Case no."),
+    "record_department": ("承办部门", "Department"),
+    "record_promised": ("承诺办结（天）", "Promised in (days)"),
     "guide_minutes": ("约 {m} 分钟", "about {m} min"),
     "guide_offered": ("本站可办", "offered here"),
     "guide_not_offered": ("本站不办", "not at this stop"),

@@ -40,6 +40,10 @@ class TicketPrinting:
             detail = str(e) or type(e).__name__
             log.warning("ticket %s not printed: %s", ticket.get("number"), detail)
             self.alerts.raise_alert("print_failed", str(ticket.get("number")), str(ticket.get("id")), detail)
+            try:  # unmet demand for headquarters (paper out is what residents meet most)
+                self.engine.refused("print_failed", ticket.get("prefix"), ticket.get("item"), detail)
+            except Exception:
+                log.exception("refusal of ticket %s not recorded", ticket.get("number"))
             raise PrintFailed(detail) from e
         return self.engine.mark_printed(ticket["id"])
 

@@ -47,6 +47,8 @@ host chown root:"$ZTC_USER" /etc/ztc /etc/ztc/hq.yaml
 host chmod 0750 /etc/ztc
 
 put_file "$SRC/systemd/ztc-hq.service" /etc/systemd/system/ztc-hq.service 0644
+put_file "$SRC/systemd/ztc-hq-report.service" /etc/systemd/system/ztc-hq-report.service 0644
+put_file "$SRC/systemd/ztc-hq-report.timer" /etc/systemd/system/ztc-hq-report.timer 0644
 put_file "$SRC/systemd/tmpfiles.d/ztc-hq.conf" /etc/tmpfiles.d/ztc-hq.conf 0644
 put_file "$SRC/systemd/journald.conf.d/ztc.conf" /etc/systemd/journald.conf.d/ztc.conf 0644
 
@@ -65,10 +67,10 @@ host "$PREFIX/venv/bin/python" -m compileall -q "$PREFIX/app" "$PREFIX/venv"
 host systemd-tmpfiles --create /etc/tmpfiles.d/ztc-hq.conf
 host systemctl daemon-reload
 host systemctl restart systemd-journald
-UNITS=(ztc-hq.service)
+UNITS=(ztc-hq.service ztc-hq-report.timer)
 if [ -n "$BROKER" ]; then UNITS+=(mosquitto.service); fi
 # mosquitto's own unit belongs to its package: enabled with systemctl, not with links of ours.
-if [ -n "$DESTDIR" ]; then enable_units ztc-hq.service; [ -z "$BROKER" ] || host systemctl enable mosquitto.service
+if [ -n "$DESTDIR" ]; then enable_units ztc-hq.service ztc-hq-report.timer; [ -z "$BROKER" ] || host systemctl enable mosquitto.service
 else host systemctl enable "${UNITS[@]}"; fi
 if [ -z "$DESTDIR" ] && [ "$CHANGES" -gt 0 ]; then host systemctl try-restart "${UNITS[@]}"; fi
 host systemctl start "${UNITS[@]}"

@@ -13,16 +13,17 @@ case ${1:-} in --purge) PURGE=1 ;; "") ;; *) die "usage: $0 [--purge]" ;; esac
 if [ -z "$DESTDIR" ] && [ "$(id -u)" -ne 0 ]; then die "run as root, or set DESTDIR"; fi
 
 UNITS=(ztc-agent.service ztc-session.service ztc-hq.service ztc-housekeeping.timer ztc-housekeeping.service
+       ztc-hq-report.timer ztc-hq-report.service
        ztc-kiosk@resident.service ztc-kiosk@crew.service ztc-kiosk@display.service)
 host_sh "systemctl disable --now ${UNITS[*]} 2>/dev/null || true"
 
 for unit in ztc-agent.service ztc-session.service ztc-kiosk@.service ztc-hq.service \
-            ztc-housekeeping.service ztc-housekeeping.timer; do
+            ztc-housekeeping.service ztc-housekeeping.timer ztc-hq-report.service ztc-hq-report.timer; do
   remove_path "/etc/systemd/system/$unit"
 done
 for link in multi-user.target.wants/ztc-agent.service multi-user.target.wants/ztc-session.service \
             multi-user.target.wants/ztc-hq.service timers.target.wants/ztc-housekeeping.timer \
-            ztc-session.service.wants; do
+            timers.target.wants/ztc-hq-report.timer ztc-session.service.wants; do
   remove_path "/etc/systemd/system/$link"
 done
 remove_path /etc/udev/rules.d/70-ztc-devices.rules

@@ -55,3 +55,20 @@ def test_help_for_every_queue_action(tmp_path):
                    "done", "no-show", "transfer", "cancel", "rate", "suggest"]:
         r = ztc(tmp_path, action, "--help")
         assert r.returncode == 0 and "--json" in r.stdout, action
+
+
+def test_an_accepted_matter_with_its_case_from_the_command_line(tmp_path):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    promised = (datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=10)).isoformat()
+    ok(tmp_path, "arrive", "--adhoc", "王家庄村委会")
+    ok(tmp_path, "window", "open", "1", "--crew", "007", "--skills", "A")
+    ok(tmp_path, "issue", "A")
+    ok(tmp_path, "call", "--window", "1")
+    r = ztc(tmp_path, "done", "-w", "1", "--item", "A01", "--outcome", "accepted", "--case-no", "SD0042",
+            "--department", "县人社局", "--promised", "soon", "--json")
+    assert r.returncode == 1 and json.loads(r.stdout)["error"] == "bad_promised_date"
+    done = ok(tmp_path, "done", "-w", "1", "--item", "A01", "--outcome", "accepted", "--case-no", "SD0042",
+              "--department", "县人社局", "--promised", promised)
+    assert done["state"] == "served"

@@ -7,10 +7,14 @@ would quarantine real events: this test fails first.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
+import pytest
+
 from contract.events import EVENT_MODELS, validate_event
 from tests.core.conftest import events
 from ztc import wallclock
-from ztc.domain.engine import QueueEngine
+from ztc.domain.engine import QueueEngine, QueueError
 
 
 def test_a_service_day_emits_only_events_the_contract_accepts(engine: QueueEngine, clock) -> None:  # type: ignore[no-untyped-def]
@@ -31,6 +35,12 @@ def test_a_service_day_emits_only_events_the_contract_accepts(engine: QueueEngin
     assert engine.ticket(missing["id"])["state"] == "no_show"
     engine.cancel(engine.issue("F")["id"])
     engine.transfer(engine.issue("D")["id"], "E")
+    with pytest.raises(QueueError):
+        engine.issue("C")  # not offered at this stop: request.refused
+    engine.issue("A")
+    engine.call_next(1)
+    engine.complete(1, "A01", "accepted", case_no="SD-0042", department="县人社局",
+                    promised_date=datetime.fromtimestamp(clock(), engine.settings.tz).date().isoformat())
     engine.replace_appointments([{"id": "ap-1", "code": "123456", "service": "A", "stop": None,
                                   "slot_start": clock() + 600, "slot_end": clock() + 1200,
                                   "name_masked": "张*", "phone_last4": "5678", "needs": ""}])

@@ -190,6 +190,8 @@ def test_hq_install_with_broker(release: Path, host_log, pki: Path, tmp_path: Pa
     assert (r / "etc/ztc/hq.yaml").read_bytes() == (pki / "hq/hq.yaml").read_bytes()
     assert os.readlink(r / "etc/systemd/system/multi-user.target.wants/ztc-hq.service") == \
         "/etc/systemd/system/ztc-hq.service"
+    assert os.readlink(r / "etc/systemd/system/timers.target.wants/ztc-hq-report.timer") == \
+        "/etc/systemd/system/ztc-hq-report.timer"  # the regular reports (定期通报)
     assert not (r / "etc/systemd/system/ztc-agent.service").exists()
     assert "chgrp mosquitto" in (r / "ztc-host-actions.sh").read_text()
     before = snapshot(r)

@@ -20,8 +20,11 @@ UNITS = {
     "ztc-kiosk@crew.service": ("ztc-kiosk@.service", 4.2),
     "ztc-kiosk@display.service": ("ztc-kiosk@.service", 4.2),
     "ztc-housekeeping.service": ("ztc-housekeeping.service", 3.5),
+    "ztc-hq-report.service": ("ztc-hq-report.service", 3.5),
 }
-TIMERS = ["ztc-housekeeping.timer"]
+# timer → the command its service runs
+TIMERS = {"ztc-housekeeping.timer": "/opt/ztc/venv/bin/ztc housekeeping",
+          "ztc-hq-report.timer": "/opt/ztc/venv/bin/ztc hq report --due"}
 # Binaries that exist on the bus / headquarters but not on a development machine.
 TARGET_ONLY_BINARIES = {"/opt/ztc/venv/bin/ztc", "/usr/bin/weston"}
 
@@ -142,4 +145,4 @@ def test_timers_verify_and_start_their_service(timer: str, tmp_path: Path) -> No
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
     s = unit_settings(timer)
     assert s["Persistent"] == ["true"] and s["WantedBy"] == ["timers.target"]
-    assert unit_settings(service)["ExecStart"] == ["/opt/ztc/venv/bin/ztc housekeeping"]
+    assert unit_settings(service)["ExecStart"] == [TIMERS[timer]]

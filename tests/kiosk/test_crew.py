@@ -2,6 +2,7 @@
 the stop visit — every effect checked in the bus database and its outbox."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from ztc.db import open_database, outbox
@@ -93,8 +94,15 @@ def test_call_serve_record_and_rate(kiosk, engine, settings):
     k.tap_id("complete_button")
     assert k.app.sm.current == "record"
     k.tap_text("受理")
-    type_digits(k, k.screen.ids.ems, "1234567890123")
+    type_digits(k, k.screen.ids.ems, "1234567890123")   # 受理: the keypad types the 办件编号
+    assert "办件编号" in k.texts()
+    assert k.screen.ids.save_button.disabled              # department and promised date still missing
+    k.tap_text("县人社局")
+    k.screen.ids.case_choices.parent.parent.scroll_y = 0   # the crew scrolls down to the promised date
+    k.settle()
+    k.tap_text("15")
     k.screenshot("crew-record")
+    assert not k.screen.ids.save_button.disabled
     k.tap_id("save_button")
     k.pump(until=lambda: k.app.sm.current == "rating")
     k.settle()
@@ -109,7 +117,10 @@ def test_call_serve_record_and_rate(kiosk, engine, settings):
 
     served = events(engine, "ticket.served")
     assert served[0]["number"] == first["number"] and served[0]["outcome"] == "accepted"
-    assert served[0]["item"] == "D01" and served[0]["ems_no"] == "1234567890123" and served[0]["crew"] == CREW
+    assert served[0]["item"] == "D01" and served[0]["crew"] == CREW
+    today = datetime.fromtimestamp(k.app.clock(), settings.tz).date()
+    assert (served[0]["case_no"], served[0]["department"], served[0]["promised_date"], served[0]["ems_no"]) == \
+        ("1234567890123", "县人社局", (today + timedelta(days=15)).isoformat(), None)
     rating = events(engine, "rating")
     assert rating == [{**rating[0], "number": first["number"], "level": 2, "reasons": ["efficiency"]}]
     assert [e["call_count"] for e in events(engine, "ticket.called")] == [1, 2]

@@ -51,13 +51,16 @@ def test_failed_print_keeps_number_on_screen_and_alerts_crew(kiosk, engine, sett
     if k.app.sm.current == "item":
         k.tap_text("不确定")
     k.tap_id("take_button")
-    k.pump(until=lambda: "打印失败" in k.screen.ids.status.text, timeout=30)
+    # Under load the confirm screen may still be showing: wait for the ticket screen first.
+    k.pump(until=lambda: k.app.sm.current == "ticket" and "打印失败" in k.screen.ids.status.text, timeout=30)
     number = k.screen.ids.number.text
     assert number.startswith("D") and number in k.screen.ids.status.text
     k.screenshot("resident-print-failed")
     assert engine.ticket(number)["printed"] == 0                     # the ticket exists, unprinted
     alerts = CrewAlerts(engine.db).open_alerts()
     assert alerts[-1]["number"] == number and "缺纸" in alerts[-1]["detail"]
+    refused = events(engine, "request.refused")                      # unmet demand for headquarters
+    assert [(e.data["reason"], e.data["service"]) for e in refused] == [("print_failed", "D")]
 
 
 def test_cutoff_says_so_and_shows_later_visits(kiosk, engine, clock):
@@ -243,7 +246,7 @@ def test_unplugged_printer_through_the_real_driver(kiosk, engine, virtual_printe
     if k.app.sm.current == "item":
         k.tap_text("不确定")
     k.tap_id("take_button")
-    k.pump(until=lambda: "打印失败" in k.screen.ids.status.text, timeout=45)
+    k.pump(until=lambda: k.app.sm.current == "ticket" and "打印失败" in k.screen.ids.status.text, timeout=45)
     number = k.screen.ids.number.text
     assert engine.ticket(number)["state"] == "waiting" and engine.ticket(number)["printed"] == 0
     assert [a["number"] for a in CrewAlerts(engine.db).open_alerts()].count(number) == 1
@@ -269,3 +272,24 @@ def test_full_disk_is_a_message_not_a_crash(kiosk, engine):
     assert "存储空间已满" in k.texts() and "请联系工作人员" in k.texts()
     k.tap_id("home_button")
     assert k.app.sm.current == "home"
+
+
+def test_suggestion_topics_are_sent_from_large_buttons(kiosk, engine):
+    """意见建议: pick topics (any number), send; nothing chosen is refused with a message."""
+    engine.arrive("nanma-xincun")
+    k = kiosk("resident")
+    k.tap_id("suggest_button")
+    assert k.app.sm.current == "suggest"
+    k.tap_id("send_button")
+    assert "请至少选择一项" in k.screen.ids.message.text and events(engine, "suggestion") == []
+    k.tap_text("周末和节假日服务")
+    k.tap_text("增加停靠点")
+    k.tap_text("增加服务次数")
+    k.tap_text("增加服务次数")                     # tapped again: not chosen any more
+    k.screenshot("resident-suggest")
+    k.tap_id("send_button")
+    k.pump(until=lambda: "谢谢" in k.screen.ids.message.text, timeout=10)
+    sent = events(engine, "suggestion")
+    assert [e.data["topics"] for e in sent] == [["more_stops", "weekend"]]
+    assert sent[0].data["visit_id"] == engine.current_visit()["id"]
+    assert min(b.height for b in k.buttons() if "停靠点" in b.text) >= 60   # large buttons

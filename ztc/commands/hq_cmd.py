@@ -31,6 +31,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                 "bad-rating cases, purge audit rows past 180 days and expired "
                                                 "sessions (ztc hq runs it hourly)")
     hk.set_defaults(func=housekeeping_cmd)
+    rep = hq_sub.add_parser("report", help="make the regular reports (定期通报): --due (the timer) or one period")
+    rep.add_argument("--due", action="store_true", help="the last complete week and month, each once")
+    rep.add_argument("--kind", choices=["week", "month"], default="month")
+    rep.add_argument("--date", help="a day in the period, YYYY-MM-DD (default: today, county time)")
+    rep.add_argument("--out", help="also write the PDF and CSV into this directory")
+    rep.set_defaults(func=report_cmd)
 
 
 def _open_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -95,6 +101,43 @@ def user_list_cmd(args: argparse.Namespace) -> int:
         print(f"{u.name}\t{u.role}" + ("\tdisabled" if u.disabled else ""))
     store.close()
     return 0
+
+
+def report_cmd(args: argparse.Namespace) -> int:
+    """Make and keep reports in the headquarters database (downloadable from the dashboard)."""
+    from datetime import date, datetime
+    from pathlib import Path
+
+    from hq.context import HqContext
+    from hq.followup_api import build_archive
+
+    settings, store = _open_store(args)
+    if store is None:
+        return 3
+    try:
+        archive = build_archive(HqContext.build(store, settings.hq))
+        now = time.time()
+        if args.due:
+            made = archive.due(now)
+        else:
+            try:
+                anchor = date.fromisoformat(args.date) if args.date else datetime.fromtimestamp(now, archive.tz).date()
+            except ValueError:
+                print(f"日期无效 / invalid date: {args.date} (YYYY-MM-DD)", file=sys.stderr)
+                return 2
+            made = [archive.make(args.kind, anchor, "cli", now)]
+        for m in made:
+            print(f"{m['id']}\t{m['first']}..{m['last']}")
+            if args.out:
+                out = Path(args.out)
+                out.mkdir(parents=True, exist_ok=True)
+                for fmt in ("pdf", "csv"):
+                    (out / f"ztc-{m['id']}.{fmt}").write_bytes(archive.file(m["id"], fmt) or b"")
+        if not made:
+            print("没有需要生成的报告 / no report due")
+        return 0
+    finally:
+        store.close()
 
 
 def hq_cmd(args: argparse.Namespace) -> int:

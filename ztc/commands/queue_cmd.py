@@ -100,10 +100,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmd("serve", "start serving the window's called ticket", lambda e, a: (t := e.start(a.window), _ticket_text(t)),
         win)
     cmd("done", "complete the window's ticket with its service record",
-        lambda e, a: (t := e.complete(a.window, a.item, a.outcome, a.ems), _ticket_text(t)), win,
+        lambda e, a: (t := e.complete(a.window, a.item, a.outcome, a.ems, a.case_no, a.department, a.promised),
+                      _ticket_text(t)), win,
         (("--item",), {"required": True, "help": "catalog item code, e.g. A01"}),
         (("--outcome",), {"choices": sorted(OUTCOMES), "default": "completed"}),
-        (("--ems",), {"help": "EMS tracking number when results are mailed"}))
+        (("--ems",), {"help": "EMS tracking number when results are mailed"}),
+        (("--case-no",), {"help": "受理: the provincial platform's case number (办件编号)"}),
+        (("--department",), {"help": "受理: the department that completes the matter"}),
+        (("--promised",), {"help": "受理: the promised completion date, YYYY-MM-DD"}))
     cmd("no-show", "the called resident did not come", lambda e, a: (t := e.no_show(a.window), _ticket_text(t)),
         win)
     cmd("transfer", "move a ticket to another service (keeps its place in time)",

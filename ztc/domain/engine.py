@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ztc.db import Database
-from ztc.domain import appointments, feedback, homevisits, snapshot, tickets, visits, windows
+from ztc.domain import accepted, appointments, demand, feedback, homevisits, snapshot, tickets, visits, windows
 from ztc.domain.context import Ctx
 from ztc.domain.errors import QueueError
 from ztc.domain.estimate import estimate
-from ztc.domain.numbering import queue_day
+from ztc.domain.numbering import current_day, queue_day
 from ztc.settings import Settings
 
 __all__ = ["QueueEngine", "QueueError"]
@@ -94,7 +94,22 @@ class QueueEngine:
     def issue(self, prefix: str, item: str | None = None, priority: bool = False,
               override_cutoff: bool = False) -> dict[str, Any]:
         """Take a number. ``override_cutoff`` is the crew's decision to serve someone although the
-        estimate says the bus leaves first (recorded in the event, never the resident's choice)."""
+        estimate says the bus leaves first (recorded in the event, never the resident's choice).
+        A refusal at a stop (not offered, closing, cut-off, cap) is recorded as ``request.refused``."""
+        try:
+            return self._issue(prefix, item, priority, override_cutoff)
+        except QueueError as e:
+            if e.code in demand.REFUSED_CODES:
+                self.refused(e.code, prefix, item)
+            raise
+
+    def refused(self, reason: str, service: str | None, item: str | None = None,
+                detail: str | None = None) -> dict[str, Any]:
+        """Record a request the bus could not honour (also the kiosk's failed ticket print)."""
+        with self._tx() as ctx:
+            return demand.record(ctx, reason, service, item, detail)
+
+    def _issue(self, prefix: str, item: str | None, priority: bool, override_cutoff: bool) -> dict[str, Any]:
         with self._tx() as ctx:
             visit = visits.current(ctx)
             if visit is None:
@@ -218,9 +233,13 @@ class QueueEngine:
         with self._tx() as ctx:
             return tickets.start(ctx, self._window_ticket(ctx, window))
 
-    def complete(self, window: int, item: str, outcome: str, ems_no: str | None = None) -> dict[str, Any]:
+    def complete(self, window: int, item: str, outcome: str, ems_no: str | None = None,
+                 case_no: str | None = None, department: str | None = None,
+                 promised_date: str | None = None) -> dict[str, Any]:
+        """``case_no``/``department``/``promised_date``: a 受理's provincial case (all three, only then)."""
         with self._tx() as ctx:
-            return tickets.complete(ctx, self._window_ticket(ctx, window), item, outcome, ems_no)
+            case = accepted.case_fields(outcome, case_no, department, promised_date, current_day(ctx, persist=False))
+            return tickets.complete(ctx, self._window_ticket(ctx, window), item, outcome, ems_no, case)
 
     def no_show(self, window: int) -> dict[str, Any]:
         with self._tx() as ctx:

@@ -156,8 +156,10 @@ def start(ctx: Ctx, row: sqlite3.Row) -> dict[str, Any]:
     return public(ctx, get(ctx, row["id"]))
 
 
-def complete(ctx: Ctx, row: sqlite3.Row, item: str, outcome: str, ems_no: str | None) -> dict[str, Any]:
-    """Finish a ticket with its service record (ticket.served carries the record)."""
+def complete(ctx: Ctx, row: sqlite3.Row, item: str, outcome: str, ems_no: str | None,
+             case: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Finish a ticket with its service record (ticket.served carries the record; ``case``: the
+    checked 受理 fields of ``accepted.case_fields``)."""
     _require(row, ("called", "serving"), "办结", "complete")
     ctx.catalog.item(item)  # any catalog item: the matter may turn out to belong to another service
     if outcome not in OUTCOMES:
@@ -172,7 +174,7 @@ def complete(ctx: Ctx, row: sqlite3.Row, item: str, outcome: str, ems_no: str | 
               "outcome": outcome, "window": row["window"], "crew": row["crew"], "wait_s": round(wait_s, 1),
               "service_s": round(service_s, 1), "pages_scanned": row["pages_scanned"],
               "pages_printed": row["pages_printed"], "ems_no": ems_no, "priority": bool(row["priority"]),
-              "appointment_id": row["appointment_id"], "visit_id": row["visit_id"]}
+              "appointment_id": row["appointment_id"], "visit_id": row["visit_id"], **(case or {})}
     ctx.conn.execute("UPDATE tickets SET state = 'served', ended_at = ?, started_at = ? WHERE id = ?",
                      (ctx.now, started, row["id"]))
     seq = ctx.emit("ticket.served", record)

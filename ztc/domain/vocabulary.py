@@ -1,4 +1,4 @@
-"""Fixed pick-lists: outcomes, rating levels and reasons, suggestion topics (zh, en).
+"""Fixed pick-lists: outcomes, rating levels and reasons, suggestion topics, departments (zh, en).
 
 Residents never type text on the kiosk, so every choice they or the crew make comes from here.
 """
@@ -64,3 +64,17 @@ SUGGESTION_TOPICS: dict[str, tuple[str, str]] = {
     "notice": ("提前发布通知", "Announce visits earlier"),
     "comfort": ("改善车内环境", "Better comfort on the bus"),
 }
+
+# 受理: the county departments that complete an accepted matter (the crew picks one; no typing).
+DEPARTMENTS: dict[str, tuple[str, str]] = {
+    "approval": ("县行政审批服务局", "County administrative approval bureau"),
+    "hrss": ("县人社局", "County human resources and social security bureau"),
+    "medical": ("县医保局", "County healthcare security bureau"),
+    "police": ("县公安局", "County public security bureau"),
+    "civil": ("县民政局", "County civil affairs bureau"),
+    "market": ("县市场监管局", "County market regulation bureau"),
+    "estate": ("县不动产登记中心", "County real estate registration centre"),
+    "tax": ("县税务局", "County tax bureau"),
+    "town": ("乡镇（街道）便民服务中心", "Township service centre"),
+}
+PROMISE_DAYS = (3, 5, 7, 15, 30)  # 承诺办结: calendar days from today, as the platform's receipt says

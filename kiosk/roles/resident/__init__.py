@@ -1,4 +1,4 @@
-"""Resident role: the touchscreen at the door (take a number, check in, rate, guide)."""
+"""Resident role: the touchscreen at the door (take a number, check in, rate, guide, suggestions)."""
 from __future__ import annotations
 
 from typing import Any
@@ -21,6 +21,7 @@ def screens(app: Any) -> list[Any]:
     from kiosk.roles.resident.message import MessageScreen
     from kiosk.roles.resident.rate import RateScreen
     from kiosk.roles.resident.service import ServiceScreen
+    from kiosk.roles.resident.suggest import SuggestScreen
     from kiosk.roles.resident.ticket import TicketScreen
 
     if "printing" not in app.services:
@@ -30,4 +31,5 @@ def screens(app: Any) -> list[Any]:
         app.services["printing"] = TicketPrinting(app.engine, CrewAlerts(app.engine.db, app.clock), printer)
     return [HomeScreen(name="home"), ServiceScreen(name="service"), ItemScreen(name="item"),
             ConfirmScreen(name="confirm"), TicketScreen(name="ticket"), MessageScreen(name="message"),
-            CheckinScreen(name="checkin"), RateScreen(name="rate"), GuideScreen(name="guide")]
+            CheckinScreen(name="checkin"), RateScreen(name="rate"), GuideScreen(name="guide"),
+            SuggestScreen(name="suggest")]
