@@ -163,7 +163,9 @@ class CatalogEditor:
         for bus in sorted(known):
             sent = self.documents.catalog_for(bus)
             health = known[bus].get("health") or {}
-            reported = ((health.get("documents") or {}).get("catalog") or {}).get("version")
+            held = health.get("documents") if isinstance(health, dict) else None  # {"catalog": 3, …}
+            reported = held.get("catalog") if isinstance(held, dict) else None
+            reported = reported if isinstance(reported, int) and not isinstance(reported, bool) else None
             out.append({"bus": bus, "version": sent["version"] if sent else 0,
                         "pilot": bool(sent and sent["bus"] and sent["version"] > fleet), "reported": reported})
         return out

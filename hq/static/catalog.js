@@ -36,9 +36,9 @@ function itemRow(it) {
     field("分钟 minutes", "f-minutes", it.minutes, { type: "number", min: "1", max: "480", step: "1" }),
     remove,
     el("div", { class: "wide" },
-      field("申请材料（每行一项）materials, one a line", "f-materials", (it.materials || []).join("\n"), { rows: "3" }),
-      field("政策说明 policy note (zh)", "f-note_zh", it.note_zh, { rows: "3", maxlength: "300" }),
-      field("英文说明 policy note (en)", "f-note_en", it.note_en, { rows: "3", maxlength: "300" })));
+      field("申请材料（每行一项）materials, one a line", "f-materials", (it.materials || []).join("\n"), { rows: "2" }),
+      field("政策说明 policy note (zh)", "f-note_zh", it.note_zh, { rows: "2", maxlength: "300" }),
+      field("英文说明 policy note (en)", "f-note_en", it.note_en, { rows: "2", maxlength: "300" })));
   remove.onclick = () => row.remove();
   row.querySelector(".f-code").oninput = (e) => row.setAttribute("data-item", e.target.value.trim().toUpperCase());
   return row;
@@ -120,6 +120,7 @@ async function loadVersions() {
     })) : el("p", { class: "msg" }, "尚未发布 / nothing published yet"));
 }
 async function refresh() { await Promise.all([loadDiff(), loadBuses(), loadVersions()]); }
+cat.refresh = refresh;
 
 // --- actions ----------------------------------------------------------------------------------------
 async function loadDraft() {
