@@ -158,7 +158,7 @@ class CatalogEditor:
         known = {b["id"]: b for b in self.store.buses()}
         for r in self.store.query("SELECT DISTINCT bus FROM documents WHERE kind = 'catalog' AND bus <> ''"):
             known.setdefault(r["bus"], {"id": r["bus"]})
-        fleet, _ = self.published()
+        fleet, fleet_services = self.published()
         out = []
         for bus in sorted(known):
             sent = self.documents.catalog_for(bus)
@@ -167,7 +167,10 @@ class CatalogEditor:
             reported = held.get("catalog") if isinstance(held, dict) else None
             reported = reported if isinstance(reported, int) and not isinstance(reported, bool) else None
             out.append({"bus": bus, "version": sent["version"] if sent else 0,
-                        "pilot": bool(sent and sent["bus"] and sent["version"] > fleet), "reported": reported})
+                        # a pilot: this bus's own list, newer than the fleet's and not the same list
+                        "pilot": bool(sent and sent["bus"] and sent["version"] > fleet
+                                      and sent["document"]["services"] != fleet_services),
+                        "reported": reported})
         return out
 
     # --- the draft ------------------------------------------------------------------------------

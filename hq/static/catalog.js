@@ -1,7 +1,7 @@
 // Service list editor: categories and items as forms, the draft's diff, publishing to all or chosen buses,
 // rollback. Data is only written with textContent / value (never innerHTML).
 "use strict";
-const cat = { csrf: "", draft: [], buses: [], ready: false };
+const cat = { csrf: "", draft: [], buses: [], ready: false, zone: "Asia/Shanghai" };
 window.cat = cat;
 const $ = (id) => document.getElementById(id);
 function el(tag, attrs, ...kids) {
@@ -19,7 +19,8 @@ async function api(path, opts) {
   return body;
 }
 function say(id, text, err) { const m = $(id); m.textContent = text; m.className = err ? "msg err" : "msg"; }
-const when = (ts) => (ts ? new Date(ts * 1000).toLocaleString("zh-CN", { hour12: false }) : "");
+// Times in the county's zone (hq.timezone, from /api/v1/map-config when it says one), never the browser's.
+const when = (ts) => (ts ? new Date(ts * 1000).toLocaleString("zh-CN", { hour12: false, timeZone: cat.zone }) : "");
 
 // --- the editor -----------------------------------------------------------------------------------
 function field(label, cls, value, attrs) {
@@ -158,6 +159,8 @@ async function rollback(version) {
 async function start() {
   const me = await api("/api/v1/me");
   cat.csrf = me.csrf;
+  const cfg = await api("/api/v1/map-config").catch(() => ({}));
+  if (cfg.timezone) cat.zone = cfg.timezone;
   $("user").textContent = `${me.name} (${me.role})`;
   $("add-cat").onclick = () => $("editor").append(catBox({ code: "", items: [] }));
   $("save").onclick = save;

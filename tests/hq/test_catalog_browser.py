@@ -150,6 +150,10 @@ def test_edit_diff_pilot_on_one_bus_public_and_rollback(tmp_path: Path, broker: 
     assert "E04" not in items_of(back) and items_of(back)["D01"]["minutes"] == 8
     assert observer.all(protocol.bus_topic(OTHER, protocol.CATALOG)) == []
     browser.wait_for("document.querySelector('#versions tr[data-version=\"3\"]') !== null", what="v3 in the list")
+    # The fleet's list again, though sent to that bus alone: no longer marked as a pilot.
+    browser.wait_for(f"(cat.refresh(), ({pilot_row}).includes('v3') && !({pilot_row}).includes('试点'))",
+                     what="the rolled-back bus no longer a pilot")
+    browser.evaluate("document.getElementById('versions').scrollIntoView()")
     browser.screenshot(artifacts() / "catalog-rollback.png")
 
     # Every step is in the audit log, by the person who did it.
