@@ -122,6 +122,19 @@ def _fields(o: dict[str, Any], n: dict[str, Any], labels: dict[str, tuple[str, s
             for f, (zh, en) in labels.items() if o.get(f, empty.get(f, "")) != n.get(f, empty.get(f, ""))]
 
 
+def publish_audit(audit: AuditLog, who: Who, what: str, bus: str, before: dict[str, Any] | None,
+                  shipped: list[dict[str, Any]]) -> Any:
+    """The ``on_commit`` of a catalog publish: its audit row (version before/after and the changes)."""
+    old = before["document"]["services"] if before else shipped
+
+    def record(c: Any, version: int, payload: dict[str, Any]) -> None:
+        audit.record(c, at=who.at, actor=who.actor, client=who.client, kind="catalog",
+                     target=f"{what} → {bus or '全部车辆 / all buses'} v{version}",
+                     before={"version": before["version"] if before else 0},
+                     after={"version": version, "changes": diff(old, payload["services"])})
+    return record
+
+
 class CatalogEditor:
     def __init__(self, store: HqStore, documents: Documents, audit: AuditLog, shipped: list[ServiceCategory]):
         self.store = store
@@ -230,18 +243,10 @@ class CatalogEditor:
                     raise CatalogError(f"车辆编号无效 / invalid bus id: {bus!r}") from None
         records = []
         for bus in targets:
-            before = self.documents.catalog_for(bus)
-            old = before["document"]["services"] if before else self.shipped
-
-            def audit(c: Any, version: int, payload: dict[str, Any], bus: str = bus, old: Any = old,
-                      before: Any = before) -> None:
-                self.audit.record(c, at=who.at, actor=who.actor, client=who.client, kind="catalog",
-                                  target=f"{what} → {bus or '全部车辆 / all buses'} v{version}",
-                                  before={"version": before["version"] if before else 0},
-                                  after={"version": version, "changes": diff(old, payload["services"])})
+            hook = publish_audit(self.audit, who, what, bus, self.documents.catalog_for(bus), self.shipped)
             try:
                 records.append(self.documents.publish_document("catalog", bus, {"services": services}, who.actor,
-                                                               who.at, on_commit=audit))
+                                                               who.at, on_commit=hook))
             except DocumentError as e:
                 raise CatalogError(str(e)) from None
         return records

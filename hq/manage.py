@@ -16,6 +16,7 @@ from hq import quarantine, report
 from hq.alerts import alerts
 from hq.auth import AuthError, Session
 from hq.cases import CaseError
+from hq.catalog_editor import Who, publish_audit
 from hq.context import HqContext
 from hq.documents import DocumentError
 from hq.guard import COOKIE, changer, day_param, session_of, staff
@@ -106,9 +107,17 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
         return ctx.documents.listing()
 
     @app.post("/api/v1/documents/catalog", status_code=201)
-    def publish_catalog(body: Annotated[dict[str, Any], Body()], s: Session = admin) -> dict[str, Any]:
-        """The fleet's service list; the version is assigned here (previous + 1)."""
-        return _publish(ctx, "catalog", "", body, s)
+    def publish_catalog(body: Annotated[dict[str, Any], Body()], request: Request,
+                        s: Session = admin) -> dict[str, Any]:
+        """The fleet's service list; the version is assigned here (previous + 1). Staff use the
+        forms of ``/catalog`` (hq.catalog_editor); this route is for tools, audited the same way."""
+        editor = request.app.state.catalog_editor
+        who = Who(s.user.name, request.client.host if request.client else "", ctx.clock())
+        try:
+            return ctx.documents.publish_document("catalog", "", body, s.user.name, who.at, on_commit=publish_audit(
+                ctx.audit, who, "发布 / publish (API)", "", ctx.documents.current("catalog"), editor.shipped))
+        except DocumentError as e:
+            raise HTTPException(e.status, str(e)) from None
 
     @app.post("/api/v1/documents/{kind}/{bus}", status_code=201)
     def publish_for_bus(kind: str, bus: str, body: Annotated[dict[str, Any], Body()],

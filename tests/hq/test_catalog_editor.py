@@ -147,3 +147,10 @@ def test_diff_labels_removed_and_renamed() -> None:
     assert out[0]["change"] == "changed" and out[0]["fields"][0]["label_zh"] == "名称"
     assert {(x["change"], x["level"], x["code"]) for x in out} >= {("removed", "category", "G"),
                                                                    ("removed", "item", "G01")}
+
+
+def test_the_json_route_for_tools_is_audited_too(hq: Hq) -> None:
+    c, csrf = hq.login()
+    r = c.post("/api/v1/documents/catalog", json=shipped_catalog(), headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 201, r.text
+    assert [x["target"] for x in audit_rows(hq)] == ["发布 / publish (API) → 全部车辆 / all buses v1"]
