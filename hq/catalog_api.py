@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import yaml
-from fastapi import Body, Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from hq.auth import Session
-from hq.catalog_editor import CatalogEditor, CatalogError, Who
+from hq.catalog_editor import CatalogEditor, CatalogError, DraftConflict, Who
 from hq.context import HqContext
 from hq.guard import changer, session_of, staff
 from hq.pages import NO_STORE, STATIC
@@ -19,6 +19,11 @@ from ztc.domain.catalog import parse_services
 from ztc.settings import SHIPPED_DIR, ServiceCategory
 
 BusList = Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=200)]
+
+
+class DraftBody(BaseModel):
+    services: Annotated[list[Any], Field(max_length=26)]
+    saved_at: float | None = None  # the draft's saved_at as loaded; sent: refuse if someone saved since
 
 
 class PublishBody(BaseModel):
@@ -78,11 +83,14 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
         return editor.draft()
 
     @app.put("/api/v1/catalog/draft")
-    def put_draft(request: Request, services: Annotated[list[Any], Body(embed=True, max_length=26)],
-                  s: Session = admin) -> dict[str, Any]:
-        """Save the whole draft (validated as the buses validate a catalog; audited)."""
+    def put_draft(request: Request, body: DraftBody, s: Session = admin) -> dict[str, Any]:
+        """Save the whole draft (validated as the buses validate a catalog; audited). With ``saved_at``
+        (as the page sends it), a draft someone else saved meanwhile is not overwritten (409)."""
+        expect = body.saved_at if "saved_at" in body.model_fields_set else False
         try:
-            return editor.save_draft(services, who(request, s))
+            return editor.save_draft(body.services, who(request, s), expect=expect)
+        except DraftConflict as e:
+            raise HTTPException(409, str(e)) from None
         except CatalogError as e:
             raise refused(e) from None
 

@@ -39,6 +39,10 @@ class CatalogError(ValueError):
     """A list the buses would refuse, or a request that cannot be done; the text says which and why."""
 
 
+class DraftConflict(CatalogError):
+    """Someone saved the draft after this editor loaded it (409)."""
+
+
 @dataclass(frozen=True)
 class Who:
     actor: str
@@ -199,9 +203,14 @@ class CatalogEditor:
         return {"services": json.loads(r["body"]), "based_on": int(r["based_on"]), "saved_at": r["saved_at"],
                 "saved_by": r["saved_by"], "published_version": version}
 
-    def save_draft(self, services: Any, who: Who) -> dict[str, Any]:
+    def save_draft(self, services: Any, who: Who, *, expect: float | bool | None = False) -> dict[str, Any]:
+        """Replace the draft. ``expect``: the ``saved_at`` the editor loaded (None: no draft then); when
+        someone saved since, refuse rather than overwrite their work (False: no check, for tools)."""
         clean = validate_services(services)
         before = self.draft()
+        if expect is not False and before["saved_at"] != expect:
+            raise DraftConflict(f"草稿已被 {before['saved_by']} 修改，请重新载入后再改 / the draft was changed by "
+                                f"{before['saved_by']} since you loaded it: reload, then edit")
         version, _ = self.published()
         with self.store.transaction() as c:
             c.execute(self.store.sql("DELETE FROM catalog_draft WHERE id = 1"))

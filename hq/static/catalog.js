@@ -1,7 +1,7 @@
 // Service list editor: categories and items as forms, the draft's diff, publishing to all or chosen buses,
 // rollback. Data is only written with textContent / value (never innerHTML).
 "use strict";
-const cat = { csrf: "", draft: [], buses: [], ready: false, zone: "Asia/Shanghai" };
+const cat = { csrf: "", draft: [], savedAt: null, buses: [], ready: false, zone: "Asia/Shanghai" };
 window.cat = cat;
 const $ = (id) => document.getElementById(id);
 function el(tag, attrs, ...kids) {
@@ -127,13 +127,14 @@ cat.refresh = refresh;
 async function loadDraft() {
   const d = await api("/api/v1/catalog/draft");
   cat.draft = d.services;
+  cat.savedAt = d.saved_at;  // sent back on save: someone else's newer save is not overwritten
   render(d.services);
   say("draft-info", d.saved_at ? `草稿：${d.saved_by} 保存于 ${when(d.saved_at)}，基于版本 ${d.based_on} / draft saved by ${d.saved_by}`
     : `尚无草稿，从已发布版本 ${d.published_version} 开始 / no draft yet: starting from the published list`);
 }
 async function save() {
   try {
-    await api("/api/v1/catalog/draft", { method: "PUT", body: JSON.stringify({ services: collect() }) });
+    await api("/api/v1/catalog/draft", { method: "PUT", body: JSON.stringify({ services: collect(), saved_at: cat.savedAt }) });
     say("save-msg", "草稿已保存 / draft saved");
     await loadDraft(); await loadDiff();
   } catch (e) { say("save-msg", `未保存 / not saved: ${e.message}`, true); }

@@ -154,3 +154,19 @@ def test_the_json_route_for_tools_is_audited_too(hq: Hq) -> None:
     r = c.post("/api/v1/documents/catalog", json=shipped_catalog(), headers={"X-CSRF-Token": csrf})
     assert r.status_code == 201, r.text
     assert [x["target"] for x in audit_rows(hq)] == ["发布 / publish (API) → 全部车辆 / all buses v1"]
+
+
+def test_a_draft_saved_by_someone_else_meanwhile_is_not_overwritten(hq: Hq) -> None:
+    c, csrf = hq.login()
+    h = {"X-CSRF-Token": csrf}
+    loaded = c.get("/api/v1/catalog/draft").json()["saved_at"]  # None: no draft yet
+    first = c.put("/api/v1/catalog/draft", json={"services": with_new_item(), "saved_at": loaded}, headers=h)
+    assert first.status_code == 200, first.text
+    hq.clock.now += 60
+    stale = c.put("/api/v1/catalog/draft", json={"services": shipped_catalog()["services"], "saved_at": loaded},
+                  headers=h)
+    assert stale.status_code == 409 and "请重新载入" in stale.json()["detail"]
+    assert c.get("/api/v1/catalog/draft").json()["services"] == with_new_item()
+    again = c.put("/api/v1/catalog/draft", json={"services": shipped_catalog()["services"],
+                                                 "saved_at": first.json()["saved_at"]}, headers=h)
+    assert again.status_code == 200
