@@ -31,6 +31,7 @@ setup(
         "reportlab>=4",  # the printable daily report (PDF with built-in Chinese CID font)
         "holidays>=0.109",  # China's holidays and 调休 workdays: ztc/workdays.py
         "fastapi-offline>=1.7",  # Swagger UI files for /docs, served from this host, not a CDN (hq/headers.py)
+        "zxcvbn>=4.4,<5",  # leaked-password lists and pattern finding for the staff password policy (hq/passwords.py)
     ],
     extras_require={
         "kiosk": [

@@ -46,7 +46,7 @@ class _Hq:
         self.http = _free_port()
         db = tmp / "hq.db"
         store = HqStore.open(f"sqlite:///{db}")
-        Accounts(store).add_user("bench", "admin", "bench password", time.time())
+        Accounts(store).add_user("bench", "admin", "county-hq-load-7", time.time())
         store.close()
         self.db = db
         cfg = tmp / "hq.yaml"
@@ -68,7 +68,7 @@ class _Hq:
                 raise RuntimeError("ztc hq did not start")
             time.sleep(0.1)
         r = httpx.post(f"http://127.0.0.1:{self.http}/api/v1/login",
-                       json={"name": "bench", "password": "bench password"})
+                       json={"name": "bench", "password": "county-hq-load-7"})
         self.cookie = r.cookies["ztc_session"]
 
     def stored(self, start: float) -> int:

@@ -14,7 +14,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 
 from contract.limits import depth_of
-from hq import calendar_api, catalog_api, errors, gtfs, headers, manage, pages
+from hq import accounts_api, bookings_api, calendar_api, catalog_api, errors, gtfs, headers, manage, pages
 from hq.context import HqContext
 from hq.guard import day_param, reader
 from hq.limits import MAX_SEQ
@@ -98,6 +98,8 @@ def create_app(store: HqStore, settings: HqSettings | None = None, ctx: HqContex
 
     manage.add_routes(app, ctx)
     calendar_api.add_routes(app, ctx)
+    bookings_api.add_routes(app, ctx)  # after the calendar: it hooks the home visits into its publishing
+    accounts_api.add_routes(app, ctx)
     catalog_api.add_routes(app, ctx)
     pages.add_routes(app, ctx)
     return app

@@ -29,6 +29,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "booking_phone": ("查看预约电话", "booking phone opened"),
     "calendar": ("线路日历", "route calendar"),
     "stop": ("站点", "stop"),
+    "liaison_phone": ("查看联络员电话", "liaison phone opened"),
     "catalog": ("事项清单", "service list"),
     "case": ("差评整改", "case"),
     "announcement": ("通知", "announcement"),
@@ -135,3 +136,22 @@ class AuditLog:
         with self.store.transaction() as c:
             cur = c.execute(self.store.sql("DELETE FROM audit_log WHERE at < ?"), (cutoff,))
             return cur.rowcount
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Who makes a change, from where and when: handed down to the module that makes it, so the record
+    is written inside the change's own transaction (``stamp.write(c, …)``)."""
+
+    log: AuditLog
+    at: float
+    actor: str
+    client: str
+
+    def write(self, c: Any, kind: str, target: str, before: Any = None, after: Any = None) -> None:
+        self.log.record(c, at=self.at, actor=self.actor, client=self.client, kind=kind, target=target,
+                        before=before, after=after)
+
+    def alone(self, kind: str, target: str, before: Any = None, after: Any = None) -> None:
+        self.log.record_alone(at=self.at, actor=self.actor, client=self.client, kind=kind, target=target,
+                              before=before, after=after)

@@ -12,22 +12,26 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from hq.login_limits import LoginThrottle
+from hq.passwords import WeakPassword, check_password
 from hq.storage import HqStore
+
+if TYPE_CHECKING:
+    from hq.audit import Stamp
 
 Role = Literal["admin", "operator"]
 ROLES: tuple[Role, ...] = ("admin", "operator")
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
-MIN_PASSWORD = 8
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS users (
-        name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)""",
+        name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
+        disabled BIGINT NOT NULL DEFAULT 0)""",
     """CREATE TABLE IF NOT EXISTS sessions (
         token_hash TEXT PRIMARY KEY, name TEXT NOT NULL, csrf TEXT NOT NULL,
         created_at DOUBLE PRECISION NOT NULL, expires_at DOUBLE PRECISION NOT NULL)""",
@@ -45,6 +49,7 @@ class AuthError(Exception):
 class User:
     name: str
     role: Role
+    disabled: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,26 +71,77 @@ class Accounts:
         self.lockout_s = lockout_s
         self.session_s = session_s
         store.ensure_schema(SCHEMA)
+        try:  # a database from before accounts could be disabled
+            store.query("SELECT disabled FROM users WHERE 1 = 0")
+        except Exception:
+            store.ensure_schema(["ALTER TABLE users ADD COLUMN disabled BIGINT NOT NULL DEFAULT 0"])
         self.throttle = LoginThrottle(store, failures_allowed, lockout_s)
 
     # --- accounts ---------------------------------------------------------------------------------
 
-    def add_user(self, name: str, role: str, password: str, now: float) -> User:
+    def add_user(self, name: str, role: str, password: str, now: float, stamp: Stamp | None = None) -> User:
         if not NAME_RE.match(name):
             raise AuthError("用户名只能包含字母、数字和 _ . - / user name: letters, digits, _ . - (1-32)")
-        if role not in ROLES:
-            raise AuthError(f"角色必须是 admin 或 operator / role must be admin or operator, not {role!r}")
-        if len(password) < MIN_PASSWORD:
-            raise AuthError(f"密码至少 {MIN_PASSWORD} 位 / the password needs at least {MIN_PASSWORD} characters")
+        self._check_role(role)
+        self._check_password(password, name)
         with self.store.transaction() as c:
             if c.execute(self.store.sql("SELECT 1 FROM users WHERE name = ?"), (name,)).fetchone():
                 raise AuthError(f"用户已存在 / user {name} exists already")
             c.execute(self.store.sql("INSERT INTO users(name, role, hash, created_at) VALUES (?,?,?,?)"),
                       (name, role, _hasher.hash(password), now))
+            if stamp:
+                stamp.write(c, "account", f"user:{name}", None, {"role": role, "disabled": False})
         return User(name, role)  # type: ignore[arg-type]
 
     def users(self) -> list[User]:
-        return [User(r["name"], r["role"]) for r in self.store.query("SELECT name, role FROM users ORDER BY name")]
+        return [User(r["name"], r["role"], bool(r["disabled"]))
+                for r in self.store.query("SELECT name, role, disabled FROM users ORDER BY name")]
+
+    def change(self, name: str, stamp: Stamp | None, role: str | None = None, disabled: bool | None = None,
+               password: str | None = None) -> User:
+        """Change role, disable/enable, or reset the password. Disabling (and a reset) ends the account's
+        sessions at once. The audit record holds role and disabled before/after, never a password."""
+        if role is not None:
+            self._check_role(role)
+        if password is not None:
+            self._check_password(password, name)
+        with self.store.transaction() as c:
+            sql = self.store.sql
+            row = c.execute(sql("SELECT role, disabled FROM users WHERE name = ?"), (name,)).fetchone()
+            if row is None:
+                raise AuthError(f"没有这个用户 / no such user: {name}")
+            before: dict[str, Any] = {"role": row[0], "disabled": bool(row[1])}
+            after = {"role": role if role is not None else row[0],
+                     "disabled": disabled if disabled is not None else bool(row[1])}
+            if before["role"] == "admin" and not before["disabled"] and \
+                    (after["role"] != "admin" or after["disabled"]):
+                others = c.execute(sql("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 "
+                                       "AND name <> ?"), (name,)).fetchone()[0]
+                if not others:
+                    raise AuthError("这是最后一个管理员账号，不能停用或降级 / this is the last admin: it cannot "
+                                    "be disabled or lose the admin role")
+            c.execute(sql("UPDATE users SET role = ?, disabled = ? WHERE name = ?"),
+                      (after["role"], int(after["disabled"]), name))
+            if password is not None:
+                c.execute(sql("UPDATE users SET hash = ? WHERE name = ?"), (_hasher.hash(password), name))
+                after["password"] = "重置 / reset"
+            if after["disabled"] or password is not None:
+                c.execute(sql("DELETE FROM sessions WHERE name = ?"), (name,))
+            if stamp:
+                stamp.write(c, "account", f"user:{name}", before, after)
+        return User(name, after["role"], after["disabled"])
+
+    @staticmethod
+    def _check_role(role: str) -> None:
+        if role not in ROLES:
+            raise AuthError(f"角色必须是 admin 或 operator / role must be admin or operator, not {role!r}")
+
+    @staticmethod
+    def _check_password(password: str, name: str) -> None:
+        try:
+            check_password(password, name)
+        except WeakPassword as e:
+            raise AuthError(str(e)) from None
 
     # --- log-in -----------------------------------------------------------------------------------
 
@@ -98,7 +154,7 @@ class Accounts:
             wait_en = f"{max(1, round(locked_s / 60))} min" if locked_s >= 90 else f"{max(1, round(locked_s))} s"
             raise AuthError(f"登录失败次数过多，此账号在本机已锁定，请 {wait}后再试 / "
                             f"too many failed log-ins: locked from here, try again in {wait_en}")
-        user_rows = self.store.query("SELECT name, role, hash FROM users WHERE name = ?", (name,))
+        user_rows = self.store.query("SELECT name, role, hash, disabled FROM users WHERE name = ?", (name,))
         stored = user_rows[0]["hash"] if user_rows else _DUMMY_HASH
         try:
             _hasher.verify(stored, password)
@@ -108,6 +164,8 @@ class Accounts:
         if not ok:
             self.throttle.failed(name, client, now)
             raise AuthError("用户名或密码错误 / wrong user name or password")
+        if user_rows[0]["disabled"]:
+            raise AuthError("此账号已停用，请联系管理员 / this account is disabled: ask an administrator")
         user = User(user_rows[0]["name"], user_rows[0]["role"])
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         with self.store.transaction() as c:
@@ -126,7 +184,7 @@ class Accounts:
             return None
         rows = self.store.query(
             "SELECT s.csrf, s.expires_at, u.name, u.role FROM sessions s JOIN users u ON u.name = s.name "
-            "WHERE s.token_hash = ? AND s.expires_at > ?", (_token_hash(token), now))
+            "WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0", (_token_hash(token), now))
         if not rows:
             return None
         r = rows[0]

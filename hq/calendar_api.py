@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from hq.auth import Session
 from hq.context import HqContext
-from hq.guard import changer, session_of, staff
+from hq.guard import changer, session_of, staff, stamp
 from hq.notice import notice_pdf
 from hq.pages import NO_STORE, STATIC
 from hq.route_calendar import MAX_WEEKS, AddedSession, CalendarError, Cancel, RouteCalendar, TemplateVisit
@@ -21,6 +21,7 @@ from hq.stops import STOP_ID, StopError, StopIn, Stops
 from telemetry import protocol
 from ztc.workdays import HolidayFileError, calendar
 
+T = TypeVar("T")
 DAY = r"^\d{4}-\d{2}-\d{2}$"
 Day = Annotated[str, Query(pattern=DAY)]
 
@@ -47,6 +48,11 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
     def refused(e: Exception) -> HTTPException:
         return HTTPException(422, str(e))
 
+    def audited(request: Request, s: Session, bus: str, before: Any, after: T) -> T:
+        """A calendar change done: its audit record (after the change; hq.route_calendar is left as is)."""
+        stamp(ctx, request, s).alone("calendar", f"bus:{bus}", before, after)
+        return after
+
     @app.get("/calendar", include_in_schema=False, response_model=None)
     def calendar_page(request: Request) -> Response:
         if session_of(ctx, request) is None:
@@ -61,23 +67,23 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
         return rc.stops.listing()
 
     @app.get("/api/v1/stops/{stop_id}/liaison-phone")
-    def liaison_phone(stop_id: str, s: Session = logged_in) -> dict[str, str]:
+    def liaison_phone(stop_id: str, request: Request, s: Session = logged_in) -> dict[str, str]:
         try:
-            return {"phone": rc.stops.liaison_phone(stop_id, s.user.name)}
+            return {"phone": rc.stops.liaison_phone(stop_id, s.user.name, stamp(ctx, request, s))}
         except StopError as e:
             raise HTTPException(404, str(e)) from None
 
     @app.put("/api/v1/stops/{stop_id}")
-    def save_stop(stop_id: str, body: StopIn, s: Session = operator) -> dict[str, Any]:
+    def save_stop(stop_id: str, body: StopIn, request: Request, s: Session = operator) -> dict[str, Any]:
         try:
-            return rc.stops.save(stop_id, body, s.user.name, ctx.clock())
+            return rc.stops.save(stop_id, body, s.user.name, ctx.clock(), stamp(ctx, request, s))
         except StopError as e:
             raise refused(e) from None
 
     @app.delete("/api/v1/stops/{stop_id}")
-    def delete_stop(stop_id: str, s: Session = operator) -> dict[str, bool]:
+    def delete_stop(stop_id: str, request: Request, s: Session = operator) -> dict[str, bool]:
         try:
-            rc.stops.delete(stop_id, rc.stop_in_use(stop_id))
+            rc.stops.delete(stop_id, rc.stop_in_use(stop_id), stamp(ctx, request, s))
         except StopError as e:
             raise refused(e) from None
         return {"ok": True}
@@ -129,19 +135,21 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
         return rc.templates(bus)
 
     @app.post("/api/v1/route/{bus}/templates", status_code=201)
-    def add_template(bus: str, body: TemplateVisit, s: Session = operator) -> dict[str, Any]:
+    def add_template(bus: str, body: TemplateVisit, request: Request, s: Session = operator) -> dict[str, Any]:
         try:
-            return rc.add_template(bus, body, s.user.name, ctx.clock())
+            done = rc.add_template(bus, body, s.user.name, ctx.clock())
         except CalendarError as e:
             raise refused(e) from None
+        return audited(request, s, bus, None, done)
 
     @app.delete("/api/v1/route/{bus}/templates/{ident}")
-    def delete_template(bus: str, ident: str, s: Session = operator) -> dict[str, bool]:
+    def delete_template(bus: str, ident: str, request: Request, s: Session = operator) -> dict[str, bool]:
+        before = next((t for t in rc.templates(bus) if t["id"] == ident), None)
         try:
             rc.delete_template(bus, ident)
         except CalendarError as e:
             raise HTTPException(404, str(e)) from None
-        return {"ok": True}
+        return audited(request, s, bus, before, {"ok": True})
 
     @app.get("/api/v1/route/{bus}/month")
     def month(bus: str, month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
@@ -158,37 +166,43 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
                 "publications": rc.publications(bus)}
 
     @app.post("/api/v1/route/{bus}/sessions", status_code=201)
-    def add_session(bus: str, body: AddedSession, s: Session = operator) -> dict[str, Any]:
+    def add_session(bus: str, body: AddedSession, request: Request, s: Session = operator) -> dict[str, Any]:
         """A 错时服务 (extra) or 专场 (themed) session on one day."""
         try:
-            return rc.add_session(bus, body, s.user.name, ctx.clock())
+            done = rc.add_session(bus, body, s.user.name, ctx.clock())
         except CalendarError as e:
             raise refused(e) from None
+        return audited(request, s, bus, None, done)
 
     @app.post("/api/v1/route/{bus}/cancellations", status_code=201)
-    def cancel(bus: str, body: Cancel, s: Session = operator) -> dict[str, Any]:
+    def cancel(bus: str, body: Cancel, request: Request, s: Session = operator) -> dict[str, Any]:
         """Cancel a whole day (no ``template_id``) or one regular visit of that day, with the reason."""
         try:
-            return rc.cancel(bus, body, s.user.name, ctx.clock())
+            done = rc.cancel(bus, body, s.user.name, ctx.clock())
         except CalendarError as e:
             raise refused(e) from None
+        return audited(request, s, bus, None, done)
 
     @app.delete("/api/v1/route/{bus}/exceptions/{ident}")
-    def undo(bus: str, ident: str, s: Session = operator) -> dict[str, bool]:
+    def undo(bus: str, ident: str, request: Request, s: Session = operator) -> dict[str, bool]:
         """Remove an added session or a cancellation."""
         try:
             rc.delete_exception(bus, ident)
         except CalendarError as e:
             raise HTTPException(404, str(e)) from None
-        return {"ok": True}
+        return audited(request, s, bus, {"exception": ident}, {"ok": True})
 
     @app.post("/api/v1/route/{bus}/publish", status_code=201)
-    def publish(bus: str, body: PublishBody, s: Session = operator) -> dict[str, Any]:
+    def publish(bus: str, body: PublishBody, request: Request, s: Session = operator) -> dict[str, Any]:
         """Send the coming weeks to the bus as its schedule document (validated, versioned, retained)."""
         try:
-            return rc.publish(bus, body.start or today(), body.weeks, s.user.name, ctx.clock())
+            done = rc.publish(bus, body.start or today(), body.weeks, s.user.name, ctx.clock())
         except (CalendarError, HolidayFileError) as e:
             raise refused(e) from None
+        stamp(ctx, request, s).alone("calendar", f"bus:{bus}", None,
+                                     {"published": {"start": str(body.start or today()), "weeks": body.weeks,
+                                                    "version": done.get("version")}})
+        return done
 
     # --- public -------------------------------------------------------------------------------------
 

@@ -8,10 +8,13 @@ resolution. The case keeps the crew member for internal follow-up; it is never s
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hq.storage import HqStore
 from ztc.domain.vocabulary import RATING_LEVELS, RATING_REASONS
+
+if TYPE_CHECKING:
+    from hq.audit import Stamp
 
 BAD_AT_OR_BELOW = 2
 
@@ -78,7 +81,8 @@ class Cases:
                 "updated_by": r["updated_by"]}
 
     def update(self, case_id: str, user: str, now: float, assignee: str | None = None,
-               deadline: float | None = None, resolution: str | None = None, close: bool = False) -> dict[str, Any]:
+               deadline: float | None = None, resolution: str | None = None, close: bool = False,
+               stamp: Stamp | None = None) -> dict[str, Any]:
         self.sync()
         rows = self.store.query("SELECT * FROM cases WHERE event_id = ?", (case_id,))
         if not rows:
@@ -96,4 +100,17 @@ class Cases:
                 (assignee if assignee is not None else r["assignee"],
                  deadline if deadline is not None else r["deadline"],
                  new_resolution, "resolved" if close else r["status"], now, user, case_id))
+            if stamp:
+                stamp.write(c, "case", f"case:{case_id}", *_case_change(r, assignee, deadline, resolution, close))
         return self._row(self.store.query("SELECT * FROM cases WHERE event_id = ?", (case_id,))[0])
+
+
+def _case_change(r: Any, assignee: str | None, deadline: float | None, resolution: str | None,
+                 close: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The audit's before/after: only the fields a staff member changes."""
+    before = {k: r[k] for k in ("assignee", "deadline", "resolution", "status")}
+    after = {"assignee": assignee if assignee is not None else r["assignee"],
+             "deadline": deadline if deadline is not None else r["deadline"],
+             "resolution": resolution if resolution is not None else r["resolution"],
+             "status": "resolved" if close else r["status"]}
+    return before, after

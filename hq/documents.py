@@ -12,11 +12,14 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hq import outbound
 from hq.storage import HqStore
 from telemetry import protocol
+
+if TYPE_CHECKING:
+    from hq.audit import Stamp
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +79,11 @@ class Documents:
         return [d for r in rows if (d := self.current(r["kind"], r["bus"])) is not None]
 
     def publish_document(self, kind: str, bus: str, body: dict[str, Any], user: str, now: float,
+                         stamp: Stamp | None = None,
                          on_commit: Callable[[Any, int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
         """Validate, number, store, then publish (retained, QoS 1). Returns the stored record.
-        ``on_commit(c, version, payload)`` runs inside the storing transaction (the audit record)."""
+        ``on_commit(c, version, payload)`` runs inside the storing transaction (hq.catalog_editor's
+        audit record, which carries the changes; it then passes no ``stamp``)."""
         if kind not in KINDS:
             raise DocumentError(f"未知文档 / unknown document kind {kind!r}")
         if kind != "catalog" or bus:
@@ -109,6 +114,9 @@ class Documents:
                       (kind, bus, version, raw.decode(), now, user))
             if on_commit is not None:
                 on_commit(c, version, payload)  # e.g. the audit record, in the same transaction
+            if stamp:  # the version only: an appointments document names residents
+                stamp.write(c, "catalog" if kind == "catalog" else "document", f"{kind}:{bus or 'fleet'}", None,
+                            {"version": version})
         self.flush()
         record = self.current(kind, bus)
         assert record is not None
@@ -126,7 +134,8 @@ class Documents:
         if unknown:
             raise DocumentError(f"目录中没有这些服务 / services not in the published catalog: {', '.join(unknown)}")
 
-    def command(self, bus: str, cmd: dict[str, Any], user: str, now: float) -> dict[str, Any]:
+    def command(self, bus: str, cmd: dict[str, Any], user: str, now: float,
+                stamp: Stamp | None = None) -> dict[str, Any]:
         """A command (``announce`` …) for one bus: validated, stored, sent once (QoS 1, not retained)."""
         body = cmd | {"id": cmd.get("id") or uuid.uuid4().hex}
         model_type = protocol.Announce if body.get("cmd") == "announce" else protocol.Cmd
@@ -143,6 +152,9 @@ class Documents:
         with self.store.transaction() as c:
             c.execute(self.store.sql("INSERT INTO commands(id, bus, body, created_at, created_by) VALUES (?,?,?,?,?)"),
                       (payload["id"], bus, raw.decode(), now, user))
+            if stamp:
+                stamp.write(c, "announcement" if body.get("cmd") == "announce" else "document", f"bus:{bus}",
+                            None, {k: v for k, v in payload.items() if k != "id"})
         self.flush()
         return {"id": payload["id"], "bus": bus, "command": payload, "sent": self._sent("commands", payload["id"])}
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from fastapi import HTTPException, Request
 from starlette.requests import HTTPConnection
 
+from hq.audit import Stamp
 from hq.auth import Session, csrf_ok
 from hq.context import HqContext
 from hq.limits import FIRST_DAY, LAST_DAY
@@ -75,3 +76,12 @@ def day_param(ctx: HqContext, text: str | None) -> date:
     if not FIRST_DAY <= day <= LAST_DAY:
         raise HTTPException(422, f"日期超出范围 / date out of range ({FIRST_DAY} … {LAST_DAY}): {text}")
     return day
+
+
+def client_of(request: HTTPConnection) -> str:
+    return request.client.host if request.client else ""
+
+
+def stamp(ctx: HqContext, request: HTTPConnection, s: Session) -> Stamp:
+    """Who (the session's user), from where (the client address) and when, for the audit log."""
+    return Stamp(ctx.audit, ctx.clock(), s.user.name, client_of(request))

@@ -16,10 +16,9 @@ from hq import quarantine, report
 from hq.alerts import alerts
 from hq.auth import AuthError, Session
 from hq.cases import CaseError
-from hq.catalog_editor import Who, publish_audit
 from hq.context import HqContext
 from hq.documents import DocumentError
-from hq.guard import COOKIE, changer, day_param, session_of, staff
+from hq.guard import COOKIE, changer, day_param, session_of, staff, stamp
 from hq.limits import Deadline, Until
 from hq.login_limits import LoginGate, TooMany
 from hq.stats import day_stats
@@ -70,7 +69,11 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
         except TooMany as e:
             raise HTTPException(429, str(e), headers={"Retry-After": str(e.retry_after)}) from None
         except AuthError as e:
+            ctx.audit.record_alone(at=ctx.clock(), actor=body.name, client=client, kind="login_failed",
+                                   target=f"user:{body.name}", after={"reason": str(e)})
             raise HTTPException(401, str(e)) from None
+        ctx.audit.record_alone(at=ctx.clock(), actor=s.user.name, client=client, kind="login",
+                               target=f"user:{s.user.name}")
         response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=ctx.settings.cookie_secure,
                             max_age=int(ctx.settings.session_hours * 3600), path="/")
         return {"name": s.user.name, "role": s.user.role, "csrf": s.csrf}
@@ -78,6 +81,7 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
     @app.post("/api/v1/logout")
     def logout(request: Request, response: Response, s: Session = operator) -> dict[str, bool]:
         ctx.accounts.logout(request.cookies.get(COOKIE, ""))
+        stamp(ctx, request, s).alone("logout", f"user:{s.user.name}")
         response.delete_cookie(COOKIE, path="/")
         return {"ok": True}
 
@@ -89,13 +93,13 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
         return {"name": s.user.name, "role": s.user.role, "csrf": s.csrf}
 
     @app.get("/api/v1/users")
-    def users(s: Session = logged_in) -> list[dict[str, str]]:
-        return [{"name": u.name, "role": u.role} for u in ctx.accounts.users()]
+    def users(s: Session = logged_in) -> list[dict[str, Any]]:
+        return [{"name": u.name, "role": u.role, "disabled": u.disabled} for u in ctx.accounts.users()]
 
     @app.post("/api/v1/users", status_code=201)
-    def add_user(body: NewUser, s: Session = admin) -> dict[str, str]:
+    def add_user(body: NewUser, request: Request, s: Session = admin) -> dict[str, str]:
         try:
-            u = ctx.accounts.add_user(body.name, body.role, body.password, ctx.clock())
+            u = ctx.accounts.add_user(body.name, body.role, body.password, ctx.clock(), stamp(ctx, request, s))
         except AuthError as e:
             raise HTTPException(422, str(e)) from None
         return {"name": u.name, "role": u.role}
@@ -109,29 +113,22 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
     @app.post("/api/v1/documents/catalog", status_code=201)
     def publish_catalog(body: Annotated[dict[str, Any], Body()], request: Request,
                         s: Session = admin) -> dict[str, Any]:
-        """The fleet's service list; the version is assigned here (previous + 1). Staff use the
-        forms of ``/catalog`` (hq.catalog_editor); this route is for tools, audited the same way."""
-        editor = request.app.state.catalog_editor
-        who = Who(s.user.name, request.client.host if request.client else "", ctx.clock())
-        try:
-            return ctx.documents.publish_document("catalog", "", body, s.user.name, who.at, on_commit=publish_audit(
-                ctx.audit, who, "发布 / publish (API)", "", ctx.documents.current("catalog"), editor.shipped))
-        except DocumentError as e:
-            raise HTTPException(e.status, str(e)) from None
+        """The fleet's service list; the version is assigned here (previous + 1)."""
+        return _publish(ctx, "catalog", "", body, s, request)
 
     @app.post("/api/v1/documents/{kind}/{bus}", status_code=201)
-    def publish_for_bus(kind: str, bus: str, body: Annotated[dict[str, Any], Body()],
+    def publish_for_bus(kind: str, bus: str, body: Annotated[dict[str, Any], Body()], request: Request,
                         s: Session = operator) -> dict[str, Any]:
         """``schedule`` or ``appointments`` of one bus, validated as the bus will validate it."""
         if kind not in (protocol.SCHEDULE, protocol.APPOINTMENTS):
             raise HTTPException(404, f"未知文档 / unknown document: {kind}")
-        return _publish(ctx, kind, bus, body, s)
+        return _publish(ctx, kind, bus, body, s, request)
 
     @app.post("/api/v1/buses/{bus}/announce", status_code=201)
-    def announce(bus: str, body: Announcement, s: Session = operator) -> dict[str, Any]:
+    def announce(bus: str, body: Announcement, request: Request, s: Session = operator) -> dict[str, Any]:
         cmd = {"cmd": "announce", **body.model_dump(exclude_none=True)}
         try:
-            return ctx.documents.command(bus, cmd, s.user.name, ctx.clock())
+            return ctx.documents.command(bus, cmd, s.user.name, ctx.clock(), stamp(ctx, request, s))
         except DocumentError as e:
             raise HTTPException(e.status, str(e)) from None
 
@@ -147,10 +144,10 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
         return ctx.cases.listing(status, bus)
 
     @app.post("/api/v1/cases/{case_id}")
-    def change_case(case_id: str, body: CaseChange, s: Session = operator) -> dict[str, Any]:
+    def change_case(case_id: str, body: CaseChange, request: Request, s: Session = operator) -> dict[str, Any]:
         try:
             return ctx.cases.update(case_id, s.user.name, ctx.clock(), body.assignee, body.deadline,
-                                    body.resolution, body.close)
+                                    body.resolution, body.close, stamp=stamp(ctx, request, s))
         except CaseError as e:
             raise HTTPException(422, str(e)) from None
 
@@ -179,13 +176,15 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
         day = day_param(ctx, date)
         stats = day_stats(ctx.store, day, ctx.tz)
         cases = [c for c in ctx.cases.listing() if datetime.fromtimestamp(c["ts"], ctx.tz).date() == day]
-        return Response(report.daily_pdf(stats, cases), media_type="application/pdf",
+        generated = datetime.fromtimestamp(ctx.clock(), ctx.tz)
+        return Response(report.daily_pdf(stats, cases, generated), media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="ztc-{day}.pdf"'})
 
 
-def _publish(ctx: HqContext, kind: str, bus: str, body: dict[str, Any], s: Session) -> dict[str, Any]:
+def _publish(ctx: HqContext, kind: str, bus: str, body: dict[str, Any], s: Session,
+             request: Request) -> dict[str, Any]:
     try:
-        return ctx.documents.publish_document(kind, bus, body, s.user.name, ctx.clock())
+        return ctx.documents.publish_document(kind, bus, body, s.user.name, ctx.clock(), stamp(ctx, request, s))
     except DocumentError as e:
         raise HTTPException(e.status, str(e)) from None
 

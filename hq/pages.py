@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,14 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
                 "label_url": m.label_url.replace("{key}", m.tile_key) if m.tile_url else "",
                 "attribution": attribution, "crs": m.crs, "center": [m.center_lat, m.center_lon], "zoom": m.zoom,
                 "offline_after_s": ctx.settings.offline_after_min * 60}
+
+    @app.get("/api/public/clock")
+    def clock() -> dict[str, Any]:
+        """Headquarters' zone and clock for the pages: they show every date and time in ``hq.timezone`` and
+        take "today" from this clock, so a browser in another zone or with a wrong clock shows the county's day."""
+        now = ctx.clock()
+        return {"timezone": ctx.settings.timezone, "now": now,
+                "today": datetime.fromtimestamp(now, ctx.tz).date().isoformat()}
 
     @app.get("/api/public/buses")
     def public_api() -> list[dict[str, Any]]:

@@ -107,6 +107,9 @@ class RouteCalendar:
                  workdays: Callable[[], WorkCalendar], tz: ZoneInfo):
         """``workdays`` is asked each time, so an edited override file counts without a restart."""
         self.store, self.stops, self.documents, self._workdays, self.tz = store, stops, documents, workdays, tz
+        # Visits planned elsewhere that ride in the same schedule document (the hotline's home visits,
+        # hq.bookings): publishing the calendar must send them too, or it would drop them from the bus.
+        self.extra_visits: Callable[[str, float], list[dict[str, Any]]] = lambda bus, now: []
         store.ensure_schema(SCHEMA)
 
     @property
@@ -276,6 +279,7 @@ class RouteCalendar:
                                  "description": v.get("description", ""), "kind": v["kind"],
                                  "kind_zh": v["kind_zh"], "kind_en": v["kind_en"],
                                  "day_kind": day["kind"], "day_name_zh": day["name_zh"]})
+        visits = sorted(visits + self.extra_visits(bus, now), key=lambda v: v["arrive"])
         try:
             record = self.documents.publish_document(protocol.SCHEDULE, bus, {"visits": visits}, user, now)
         except ValueError as e:

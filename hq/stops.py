@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from hq.storage import HqStore
+
+if TYPE_CHECKING:
+    from hq.audit import Stamp
 
 log = logging.getLogger(__name__)
 
@@ -62,19 +65,24 @@ class Stops:
         return [{k: v for k, v in dict(r).items() if k != "liaison_phone"}
                 | {"liaison_phone_masked": mask_phone(r["liaison_phone"])} for r in rows]
 
-    def liaison_phone(self, stop_id: str, user: str) -> str:
+    def liaison_phone(self, stop_id: str, user: str, stamp: Stamp | None = None) -> str:
         stop = self.get(stop_id)
         if stop is None:
             raise StopError(f"没有这个停靠点 / no such stop: {stop_id}")
         log.info("liaison phone of stop %s opened by %s", stop_id, user)
+        if stamp:
+            stamp.alone("liaison_phone", f"stop:{stop_id}")
         return str(stop["liaison_phone"])
 
-    def save(self, stop_id: str, body: StopIn, user: str, now: float) -> dict[str, Any]:
+    def save(self, stop_id: str, body: StopIn, user: str, now: float, stamp: Stamp | None = None) -> dict[str, Any]:
         if not re.match(STOP_ID, stop_id):
             raise StopError(f"编号只能用小写字母、数字和 - / the id may use a–z, 0–9 and - only: {stop_id!r}")
         if not PHONE.match(body.liaison_phone):
             raise StopError("联络员电话只能是数字 / the liaison's phone may hold digits only")
+        before = self.get(stop_id)
         with self.store.transaction() as c:
+            if stamp:
+                stamp.write(c, "stop", f"stop:{stop_id}", _audited(before), _audited(body.model_dump()))
             c.execute(self.store.sql(
                 "INSERT INTO stops(id, name_zh, name_en, village, lat, lon, radius_m, liaison_name, liaison_phone, "
                 "updated_at, updated_by) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
@@ -86,9 +94,20 @@ class Stops:
                  body.radius_m, body.liaison_name.strip(), body.liaison_phone.strip(), now, user))
         return next(s for s in self.listing() if s["id"] == stop_id)
 
-    def delete(self, stop_id: str, in_use: bool) -> None:
+    def delete(self, stop_id: str, in_use: bool, stamp: Stamp | None = None) -> None:
         if in_use:
             raise StopError("此停靠点仍在行程模板或安排中，请先删除这些行程 / the stop is still planned: "
                             "remove its visits first")
+        before = self.get(stop_id)
         with self.store.transaction() as c:
+            if stamp:
+                stamp.write(c, "stop", f"stop:{stop_id}", _audited(before), None)
             c.execute(self.store.sql("DELETE FROM stops WHERE id = ?"), (stop_id,))
+
+
+def _audited(stop: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stop as the audit log keeps it: the liaison's phone masked (the log is read by admins)."""
+    if stop is None:
+        return None
+    return {k: v for k, v in stop.items() if k not in ("liaison_phone", "updated_at", "updated_by")} \
+        | {"liaison_phone": mask_phone(str(stop.get("liaison_phone", "")))}

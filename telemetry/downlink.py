@@ -17,6 +17,7 @@ from typing import Any
 
 from telemetry import protocol
 from telemetry.health import PROBLEM_KEY
+from telemetry.protocol import ProtocolError
 from ztc.db import Database, StorageError
 from ztc.domain import appointments
 from ztc.domain.catalog import effective_catalog
@@ -27,6 +28,12 @@ from ztc.settings import Settings
 log = logging.getLogger(__name__)
 
 ANNOUNCEMENT_KEY = "announcement"
+# Headquarters numbers each document 1, 2, 3, … (hq/documents.py). A version outside these bounds is
+# a fault, not an edit: 10**30 does not fit an SQLite integer, and 2**63-1 held once would make every
+# real document "stale" for ever. So a version is a JSON integer (not true, not "5", not 5.0) in
+# 1..MAX_DOCUMENT_VERSION, and at most MAX_VERSION_STEP ahead of the one held.
+MAX_DOCUMENT_VERSION = 2**31 - 1
+MAX_VERSION_STEP = 1_000_000
 Reply = Callable[[dict[str, Any]], bool]
 
 
@@ -54,12 +61,13 @@ class Downlink:
     def apply_document(self, kind: str, raw: bytes) -> str:
         """Apply a document if newer and valid. Returns "applied", "stale" or "invalid"."""
         model = protocol.DOCUMENT_MODELS[kind]
+        held = self._held_version(kind)
         try:
             data = protocol.decode(raw)
+            _check_version(data.get("version"), held)
             doc = protocol.validate(model, data)
         except protocol.ProtocolError as e:
             return self._refuse(kind, _claimed_version(raw), str(e))
-        held = self._held_version(kind)
         if held is not None and doc.version <= held:
             log.info("%s version %d not newer than held %d; kept", kind, doc.version, held)
             return "stale"
@@ -157,10 +165,26 @@ class Downlink:
         return False, f"未知命令 / unknown command: {name[:32]}"
 
 
+def _check_version(version: object, held: int | None) -> None:
+    """Raise ProtocolError unless ``version`` is a plausible next document version."""
+    if type(version) is not int:  # bool is an int subclass; "5" and 5.0 are not versions either
+        shown = repr(version)[:40]
+        raise ProtocolError(f"version must be a whole number, not {type(version).__name__} {shown}")
+    if not 1 <= version <= MAX_DOCUMENT_VERSION:
+        raise ProtocolError(f"version {_short(version)} out of range 1..{MAX_DOCUMENT_VERSION}")
+    if version > (held or 0) + MAX_VERSION_STEP:
+        raise ProtocolError(f"version {version} jumps more than {MAX_VERSION_STEP} past the held {held or 0}")
+
+
+def _short(n: int) -> str:
+    text = str(n)
+    return text if len(text) <= 24 else f"{text[:12]}…({len(text)} digits)"
+
+
 def _claimed_version(raw: bytes) -> int | None:
-    """The version an invalid document claims, if it says one (for the health note only)."""
+    """The version an invalid document claims, if it is a sane one (for the health note only)."""
     try:
         v = protocol.decode(raw).get("version")
     except protocol.ProtocolError:
         return None
-    return v if isinstance(v, int) and not isinstance(v, bool) else None
+    return v if type(v) is int and 1 <= v <= MAX_DOCUMENT_VERSION else None

@@ -220,6 +220,9 @@ class ScheduledVisit(Wire):
     depart: Ts
     services: Annotated[list[Letter], Field(min_length=1, max_length=26)]
     theme: Annotated[str, Field(max_length=200)] | None = None
+    # "home": a home visit (上门服务) booked on the hotline; ``name`` is then the address, the stop id
+    # ``home-…`` is the booking's, and the appointment with that stop says who and what.
+    kind: Literal["stop", "home"] = "stop"
 
     @model_validator(mode="after")
     def _arrive_before_depart(self) -> ScheduledVisit:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.faketime import real_now
+
 
 def library() -> str:
     """The preload library the ``libfaketime`` package installs (multiarch path)."""
@@ -36,7 +38,10 @@ class FakeTime:
 
     def write(self, offset_s: int) -> None:
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(f"{offset_s:+d}\n", encoding="ascii")
+        # Offsets are to this test's clock; libfaketime's file is to the machine's, which differ inside a
+        # run that scripts/at-instant shifted (the whole suite at 16:00:10 UTC, say).
+        outer = round(time.time() - real_now())
+        tmp.write_text(f"{outer + offset_s:+d}\n", encoding="ascii")
         os.replace(tmp, self.path)  # a reader never sees a half-written file
         self.offset = offset_s
 
@@ -48,6 +53,8 @@ class FakeTime:
         self.write(self.offset + seconds)
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
-        return {**(base if base is not None else os.environ), "LD_PRELOAD": library(),
+        # Without the FAKETIME of a surrounding scripts/at-instant run: it would win over the file.
+        outer = {k: v for k, v in (base if base is not None else os.environ).items() if k != "FAKETIME"}
+        return {**outer, "LD_PRELOAD": library(),
                 "FAKETIME_TIMESTAMP_FILE": str(self.path), "FAKETIME_NO_CACHE": "1",
                 "FAKETIME_DONT_FAKE_MONOTONIC": "1"}

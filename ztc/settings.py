@@ -163,6 +163,12 @@ class HqSettings(Strict):
     # the staff member's browser used.
     public_url: Annotated[str, Field(pattern=r"^(https?://[^\s/]+(/[^\s]*)?)?$")] = ""
     office_name: Annotated[str, Field(max_length=60)] = "政务服务管理办公室"  # signs the printed notices
+    # The hotline desk (hq/bookings.py): confirmation texts go to the sms outlet. "file" writes each one
+    # into ``sms_outbox`` — the place a real SMS gateway plugs in (no gateway is connected yet).
+    sms_driver: Literal["file"] = "file"
+    sms_outbox: str = "/var/lib/ztc-hq/sms-outbox"
+    booking_slot_min: Annotated[int, Field(ge=5, le=240)] = 30       # a stop visit is booked in slots this long …
+    booking_slot_capacity: Annotated[int, Field(ge=1, le=100)] = 4   # … each holding this many bookings
     session_hours: Annotated[float, Field(gt=0, le=168)] = 12
     login_failures: Annotated[int, Field(ge=3, le=20)] = 5              # wrong passwords in a row → locked …
     lockout_s: Annotated[float, Field(ge=30, le=86400)] = 900           # … for this long
@@ -456,9 +462,15 @@ Layer = tuple[str, dict[str, Any]]  # (name shown in errors, data)
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as e:
         raise ConfigError([f"{path}: cannot read: {e.strerror}"]) from e
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise ConfigError([f"{path}: line {line}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}); "
+                           "save the file as UTF-8 / 配置文件不是 UTF-8 编码，请另存为 UTF-8"]) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
@@ -466,6 +478,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e)
         raise ConfigError([f"{path}:{where}: not valid YAML: {problem}"]) from e
+    except RecursionError:
+        raise ConfigError([f"{path}: nested too deeply to be a configuration file"]) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

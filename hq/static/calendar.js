@@ -138,7 +138,7 @@ async function loadMonth() {
     cal.days = m.days; cal.today = m.today;
     if (!$("pub-start").value) $("pub-start").value = m.today;
     $("pub-list").replaceChildren(...m.publications.slice(0, 5).map((p) => el("p", { class: "en" },
-      `v${p.version}: ${p.start_day} – ${p.end_day} · ${p.published_by} · ${new Date(p.published_at * 1000).toLocaleString("zh-CN", { hour12: false })}`)));
+      `v${p.version}: ${p.start_day} – ${p.end_day} · ${p.published_by} · ${ZtcClock.date(p.published_at)} ${ZtcClock.time(p.published_at)}`)));
     say("grid-msg", "");
     drawGrid();
     if (cal.selected) drawDay();
@@ -224,6 +224,7 @@ async function start() {
   cal.services = await (await fetch("/api/public/services")).json();
   serviceBoxes("tpl-services"); serviceBoxes("ses-services");
   cal.cfg = await api("/api/v1/map-config");
+  await ZtcClock.load();  // publication times and this month in headquarters' zone, not the browser's
   if (typeof L !== "undefined") {
     const c = cal.cfg.crs === "gcj02" ? ZtcGcj.wgs2gcj(cal.cfg.center[0], cal.cfg.center[1]) : cal.cfg.center;
     cal.map = L.map("stop-map").setView(c, cal.cfg.zoom);
@@ -237,7 +238,7 @@ async function start() {
   await loadStops();
   await loadBuses();
   const m = cal.bus ? await api(`/api/v1/route/${enc(cal.bus)}/month`) : null;
-  cal.month = (m ? m.today : new Date().toISOString()).slice(0, 7); $("month").value = cal.month;
+  cal.month = (m ? m.today : ZtcClock.today()).slice(0, 7); $("month").value = cal.month;
   $("bus").onchange = () => { cal.bus = $("bus").value; refresh(); };
   $("add-bus").onclick = async () => { const b = $("new-bus").value.trim(); if (b) { await loadBuses(b); $("new-bus").value = ""; refresh(); } };
   $("month").onchange = () => { cal.month = $("month").value; loadMonth(); };

@@ -11,7 +11,9 @@ function el(tag, attrs, ...kids) {
   for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(k == null ? "" : String(k)));
   return e;
 }
-const fmtTime = (ts) => ts ? new Date(ts * 1000).toLocaleTimeString("zh-CN", {hour12: false}) : "-";
+// Every date and time in headquarters' zone and by its clock (clock.js), never the browser's.
+const fmtTime = (ts) => ts ? ZtcClock.time(ts) : "-";
+const fmtDateTime = (ts) => ts ? `${ZtcClock.date(ts)} ${ZtcClock.time(ts)}` : "-";
 const fmtMin = (s) => s == null ? "-" : (s / 60).toFixed(1);
 async function api(path, opts) {
   const o = opts || {};
@@ -21,11 +23,10 @@ async function api(path, opts) {
   if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
   return body;
 }
-const today = () => { const d = new Date(); return new Date(d - d.getTimezoneOffset() * 60000).toISOString().slice(0, 10); };
 
 // --- map ------------------------------------------------------------------------------------------
 function display(lat, lon) { return ztc.cfg.crs === "gcj02" ? ZtcGcj.wgs2gcj(lat, lon) : [lat, lon]; }
-function isOnline(b) { return b.online && (Date.now() / 1000 - (b.last_seen || 0)) <= ztc.cfg.offline_after_s; }
+function isOnline(b) { return b.online && (ZtcClock.nowMs() / 1000 - (b.last_seen || 0)) <= ztc.cfg.offline_after_s; }
 
 const ARROW_SVG = '<svg viewBox="0 0 24 24" width="24" height="24"><circle cx="12" cy="12" r="10.5" fill="currentColor" stroke="#fff" stroke-width="2"/><path d="M12 3.5 L17.5 17.5 L12 14 L6.5 17.5 Z" fill="#fff"/></svg>';
 // Heading unknown (track null: parked, or a receiver that gives no course): a plain dot, no arrow —
@@ -146,7 +147,7 @@ async function replayTrack(id) {
 async function loadAlerts() {
   const list = await api("/api/v1/alerts");
   $("alert-count").textContent = String(list.length);
-  $("alerts").replaceChildren(...(list.length ? list.map((a) => el("div", { class: `alert ${a.severity}` }, `[${a.bus}] ${a.text}`, el("span", { class: "en" }, ` · ${fmtTime(a.since)}`)))
+  $("alerts").replaceChildren(...(list.length ? list.map((a) => el("div", { class: `alert ${a.severity}` }, `[${a.bus}] ${a.text}`, el("span", { class: "en" }, ` · ${fmtDateTime(a.since)}`)))
     : [el("p", { class: "msg" }, "没有告警 / no alerts")]));
 }
 function bars(svg, labels, series, colors) {
@@ -193,20 +194,22 @@ async function loadCases() {
   const list = await api(`/api/v1/cases${$("cases-all").checked ? "" : "?status=open"}`);
   $("cases").replaceChildren(...(list.length ? list.map(caseCard) : [el("p", { class: "msg" }, "没有待整改的差评 / no open cases")]));
 }
+// A deadline picked as a date means by the end of that day at headquarters (23:59:59 there).
+const dueBy = (day) => ZtcClock.startOfDay(day) + 86399;
 function caseCard(c) {
   const who = el("input", { placeholder: "负责人 / assignee" }); who.value = c.assignee || "";
-  const due = el("input", { type: "date" }); due.value = new Date(c.deadline * 1000).toISOString().slice(0, 10);
+  const due = el("input", { type: "date" }); due.value = ZtcClock.date(c.deadline);
   const res = el("textarea", { rows: "2", placeholder: "整改结果 / resolution" }); res.value = c.resolution || "";
   const msg = el("p", { class: "msg" });
   const send = async (close) => {
-    try { await api(`/api/v1/cases/${encodeURIComponent(c.id)}`, { method: "POST", body: JSON.stringify({ assignee: who.value, deadline: Date.parse(due.value) / 1000, resolution: res.value, close }) });
+    try { await api(`/api/v1/cases/${encodeURIComponent(c.id)}`, { method: "POST", body: JSON.stringify({ assignee: who.value, deadline: dueBy(due.value), resolution: res.value, close }) });
       msg.textContent = "已保存 / saved"; loadCases(); loadAlerts(); } catch (e) { msg.className = "msg err"; msg.textContent = e.message; }
   };
   const save = el("button", {}, "保存 / save"); save.onclick = () => send(false);
   const close = el("button", { class: "primary" }, "结案 / close"); close.onclick = () => send(true);
   return el("div", { class: "case", "data-case": c.id },
     el("b", {}, `${c.level_text} · ${c.bus} · ${c.number || ""} · 业务 ${c.service || ""} · 窗口 ${c.window || ""} · ${c.crew || ""}`),
-    el("p", {}, c.reasons.map((r) => r.text).join("；")), el("p", { class: "en" }, `${fmtTime(c.ts)} · 状态 ${c.status}`), who, due, res, save, close, msg);
+    el("p", {}, c.reasons.map((r) => r.text).join("；")), el("p", { class: "en" }, `${fmtDateTime(c.ts)} · 状态 ${c.status}`), who, due, res, save, close, msg);
 }
 
 // --- publishing ------------------------------------------------------------------------------------
@@ -251,12 +254,22 @@ function showTab(name) {
   document.querySelectorAll("section.tab").forEach((s) => s.classList.toggle("active", s.id === `tab-${name}`));
   if (name === "cases") loadCases(); if (name === "publish") { busOptions(); loadDocs(); } if (name === "figures") loadStats();
 }
+// Past midnight at headquarters the picker moves on to the new day, unless staff chose another day.
+function followMidnight() {
+  const now = ZtcClock.today();
+  if (now === ztc.today) return;
+  if ($("day").value === ztc.today) { $("day").value = now; loadStats(); }
+  ztc.today = now;
+}
 async function start() {
   const me = await api("/api/v1/me");
   ztc.me = me; ztc.csrf = me.csrf;
   $("user").textContent = `${me.name} (${me.role})`;
+  if (me.role === "admin") document.querySelectorAll(".admin-only").forEach((a) => { a.hidden = false; });
   ztc.cfg = await api("/api/v1/map-config");
-  $("day").value = today();
+  await ZtcClock.load();
+  $("zone").textContent = `时区 / time zone ${ZtcClock.zone()}`;
+  $("day").value = ztc.today = ZtcClock.today();
   if (typeof L !== "undefined") {
     ztc.map = L.map("map").setView(display(ztc.cfg.center[0], ztc.cfg.center[1]), ztc.cfg.zoom);
     if (ztc.cfg.tile_url) L.tileLayer(ztc.cfg.tile_url, { subdomains: ztc.cfg.subdomains, attribution: ztc.cfg.attribution, maxZoom: 18 }).addTo(ztc.map);
@@ -268,7 +281,7 @@ async function start() {
   $("doc-publish").onclick = publishDoc; $("doc-load").onclick = loadCurrentDoc; $("ann-send").onclick = announce;
   connect();
   loadAlerts(); loadStats();
-  setInterval(() => { loadAlerts(); drawFleet(); Object.keys(ztc.buses).forEach(drawBus); }, 30000);
+  setInterval(() => { loadAlerts(); drawFleet(); Object.keys(ztc.buses).forEach(drawBus); followMidnight(); }, 30000);
   ztc.ready = true;
 }
 start().catch((e) => { if (e.message !== "login") $("live-state").textContent = `错误 / error: ${e.message}`; });

@@ -7,7 +7,8 @@ function el(tag, attrs, ...kids) {
   for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(k == null ? "" : String(k)));
   return e;
 }
-const hm = (ts) => new Date(ts * 1000).toLocaleString("zh-CN", { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", hour12: false });
+// Month/day and time in headquarters' zone (clock.js), whatever the phone's zone.
+const hm = (ts) => ZtcClock.dayHm(ts);
 let cfg = null, map = null, services = {};
 const markers = {};
 const display = (lat, lon) => cfg.crs === "gcj02" ? ZtcGcj.wgs2gcj(lat, lon) : [lat, lon];
@@ -23,7 +24,7 @@ function card(b) {
   }
   kids.push(el("h3", {}, "接下来 / next stops"));
   kids.push(b.upcoming.length ? el("table", {}, el("tr", {}, el("th", {}, "地点 / place"), el("th", {}, "时间 / time"), el("th", {}, "业务 / services")),
-    ...b.upcoming.map((v) => el("tr", {}, el("td", {}, v.name, v.theme ? ` · ${v.theme}` : ""), el("td", {}, `${hm(v.arrive)}–${hm(v.depart).slice(-5)}`), el("td", {}, v.services.join(" ")))))
+    ...b.upcoming.map((v) => el("tr", {}, el("td", {}, v.name, v.theme ? ` · ${v.theme}` : ""), el("td", {}, `${hm(v.arrive)}–${ZtcClock.date(v.depart) === ZtcClock.date(v.arrive) ? ZtcClock.hm(v.depart) : hm(v.depart)}`), el("td", {}, v.services.join(" ")))))
     : el("p", { class: "en" }, "暂无安排 / nothing scheduled"));
   return el("div", { class: "card", "data-bus": b.id }, ...kids);
 }
@@ -43,6 +44,7 @@ async function load() {
 }
 async function start() {
   cfg = await (await fetch("/api/v1/map-config")).json();
+  await ZtcClock.load();
   services = await (await fetch("/api/public/services")).json();
   if (typeof L !== "undefined") {
     map = L.map("pmap").setView(display(cfg.center[0], cfg.center[1]), cfg.zoom);

@@ -6,7 +6,8 @@ function el(tag, attrs, ...kids) {
   for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(k == null ? "" : String(k)));
   return e;
 }
-const hm = (ts) => new Date(ts * 1000).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", hour12: false });
+// Times in headquarters' zone (clock.js), whatever the phone's zone.
+const hm = (ts) => ZtcClock.hm(ts);
 const id = decodeURIComponent(location.pathname.split("/").pop());
 async function load() {
   const box = document.getElementById("ticket");
@@ -21,5 +22,5 @@ async function load() {
   kids.push(el("table", {}, ...t.history.map((h) => el("tr", {}, el("td", {}, hm(h.ts)), el("td", {}, h.text)))));
   box.replaceChildren(...kids);
 }
-load().catch(() => { document.getElementById("ticket").textContent = "暂时无法获取信息 / information unavailable right now"; });
+ZtcClock.load().then(load).catch(() => { document.getElementById("ticket").textContent = "暂时无法获取信息 / information unavailable right now"; });
 setInterval(() => load().catch(() => {}), 20000);

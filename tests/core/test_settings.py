@@ -177,3 +177,28 @@ def test_config_check_command(tmp_path):
     assert "ZTC_MQTT__PORT" in bad.stderr and "ZTC_GPS__PORT" in bad.stderr and "2 configuration error" in bad.stderr
     text = _ztc("config", "check", env={"ZTC_DATA_DIR": str(tmp_path)})
     assert text.returncode == 0 and "yiyuan-01" in text.stdout
+
+
+@pytest.mark.parametrize("command", [["config", "check"], ["agent"], ["hq"]])
+def test_config_file_not_utf8_is_a_message_naming_the_file(tmp_path, command):
+    """A site file saved in GBK (what a Chinese Windows editor writes by default): both the bus
+    commands and headquarters load it through ztc.settings, and must name the file, not crash."""
+    cfg = tmp_path / "site.yaml"
+    cfg.write_bytes("bus:\n  id: yiyuan-01\n# 沂源县直通车\n".encode("gbk"))
+    errs = errors_of_file(cfg, tmp_path)
+    assert len(errs) == 1 and str(cfg) in errs[0] and "line 3" in errs[0] and "not UTF-8" in errs[0]
+    done = _ztc("--config", str(cfg), *command, env={"ZTC_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert str(cfg) in done.stderr and "not UTF-8" in done.stderr and "UTF-8 编码" in done.stderr
+
+
+def errors_of_file(cfg: Path, data_dir: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg, environ={"ZTC_DATA_DIR": str(data_dir)})
+    return info.value.errors
+
+
+def test_config_file_nested_too_deeply_is_a_message(tmp_path):
+    errs = errors_of(tmp_path, "mqtt: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert len(errs) == 1 and "site.yaml" in errs[0] and "nested too deeply" in errs[0]

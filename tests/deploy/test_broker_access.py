@@ -192,3 +192,43 @@ def test_headquarters_cannot_forge_bus_data(connect: ProbeFactory) -> None:
     hq.subscribe(f"ztc/v1/bus/{A}/events")
     hq.publish(f"ztc/v1/bus/{A}/events", _marker())
     assert_only_sentinel_arrives(hq, bus, f"ztc/v1/bus/{A}/events")
+
+
+# --- how big a message may be ----------------------------------------------------------------
+
+def _shipped_max_packet_size() -> int:
+    from tests.deploy.conftest import BROKER_CONF
+    values = [line.split()[1] for line in BROKER_CONF.read_text(encoding="utf-8").splitlines()
+              if line.startswith("max_packet_size ")]
+    assert len(values) == 1, "the shipped broker config must set max_packet_size once"
+    return int(values[0])
+
+
+def _largest_honest_packet() -> int:
+    """An MQTT PUBLISH of the protocol's largest payload on its longest topic: fixed header (≤ 5),
+    topic (2 + length), packet id (2), and 1 KiB for MQTT 5 properties."""
+    from telemetry.protocol import MAX_PAYLOAD_BYTES
+    longest_topic = len(f"ztc/v1/bus/{'x' * 32}/cmd/reply")
+    return 5 + 2 + longest_topic + 2 + 1024 + MAX_PAYLOAD_BYTES
+
+
+def test_max_packet_size_matches_the_protocol_limit() -> None:
+    limit = _shipped_max_packet_size()
+    assert _largest_honest_packet() <= limit <= _largest_honest_packet() + 64 * 1024
+
+
+def test_oversized_publish_from_a_bus_is_refused_and_a_normal_one_passes(connect: ProbeFactory) -> None:
+    from telemetry.protocol import MAX_PAYLOAD_BYTES
+    hq = connect(HQ)
+    hq.subscribe("ztc/v1/bus/#")
+    bus = connect(A)
+    largest = "x" * MAX_PAYLOAD_BYTES  # the biggest payload the protocol allows gets through whole
+    bus.publish(f"ztc/v1/bus/{A}/events", largest)
+    topic, payload, _ = hq.next_message()
+    assert topic == f"ztc/v1/bus/{A}/events" and len(payload) == MAX_PAYLOAD_BYTES
+
+    attacker = connect(B)
+    attacker.client.reconnect_delay_set(60, 60)  # no automatic reconnect within the test
+    attacker.client.publish(f"ztc/v1/bus/{B}/events", b"y" * (5 * 1024 * 1024), qos=0)
+    assert attacker.disconnected.wait(30), "the broker kept a client that sent a 5 MiB packet"
+    assert_only_sentinel_arrives(hq, bus, f"ztc/v1/bus/{A}/events")

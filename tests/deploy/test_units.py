@@ -112,6 +112,15 @@ def test_agent_is_a_watched_notify_service_without_network_online() -> None:
     assert "network-online" not in settings_text
 
 
+def test_the_agent_says_busy_before_systemd_gives_up_on_its_start() -> None:
+    """A lock held on bus.db (a long VACUUM) makes the agent wait at open; it must give its clear
+    'busy' message and exit before systemd kills it for starting too slowly."""
+    from ztc.commands.agent_cmd import AGENT_OPEN_WAIT_S
+
+    start_timeout = int(unit_settings("ztc-agent.service")["TimeoutStartSec"][0])
+    assert start_timeout > AGENT_OPEN_WAIT_S + 5
+
+
 def test_kiosk_role_is_pinned_to_its_screen() -> None:
     """The app id a role announces is the one weston.ini puts on an output, for all three roles."""
     kiosk = (SYSTEMD / "ztc-kiosk@.service").read_text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -27,14 +28,19 @@ def chromium_binary() -> str:
 
 
 class Browser:
-    """One headless chromium with one page; ``evaluate`` runs JavaScript and returns its value."""
+    """One headless chromium with one page; ``evaluate`` runs JavaScript and returns its value.
 
-    def __init__(self, profile: Path, width: int = 1280, height: int = 800):
+    ``timezone`` is the browser's zone (TZ for the whole browser, never Beijing by accident: the pages
+    must show headquarters' zone whatever the browser's); ``env`` adds to its environment (libfaketime)."""
+
+    def __init__(self, profile: Path, width: int = 1280, height: int = 800, timezone: str = "UTC",
+                 env: dict[str, str] | None = None):
         self.profile = profile
+        self.timezone = timezone
         self.proc = subprocess.Popen(
             [chromium_binary(), *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
              f"--window-size={width},{height}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ | {"TZ": timezone} | (env or {}))
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 60
         while not (port_file.exists() and port_file.read_text().count("\n") >= 1):
@@ -49,6 +55,9 @@ class Browser:
         self.console: list[str] = []
         self.call("Page.enable")
         self.call("Runtime.enable")
+        zone = self.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
+        if zone != timezone:
+            raise AssertionError(f"chromium runs in {zone}, not the {timezone} the test asked for")
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         msg_id = next(self._ids)

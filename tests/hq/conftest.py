@@ -8,8 +8,10 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -32,6 +34,14 @@ broker = telemetry_harness.broker
 procs = telemetry_harness.procs
 PASSWORD = "correct horse 1"
 ADMIN, OPERATOR = "chief", "duty"
+BEIJING = ZoneInfo("Asia/Shanghai")  # hq.timezone's default: figures and tracks are grouped by its day
+
+
+def since_midnight(now: float) -> float:
+    """Seconds since Beijing's midnight, so a test's data from "a minute ago" can stay on ``now``'s day at
+    any hour (the suite also runs at 00:00:10 in Beijing: scripts/at-instant)."""
+    d = datetime.fromtimestamp(now, BEIJING)
+    return now - d.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
 def artifacts() -> Path:
@@ -120,7 +130,8 @@ def observer(broker: Broker) -> Iterator[Observer]:
 class Server:
     """The real ``ztc hq`` process (ingest + web) against the test broker, with an admin account."""
 
-    def __init__(self, tmp: Path, broker_port: int, procs: list[Proc], hq_extra: dict[str, Any] | None = None):
+    def __init__(self, tmp: Path, broker_port: int, procs: list[Proc], hq_extra: dict[str, Any] | None = None,
+                 env: dict[str, str] | None = None):
         self.http = free_port()
         self.url = f"http://127.0.0.1:{self.http}"
         self.config = tmp / "hq.yaml"
@@ -132,7 +143,7 @@ class Server:
                             "--role", "admin"], input=PASSWORD + "\n", capture_output=True, text=True, cwd=REPO,
                            timeout=60)
         assert r.returncode == 0, r.stderr
-        self.proc = Proc(self.config, ["hq"], tmp / "hq.log").start()
+        self.proc = Proc(self.config, ["hq"], tmp / "hq.log", env=env).start()
         procs.append(self.proc)
         wait_for(self._up, 30, "ztc hq to serve HTTP")
 

@@ -108,7 +108,9 @@ def test_user_add_command_reads_the_password_from_stdin(tmp_path: Path) -> None:
     r = ztc("add", "admin1", "--role", "admin", stdin="a secret phrase\n")
     assert r.returncode == 2 and "exists" in r.stderr
     r = ztc("add", "short", stdin="abc\n")
-    assert r.returncode == 2 and "8" in r.stderr
+    assert r.returncode == 2 and "至少 10 位" in r.stderr
+    r = ztc("add", "ops2", stdin="qwertyuiop\n")  # the CLI applies the same password policy as the page
+    assert r.returncode == 2 and "键盘" in r.stderr and "keyboard row" in r.stderr
     assert ztc("list").stdout.split() == ["admin1", "admin"]
     store = HqStore.open(f"sqlite:///{db}")
     token, session = Accounts(store).login("admin1", "a secret phrase", 1000.0)

@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from telemetry import protocol
 from tests.hq.cdp import Browser
-from tests.hq.conftest import ADMIN, PASSWORD, Server, artifacts, shipped_catalog
+from tests.hq.conftest import ADMIN, BEIJING, PASSWORD, Server, artifacts, shipped_catalog, since_midnight
 from tests.telemetry.conftest import Observer, wait_for
 
 BUS = "yiyuan-07"
@@ -22,8 +23,10 @@ START = (36.1849, 118.1706)
 
 
 @pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    b = Browser(tmp_path / "chromium")
+def browser(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Browser]:
+    """Chromium in a zone other than Beijing's (the test's parameter; UTC by default): the pages must show
+    headquarters' time whatever the browser's zone."""
+    b = Browser(tmp_path / "chromium", timezone=getattr(request, "param", "UTC"))
     yield b
     b.close()
 
@@ -33,12 +36,18 @@ def position(lat: float, lon: float, track: float, speed: float = 8.0, stop: str
                        "stop": stop})
 
 
+def beijing_day(ts: float) -> str:
+    return datetime.fromtimestamp(ts, BEIJING).date().isoformat()
+
+
 def marker(browser: Browser) -> list[float] | None:
     return browser.evaluate(f"(() => {{ const m = window.ztc && ztc.markers[{json.dumps(BUS)}]; "
                             "return m ? [m.getLatLng().lat, m.getLatLng().lng] : null; })()")
 
 
+@pytest.mark.parametrize("browser", ["America/New_York", "UTC"], indirect=True)
 def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer, browser: Browser) -> None:
+    before = time.time()
     browser.goto(f"{server.url}/")
     assert browser.evaluate("location.pathname") == "/login"  # the dashboard needs a log-in
     browser.evaluate(f"document.getElementById('name').value = {json.dumps(ADMIN)};"
@@ -48,6 +57,9 @@ def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer
     browser.evaluate(f"document.getElementById('password').value = {json.dumps(PASSWORD)};"
                      "document.getElementById('submit').click()")
     browser.wait_for("location.pathname === '/' && window.ztc && ztc.ready === true", what="the dashboard")
+    # The date picker starts on Beijing's day (hq.timezone), not the browser's (midnight may pass meanwhile).
+    assert browser.evaluate("document.getElementById('day').value") in {beijing_day(before), beijing_day(time.time())}
+    assert "Asia/Shanghai" in browser.evaluate("document.getElementById('zone').textContent")
     browser.wait_for("document.getElementById('live-state').textContent.includes('实时')", what="the WebSocket")
     assert browser.evaluate("typeof L !== 'undefined' && !!document.querySelector('.leaflet-container')")
 
@@ -74,11 +86,13 @@ def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer
     browser.wait_for(f"{arrow}.classList.contains('no-heading')", what="the marker without heading")
     assert browser.evaluate(f"[{arrow}.style.transform, {arrow}.querySelectorAll('path').length]") == ["", 0]
     now = time.time()
+    back = min(60.0, since_midnight(now) / 2)  # "a minute ago", but on the picker's (Beijing) day at any hour
     events = [("stop.arrived", {"visit_id": "v1", "stop": "nanma-xincun", "name": "南麻街道新村社区", "late_s": 420}),
               ("ticket.issued", {"ticket_id": "t1", "number": "A001", "service": "A", "stop": "nanma-xincun"}),
               ("ticket.served", {"ticket_id": "t1", "service": "A", "wait_s": 300, "service_s": 900})]
     observer.publish(f"{BASE}/events", json.dumps({"epoch": "e1", "events": [
-        {"seq": n + 1, "id": f"ev-{n}", "type": t, "ts": now - 60 + n, "data": d} for n, (t, d) in enumerate(events)]}))
+        {"seq": n + 1, "id": f"ev-{n}", "type": t, "ts": now - back + n * back / 4, "data": d}
+        for n, (t, d) in enumerate(events)]}))
     browser.evaluate(f"void ztc.map.setView([{moved[0]}, {moved[1]}], 14)")
     browser.evaluate(f"void ztc.markers[{json.dumps(BUS)}].fire('click')")
     browser.wait_for("document.getElementById('bus-detail').textContent.includes('等候 waiting 7')",
@@ -124,6 +138,7 @@ def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer
     browser.screenshot(artifacts() / "dashboard-figures.png")
 
 
+@pytest.mark.parametrize("browser", ["America/New_York"], indirect=True)
 def test_public_page_on_a_phone(server: Server, observer: Observer, browser: Browser) -> None:
     status = json.dumps({"online": True, "ts": time.time(), "sw": "t", "boot": "b"})
     http, _ = server.login()

@@ -31,7 +31,7 @@ THEME = "垃圾分类专场"
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Browser]:
-    b = Browser(tmp_path / "chromium", width=1400, height=1000)
+    b = Browser(tmp_path / "chromium", width=1400, height=1000, timezone="America/New_York")  # not Beijing
     yield b
     b.close()
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import datetime
 
 import paho.mqtt.client as mqtt
 from websockets.sync.client import connect
 
 from telemetry import protocol
-from tests.hq.conftest import Server, shipped_catalog
+from tests.hq.conftest import BEIJING, Server, shipped_catalog, since_midnight
 from tests.telemetry.conftest import Broker, Observer, wait_for
 
 BUS = "live-bus"
@@ -36,6 +37,8 @@ def test_bus_messages_reach_the_websocket_api_gtfs_and_figures(server: Server, o
     http, _ = server.login()
     cookie = http.cookies["ztc_session"]
     now = time.time()
+    day = datetime.fromtimestamp(now, BEIJING).date().isoformat()  # asked for by date: midnight may pass meanwhile
+    gap = min(60.0, since_midnight(now) / 3)  # back-filled positions before ``now``, on its Beijing day
     with ws_connect(server, cookie) as ws:
         assert json.loads(ws.recv(timeout=10))["type"] == "hello"
         status = {"online": True, "ts": now, "sw": "t", "boot": "b1"}
@@ -56,17 +59,18 @@ def test_bus_messages_reach_the_websocket_api_gtfs_and_figures(server: Server, o
              "data": {"ticket_id": "tk1", "number": "A001", "service": "A", "stop": "nanma"}},
             {"seq": 2, "id": str(uuid.uuid4()), "type": "ticket.served", "ts": now,
              "data": {"ticket_id": "tk1", "service": "A", "wait_s": 240, "service_s": 600, "crew": "王五"}},
-            {"seq": 3, "id": str(uuid.uuid4()), "type": "track", "ts": now - 60,
-             "data": {"positions": [{**pos, "ts": now - 120, "lat": 36.17}, {**pos, "ts": now - 60, "lat": 36.18}]}}]}
+            {"seq": 3, "id": str(uuid.uuid4()), "type": "track", "ts": now - gap,
+             "data": {"positions": [{**pos, "ts": now - 2 * gap, "lat": 36.17},
+                                    {**pos, "ts": now - gap, "lat": 36.18}]}}]}
         observer.publish(f"{BASE}/events", json.dumps(events))
         assert next_of(ws, "events")["stored"] == 3
     assert wait_for(lambda: observer.last(f"{BASE}/ack"), 30, "the ack") == {"epoch": "ep1", "upto": 3}
     bus = next(b for b in http.get("/api/v1/buses").json() if b["id"] == BUS)
     assert bus["online"] and bus["position"]["lat"] == 36.19 and bus["queue"]["waiting"] == 6
-    stats = http.get("/api/v1/stats", params={"bus": BUS}).json()
+    stats = http.get("/api/v1/stats", params={"bus": BUS, "date": day}).json()
     totals = stats["buses"][0]["totals"]
     assert (totals["tickets"], totals["served"], totals["wait_median_s"]) == (1, 1, 240.0)
-    track = http.get(f"/api/v1/buses/{BUS}/track").json()
+    track = http.get(f"/api/v1/buses/{BUS}/track", params={"date": day}).json()
     assert (track["features"][0]["properties"]["live"], track["features"][0]["properties"]["recorded"]) == (1, 2)
     assert [f["properties"]["source"] for f in track["features"][1:]] == ["track", "track", "live"]
     gtfs = http.get("/gtfs-rt/vehicle-positions", params={"format": "json"}).json()

@@ -7,7 +7,7 @@ import io
 import time
 
 from telemetry import protocol
-from tests.hq.conftest import Hq, shipped_catalog
+from tests.hq.conftest import Hq, shipped_catalog, since_midnight
 
 
 def visit(stop: str = "nanma", services: list[str] | None = None, start: float = 2_000_000_000) -> dict:
@@ -127,9 +127,10 @@ def test_alerts_name_device_errors_offline_buses_backlog_and_open_cases(hq: Hq) 
 def test_csv_export_and_pdf_report(hq: Hq) -> None:
     now = time.time()
     hq.clock.now = now
-    hq.events("bus-a", [("ticket.issued", now - 100, {"ticket_id": "t1", "service": "A", "stop": "nanma"}),
-                        ("ticket.served", now - 50, {"ticket_id": "t1", "service": "A", "wait_s": 120,
-                                                     "service_s": 300}), rating(1, now - 40)])
+    s = min(1.0, since_midnight(now) / 101)  # "100 s ago" is still today (Beijing) just after midnight
+    hq.events("bus-a", [("ticket.issued", now - 100 * s, {"ticket_id": "t1", "service": "A", "stop": "nanma"}),
+                        ("ticket.served", now - 50 * s, {"ticket_id": "t1", "service": "A", "wait_s": 120,
+                                                         "service_s": 300}), rating(1, now - 40 * s)])
     c, _ = hq.login()
     r = c.get("/api/v1/stats.csv")
     assert r.headers["content-type"].startswith("text/csv")

@@ -219,8 +219,9 @@ def test_render_process_leaves_when_the_kiosk_dies_without_closing(tmp_path):
     script = tmp_path / "kiosk_that_crashes.py"
     script.write_text(PARENT_SCRIPT)
     pid_file = tmp_path / "render.pid"
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))  # keeps the caller's (faketime)
     subprocess.run([sys.executable, str(script), str(pid_file)], cwd=REPO, timeout=120, check=True,
-                   env={**os.environ, "PYTHONPATH": str(REPO)}, stdin=subprocess.DEVNULL,
+                   env={**os.environ, "PYTHONPATH": path}, stdin=subprocess.DEVNULL,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     child = int(pid_file.read_text())
     try:

@@ -4,6 +4,7 @@ hypothesis, and end to end through a real mosquitto into a real agent process.""
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from pathlib import Path
@@ -110,6 +111,34 @@ def test_commands_answered(agent: Agent) -> None:
     assert json.loads(agent.db.meta("announcement"))["text_zh"] == "车辆 14:00 出发"
 
 
+@pytest.mark.parametrize("version", [10**30, 2**63 - 1, 2**31, 0, -1, True, "6", 6.0, None, [6]])
+def test_implausible_document_versions_are_refused_and_real_ones_still_apply(agent: Agent, caplog,
+                                                                              version: object) -> None:
+    """10**30 overflowed SQLite (an unhandled error in the agent); 2**63-1 was held, after which
+    every real document was "stale" for ever; true and "6" were taken as versions."""
+    deliver(agent, "schedule", SCHEDULE)
+    before = snapshot(agent.db)
+    with caplog.at_level(logging.WARNING, logger="telemetry.downlink"):
+        deliver(agent, "schedule", {**SCHEDULE, "version": version})
+    assert snapshot(agent.db) == before
+    refused = [r for r in caplog.records if r.name == "telemetry.downlink" and r.levelno == logging.WARNING]
+    assert len(refused) == 1 and "version" in refused[0].getMessage() and "refused" in refused[0].getMessage()
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    assert "schedule" in agent.health_now()["document_problems"]
+    deliver(agent, "schedule", {**SCHEDULE, "version": 4})  # the next real document still applies
+    assert held(agent, "schedule") == 4
+    assert "document_problems" not in agent.health_now()
+
+
+def test_a_version_far_past_the_held_one_is_refused(agent: Agent) -> None:
+    from telemetry.downlink import MAX_VERSION_STEP
+    deliver(agent, "schedule", SCHEDULE)
+    deliver(agent, "schedule", {**SCHEDULE, "version": 3 + MAX_VERSION_STEP + 1})
+    assert held(agent, "schedule") == 3
+    deliver(agent, "schedule", {**SCHEDULE, "version": 3 + MAX_VERSION_STEP})
+    assert held(agent, "schedule") == 3 + MAX_VERSION_STEP
+
+
 def test_ack_for_another_epoch_or_unsent_seq_forgets_nothing(agent: Agent) -> None:
     agent.engine.arrive_adhoc("测试点")
     before = snapshot(agent.db)
@@ -190,6 +219,9 @@ def test_hostile_downlink_through_the_broker(tmp_path: Path, broker: Broker, obs
             payload = b"[" * 50000 + b"]" * 50000  # deep nesting
         elif kind < 0.6:
             payload = json.dumps({"epoch": "x", "upto": 10**12, "version": 10**9}).encode()
+        elif kind < 0.7:  # otherwise valid documents with absurd versions (issue 16 item 9)
+            doc = rnd.choice([SCHEDULE, APPOINTMENTS])
+            payload = json.dumps({**doc, "version": rnd.choice([10**30, 2**63 - 1, True, "9"])}).encode()
         else:
             payload = json.dumps(mutate(rnd.choice([SCHEDULE, APPOINTMENTS, {"id": "c", "cmd": "ping"}]), rnd)).encode()
         topic = "ztc/v1/fleet/catalog" if n % 17 == 0 else f"ztc/v1/bus/{BUS}/{suffix}"

@@ -15,6 +15,8 @@ from typing import Any
 from ztc.commands import settings_from
 from ztc.db import StorageError, open_database
 
+AGENT_OPEN_WAIT_S = 45.0
+
 log = logging.getLogger(__name__)
 
 
@@ -33,7 +35,9 @@ def agent_cmd(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     notifier = Notifier()
     try:
-        db = open_database(settings.db_path)
+        # within the unit's TimeoutStartSec=60: a lock held longer ends in the clear "busy" message
+        # (and systemd's restart), not in a kill before anything is said
+        db = open_database(settings.db_path, wait_s=AGENT_OPEN_WAIT_S)
     except StorageError as e:
         print(f"数据库无法打开 / cannot open the database: {e}")
         return 3

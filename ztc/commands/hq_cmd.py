@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.set_defaults(func=user_add_cmd)
     ls = user_sub.add_parser("list", help="list accounts and roles")
     ls.set_defaults(func=user_list_cmd)
+    hk = hq_sub.add_parser("housekeeping", help="delete audit-log rows past the retention (180 days at least) "
+                                                "and expired sessions; ztc hq also does this daily")
+    hk.set_defaults(func=housekeeping_cmd)
 
 
 def _open_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -64,6 +67,23 @@ def user_add_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+def housekeeping_cmd(args: argparse.Namespace) -> int:
+    from hq import housekeeping
+    from hq.auth import Accounts
+
+    _, store = _open_store(args)
+    if store is None:
+        return 3
+    try:
+        Accounts(store)  # its tables exist even on a database no one has logged into yet
+        done = housekeeping.run(store, time.time())
+    finally:
+        store.close()
+    print(f"审计日志删除（超过保留期）/ audit rows past retention deleted: {done['audit_purged']}, "
+          f"过期会话 / expired sessions: {done['sessions_ended']}")
+    return 0
+
+
 def user_list_cmd(args: argparse.Namespace) -> int:
     from hq.auth import Accounts
 
@@ -71,7 +91,7 @@ def user_list_cmd(args: argparse.Namespace) -> int:
     if store is None:
         return 3
     for u in Accounts(store).users():
-        print(f"{u.name}\t{u.role}")
+        print(f"{u.name}\t{u.role}" + ("\tdisabled" if u.disabled else ""))
     store.close()
     return 0
 
@@ -105,6 +125,9 @@ def hq_cmd(args: argparse.Namespace) -> int:
     ingest = Ingest(store, link, on_stored=hub.publish, periodic=pending.flush)
     worker = threading.Thread(target=ingest.run, args=(stop,), name="ingest", daemon=True)
     worker.start()
+    from hq import housekeeping
+    threading.Thread(target=housekeeping.daily, args=(reader, ctx.audit, time.time, stop), name="housekeeping",
+                     daemon=True).start()
     try:
         if args.no_api:
             import signal

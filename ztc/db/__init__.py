@@ -1,4 +1,4 @@
 """The bus database (SQLite, WAL) and its outbox."""
-from ztc.db.database import Database, StorageError, StorageFull, latest_version, migrate, open_database
+from ztc.db.database import Database, StorageBusy, StorageError, StorageFull, latest_version, migrate, open_database
 
-__all__ = ["Database", "StorageError", "StorageFull", "latest_version", "migrate", "open_database"]
+__all__ = ["Database", "StorageBusy", "StorageError", "StorageFull", "latest_version", "migrate", "open_database"]

@@ -4,6 +4,8 @@ Why these settings: WAL lets the display and the agent read while a kiosk writes
 makes a ticket durable when the call returns (a power cut must not lose a number already printed);
 ``BEGIN IMMEDIATE`` serialises writers across processes, so two kiosks can never hand out the same
 number. Opening and migrating happen under a file lock so processes starting together agree.
+Only a file SQLite calls damaged (SQLITE_CORRUPT, SQLITE_NOTADB, a failed quick_check) is moved
+aside on open; a file another process holds locked is waited for, never replaced.
 """
 from __future__ import annotations
 
@@ -32,6 +34,10 @@ class StorageFull(StorageError):
     """The disk (or the database's size limit) is full; the change was rolled back whole."""
 
 
+class StorageBusy(StorageError):
+    """Another process kept the database locked longer than we wait; nothing was changed or replaced."""
+
+
 def migrations() -> list[tuple[int, str]]:
     """(version, SQL) for every migration shipped, in order."""
     out = []
@@ -49,10 +55,10 @@ def latest_version() -> int:
     return len(migrations())
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=timeout_s)
     conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -78,16 +84,57 @@ def migrate(conn: sqlite3.Connection, target: int | None = None) -> int:
     return current
 
 
-def _is_healthy(path: Path) -> str | None:
-    """None when the file opens and passes quick_check, else what is wrong."""
+# What an sqlite3 exception means for opening (``sqlite_errorcode`` is SQLite's extended code; the low
+# byte is the primary one). Only damage may move a file aside: busy/locked is another process at work
+# (a long transaction, housekeeping's VACUUM) on a healthy file, and anything else (permissions, I/O)
+# is not cured by starting a new database either.
+_CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+_BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+
+
+def _primary_code(e: sqlite3.Error) -> int | None:
+    code = getattr(e, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
+def is_busy(e: sqlite3.Error) -> bool:
+    """The file is locked by another connection (SQLITE_BUSY / SQLITE_LOCKED and their extended codes)."""
+    return _primary_code(e) in _BUSY
+
+
+def is_corrupt(e: sqlite3.Error) -> bool:
+    """SQLite says the file is damaged or not a database at all (SQLITE_CORRUPT / SQLITE_NOTADB)."""
+    return _primary_code(e) in _CORRUPT
+
+
+class _Busy(Exception):
+    """One open attempt met a lock held by another process; the caller waits and tries again.
+
+    ``note`` carries the storage problem to record when this attempt had already moved a corrupt
+    file aside, so the retry still reports it."""
+
+    def __init__(self, message: str, note: str | None = None):
+        super().__init__(message)
+        self.note = note
+
+
+def _check_health(path: Path, timeout_s: float) -> str | None:
+    """None when the file passes quick_check; what is damaged when it is corrupt.
+
+    Raises _Busy when another process holds it locked, StorageError for any other failure (a file
+    that cannot be read is not thereby corrupt, and must not be moved aside)."""
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(path, timeout=timeout_s)
         try:
             rows = conn.execute("PRAGMA quick_check").fetchall()
         finally:
             conn.close()
-    except sqlite3.DatabaseError as e:
-        return str(e)
+    except sqlite3.Error as e:
+        if is_corrupt(e):
+            return str(e)
+        if is_busy(e):
+            raise _Busy(str(e)) from e
+        raise StorageError(f"数据库无法读取（未改动）/ cannot read the database {path} (left as it is): {e}") from e
     result = [r[0] for r in rows]
     return None if result == ["ok"] else "; ".join(result[:5])
 
@@ -164,6 +211,9 @@ class Database:
         code = getattr(e, "sqlite_errorcode", None)
         if code == sqlite3.SQLITE_FULL or "disk is full" in str(e) or "database or disk is full" in str(e):
             return StorageFull(f"存储空间已满，操作未保存 / storage full, nothing was saved: {self.path}: {e}")
+        if is_busy(e):
+            return StorageBusy(f"数据库被其他进程占用，操作未保存 / database busy (locked by another process), "
+                               f"nothing was saved: {self.path}: {e}")
         return StorageError(f"数据库错误 / database error: {self.path}: {e}")
 
     def meta(self, key: str, default: str | None = None) -> str | None:
@@ -187,35 +237,74 @@ class Database:
             self._conn.close()
 
 
-def open_database(path: str | os.PathLike) -> Database:
-    """Open (creating, migrating or replacing a corrupt file) the bus database at ``path``."""
-    from ztc import wallclock
+OPEN_WAIT_S = 120.0  # how long an open waits for another process's lock before it reports "busy"
+_ATTEMPT_TIMEOUT_S = 2.0  # SQLite's own busy wait per attempt; between attempts the open lock is let go
+_RETRY_PAUSE_S = 0.25
+_BUSY_LOG_EVERY_S = 10.0
 
+
+def open_database(path: str | os.PathLike, wait_s: float = OPEN_WAIT_S) -> Database:
+    """Open (creating, migrating or replacing a corrupt file) the bus database at ``path``.
+
+    A lock held by another process is waited for (up to ``wait_s``, then StorageBusy): a busy file is
+    healthy, and moving it aside would hide the waiting tickets and restart the numbering."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise StorageError(f"cannot create the data directory {path.parent}: {e.strerror}") from e
     lock_path = path.with_name(path.name + ".lock")
+    started = time.monotonic()
+    deadline = started + wait_s
+    logged_at = started
+    note: str | None = None
+    while True:
+        try:
+            timeout_s = max(0.05, min(_ATTEMPT_TIMEOUT_S, deadline - time.monotonic()))
+            return _open_once(path, lock_path, timeout_s, note)
+        except _Busy as e:
+            note = e.note or note
+            now = time.monotonic()
+            if now >= deadline:
+                raise StorageBusy(f"数据库被其他进程占用，等待 {wait_s:.0f} 秒后仍未释放，文件未改动 / "
+                                  f"database {path} is busy: another process held it locked for "
+                                  f"{wait_s:.0f} s ({e}); nothing was changed, try again") from None
+            if now - logged_at >= _BUSY_LOG_EVERY_S or logged_at == started:
+                log.warning("database %s is locked by another process (%s); waiting (up to %.0f s)", path, e, wait_s)
+                logged_at = now
+            time.sleep(min(_RETRY_PAUSE_S, max(0.0, deadline - now)))
+
+
+def _open_once(path: Path, lock_path: Path, timeout_s: float, note: str | None = None) -> Database:
+    """One attempt under the open lock; raises _Busy when another process's lock got in the way."""
+    from ztc import wallclock
+
     try:
         lock_file = open(lock_path, "a+")  # noqa: SIM115 (held for the whole open)
     except OSError as e:
         raise StorageError(f"cannot open {lock_path}: {e.strerror}") from e
     with lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
-        problem = _is_healthy(path) if path.exists() and path.stat().st_size > 0 else None
-        aside = _move_aside(path, problem) if problem else None
+        problem = _check_health(path, timeout_s) if path.exists() and path.stat().st_size > 0 else None
+        if problem:
+            aside = _move_aside(path, problem)
+            note = (f"数据库损坏，已另存为 {aside.name} / "
+                    f"database was corrupt ({problem}); moved aside to {aside.name}")
+        conn = None
         try:
-            conn = _connect(path)
+            conn = _connect(path, timeout_s)
             migrate(conn)
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', ?)", (str(uuid.uuid4()),))
             wallclock.mark_boot(conn)
-            if aside is not None:
-                note = (f"数据库损坏，已另存为 {aside.name} / "
-                        f"database was corrupt ({problem}); moved aside to {aside.name}")
+            if note is not None:
                 conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('storage_problem', ?)", (note,))
             conn.execute("COMMIT")
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         except sqlite3.Error as e:
+            if conn is not None:
+                conn.close()
+            if is_busy(e):
+                raise _Busy(str(e), note) from e
             raise StorageError(f"数据库无法打开 / cannot open the database {path}: {e}") from e
     return Database(conn, path)

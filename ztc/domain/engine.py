@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ztc.db import Database
-from ztc.domain import appointments, feedback, snapshot, tickets, visits, windows
+from ztc.domain import appointments, feedback, homevisits, snapshot, tickets, visits, windows
 from ztc.domain.context import Ctx
 from ztc.domain.errors import QueueError
 from ztc.domain.estimate import estimate
@@ -59,6 +59,22 @@ class QueueEngine:
                              f"{len(result['remaining'])} tickets still open: serve, release or rebook them",
                              remaining=result["remaining"])
         return result
+
+    def scheduled_stops(self) -> list[dict[str, Any]]:
+        """Where the crew may arrive by hand: today's stops from headquarters, then the shipped ones."""
+        with self._ro() as ctx:
+            return homevisits.scheduled_stops(ctx)
+
+    def home_visits(self) -> list[dict[str, Any]]:
+        """Today's home visits (上门服务): address, need, slot, service, code, and the ticket if opened."""
+        with self._ro() as ctx:
+            return homevisits.day_list(ctx)
+
+    def open_home_visit(self, appointment_id: str, source: str = "crew") -> dict[str, Any]:
+        """Open the home visit's stop and check its appointment in (no kiosk): the ticket then waits
+        to be called at a window like any other."""
+        with self._tx() as ctx:
+            return homevisits.open_home_visit(ctx, appointment_id, source)
 
     def stay(self) -> dict[str, Any]:
         """Cancel a pending departure (the visit takes tickets again)."""

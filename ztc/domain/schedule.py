@@ -25,6 +25,7 @@ class PlannedVisit:
     depart: float
     services: tuple[str, ...]
     theme: str | None = None
+    kind: str = "stop"  # "home": a home visit (上门服务) booked at headquarters; name is the address
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -51,7 +52,8 @@ def _template_for(settings: Settings, day: dt.date) -> list[PlannedVisit]:
 
 def _from_document(body: dict) -> list[PlannedVisit]:
     return [PlannedVisit(v["stop"], v["name"], float(v["lat"]), float(v["lon"]), float(v["radius_m"]),
-                         float(v["arrive"]), float(v["depart"]), tuple(v["services"]), v.get("theme"))
+                         float(v["arrive"]), float(v["depart"]), tuple(v["services"]), v.get("theme"),
+                         v.get("kind", "stop"))
             for v in body["visits"]]
 
 

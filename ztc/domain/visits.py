@@ -76,7 +76,11 @@ def arrive(ctx: Ctx, stop_id: str, source: str) -> dict[str, Any]:
     stop = ctx.settings.stop(stop_id)
     plan = _plan_for(ctx, stop_id)
     if stop is None and plan is None:
-        raise QueueError("unknown_stop", f"没有这个站点：{stop_id}", f"unknown stop: {stop_id}")
+        # A stop headquarters scheduled today, reached outside its planned window: an unplanned visit there.
+        known = next((v for v in planned_visits(ctx.conn, ctx.settings, ctx.now, days=1) if v.stop == stop_id), None)
+        if known is None:
+            raise QueueError("unknown_stop", f"没有这个站点：{stop_id}", f"unknown stop: {stop_id}")
+        return open_visit(ctx, stop_id, known.name, source, None, adhoc=True)
     name = plan.name if plan else stop.name_zh  # type: ignore[union-attr]
     return open_visit(ctx, stop_id, name, source, plan, adhoc=plan is None)
 

@@ -16,6 +16,7 @@ def screens(app: Any) -> list[Any]:
     from kiosk.roles.crew.camera import CameraScreen
     from kiosk.roles.crew.console import ConsoleScreen
     from kiosk.roles.crew.devices import DevicesScreen
+    from kiosk.roles.crew.homevisits import HomeVisitsScreen
     from kiosk.roles.crew.login import LoginScreen
     from kiosk.roles.crew.override import OverrideScreen
     from kiosk.roles.crew.rating import CrewRatingScreen
@@ -33,4 +34,5 @@ def screens(app: Any) -> list[Any]:
     return [LoginScreen(name="login"), WindowScreen(name="window"), ConsoleScreen(name="console"),
             RecordScreen(name="record"), CrewRatingScreen(name="rating"), TransferScreen(name="transfer"),
             DevicesScreen(name="devices"), CameraScreen(name="camera"), VisitScreen(name="visit"),
-            SummaryScreen(name="summary"), OverrideScreen(name="override"), ReprintScreen(name="reprint")]
+            SummaryScreen(name="summary"), OverrideScreen(name="override"), ReprintScreen(name="reprint"),
+            HomeVisitsScreen(name="homevisits")]
