@@ -19,7 +19,7 @@ async function api(path, opts) {
   return body;
 }
 function say(id, text, err) { const m = $(id); m.textContent = text; m.className = err ? "msg err" : "msg"; }
-// Times in the county's zone (hq.timezone, from /api/v1/map-config when it says one), never the browser's.
+// Times in the county's zone (hq.timezone, from /api/public/clock), never the browser's.
 const when = (ts) => (ts ? new Date(ts * 1000).toLocaleString("zh-CN", { hour12: false, timeZone: cat.zone }) : "");
 
 // --- the editor -----------------------------------------------------------------------------------
@@ -160,7 +160,7 @@ async function rollback(version) {
 async function start() {
   const me = await api("/api/v1/me");
   cat.csrf = me.csrf;
-  const cfg = await api("/api/v1/map-config").catch(() => ({}));
+  const cfg = await api("/api/public/clock").catch(() => ({}));
   if (cfg.timezone) cat.zone = cfg.timezone;
   $("user").textContent = `${me.name} (${me.role})`;
   $("add-cat").onclick = () => $("editor").append(catBox({ code: "", items: [] }));
