@@ -14,7 +14,19 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 
 from contract.limits import depth_of
-from hq import accounts_api, bookings_api, calendar_api, cases_api, errors, followup_api, gtfs, headers, manage, pages
+from hq import (
+    accounts_api,
+    bookings_api,
+    calendar_api,
+    cases_api,
+    catalog_api,
+    errors,
+    followup_api,
+    gtfs,
+    headers,
+    manage,
+    pages,
+)
 from hq.context import HqContext
 from hq.guard import day_param, reader
 from hq.limits import MAX_SEQ
@@ -102,6 +114,7 @@ def create_app(store: HqStore, settings: HqSettings | None = None, ctx: HqContex
     accounts_api.add_routes(app, ctx)
     cases_api.add_routes(app, ctx)
     followup_api.add_routes(app, ctx)
+    catalog_api.add_routes(app, ctx)
     pages.add_routes(app, ctx)
     return app
 

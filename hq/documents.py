@@ -48,7 +48,10 @@ class DocumentError(ValueError):
 
 
 def topic_of(kind: str, bus: str) -> str:
-    return protocol.FLEET_CATALOG if kind == "catalog" else protocol.bus_topic(bus, kind)
+    """A catalog for one bus (tried there first, ``hq.catalog_editor``) goes on that bus's own topic."""
+    if kind == "catalog":
+        return protocol.bus_topic(bus, protocol.CATALOG) if bus else protocol.FLEET_CATALOG
+    return protocol.bus_topic(bus, kind)
 
 
 class Documents:
@@ -66,32 +69,41 @@ class Documents:
         return {"kind": kind, "bus": bus or None, "version": r["version"], "document": json.loads(r["body"]),
                 "published_at": r["published_at"], "published_by": r["published_by"], "sent": bool(r["sent"])}
 
+    def catalog_for(self, bus: str) -> dict[str, Any] | None:
+        """The catalog a bus runs: the newer of the fleet's and its own (one version sequence for both)."""
+        mine = [d for d in (self.current("catalog"), self.current("catalog", bus) if bus else None) if d]
+        return max(mine, key=lambda d: d["version"]) if mine else None
+
     def listing(self) -> list[dict[str, Any]]:
         rows = self.store.query("SELECT DISTINCT kind, bus FROM documents ORDER BY kind, bus")
         return [d for r in rows if (d := self.current(r["kind"], r["bus"])) is not None]
 
     def publish_document(self, kind: str, bus: str, body: dict[str, Any], user: str, now: float,
-                         stamp: Stamp | None = None) -> dict[str, Any]:
-        """Validate, number, store, then publish (retained, QoS 1). Returns the stored record."""
+                         stamp: Stamp | None = None,
+                         on_commit: Callable[[Any, int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+        """Validate, number, store, then publish (retained, QoS 1). Returns the stored record.
+        ``on_commit(c, version, payload)`` runs inside the storing transaction (hq.catalog_editor's
+        audit record, which carries the changes; it then passes no ``stamp``)."""
         if kind not in KINDS:
             raise DocumentError(f"未知文档 / unknown document kind {kind!r}")
-        if kind == "catalog":
-            bus = FLEET
-        else:
+        if kind != "catalog" or bus:
             try:
                 protocol.bus_topic(bus, kind)
             except protocol.ProtocolError as e:
                 raise DocumentError(f"车辆编号无效 / invalid bus id: {e}") from None
         with self.store.transaction() as c:
-            row = c.execute(self.store.sql("SELECT MAX(version) FROM documents WHERE kind = ? AND bus = ?"),
-                            (kind, bus)).fetchone()
+            # Catalog versions are one sequence over the fleet and single buses: a bus never sees one go back.
+            row = (c.execute(self.store.sql("SELECT MAX(version) FROM documents WHERE kind = 'catalog'")).fetchone()
+                   if kind == "catalog" else
+                   c.execute(self.store.sql("SELECT MAX(version) FROM documents WHERE kind = ? AND bus = ?"),
+                             (kind, bus)).fetchone())
             version = int(row[0] or 0) + 1
             doc = {k: v for k, v in body.items() if k != "version"} | {"version": version}
             try:
                 model = protocol.validate(protocol.DOCUMENT_MODELS[kind], doc)
             except protocol.ProtocolError as e:
                 raise DocumentError(f"文档无效，未发布 / invalid document, not published: {e}") from None
-            self._check_references(kind, model)
+            self._check_references(kind, bus, model)
             payload = model.model_dump(mode="json", by_alias=True)
             try:
                 raw = outbound.check(kind, payload)
@@ -100,6 +112,8 @@ class Documents:
             c.execute(self.store.sql("INSERT INTO documents(kind, bus, version, body, published_at, published_by) "
                                      "VALUES (?,?,?,?,?,?)"),
                       (kind, bus, version, raw.decode(), now, user))
+            if on_commit is not None:
+                on_commit(c, version, payload)  # e.g. the audit record, in the same transaction
             if stamp:  # the version only: an appointments document names residents
                 stamp.write(c, "catalog" if kind == "catalog" else "document", f"{kind}:{bus or 'fleet'}", None,
                             {"version": version})
@@ -108,9 +122,9 @@ class Documents:
         assert record is not None
         return record
 
-    def _check_references(self, kind: str, model: protocol.Wire) -> None:
+    def _check_references(self, kind: str, bus: str, model: protocol.Wire) -> None:
         """A schedule or appointment naming a service the catalog in force lacks would be refused."""
-        catalog = self.current("catalog")
+        catalog = self.catalog_for(bus)
         if kind == "catalog" or catalog is None:
             return
         codes = {c["code"] for c in catalog["document"]["services"]}

@@ -86,6 +86,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "guide_minutes": ("约 {m} 分钟", "about {m} min"),
     "guide_offered": ("本站可办", "offered here"),
     "guide_not_offered": ("本站不办", "not at this stop"),
+    "guide_materials": ("请携带：", "Bring: "),
+    "guide_note": ("说明：", "Note: "),
     # crew
     "crew_login": ("工作人员登录", "Crew log-in"),
     "crew_number": ("工号", "Crew number"),

@@ -22,9 +22,11 @@ MAX_PAYLOAD_BYTES = 1_000_000  # bigger than any honest document; guards memory 
 
 # Bus → headquarters suffixes, headquarters → bus suffixes.
 STATUS, POSITION, QUEUE, HEALTH, EVENTS, CMD_REPLY = "status", "position", "queue", "health", "events", "cmd/reply"
-ACK, SCHEDULE, APPOINTMENTS, CMD = "ack", "schedule", "appointments", "cmd"
+ACK, SCHEDULE, APPOINTMENTS, CMD, CATALOG = "ack", "schedule", "appointments", "cmd", "catalog"
 UPLINK_SUFFIXES = (STATUS, POSITION, QUEUE, HEALTH, EVENTS, CMD_REPLY)
-DOWNLINK_SUFFIXES = (ACK, SCHEDULE, APPOINTMENTS, CMD)
+# ``catalog`` per bus: a service list tried on chosen buses first (成熟一批加载一批); the bus applies
+# whichever of it and ``fleet/catalog`` has the higher version (one version sequence for both).
+DOWNLINK_SUFFIXES = (ACK, SCHEDULE, APPOINTMENTS, CMD, CATALOG)
 FLEET_CATALOG = f"{VERSION_PREFIX}/fleet/catalog"
 FLEET_ALL = f"{VERSION_PREFIX}/fleet/#"
 ALL_BUSES = f"{VERSION_PREFIX}/bus/+/#"

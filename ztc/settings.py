@@ -296,11 +296,18 @@ class DevicesSettings(Strict):
     camera: CameraSettings = CameraSettings()
 
 
+Material = Annotated[str, Field(min_length=1, max_length=120)]
+
+
 class ServiceItem(Strict):
     code: Annotated[str, Field(pattern=r"^[A-Z][0-9]{2}$")]
     name_zh: str
     name_en: str
     minutes: Annotated[float, Field(gt=0, le=480)]
+    # 办事指南 (optional, so older lists stay valid): what to bring (申请材料) and a short policy note.
+    materials: Annotated[tuple[Material, ...], Field(max_length=30)] = ()
+    note_zh: Annotated[str, Field(max_length=300)] = ""
+    note_en: Annotated[str, Field(max_length=300)] = ""
 
 
 class ServiceCategory(Strict):

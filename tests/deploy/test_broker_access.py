@@ -95,11 +95,11 @@ def test_bus_cannot_publish_as_another_bus(connect: ProbeFactory) -> None:
 
 def test_bus_cannot_write_headquarters_topics(connect: ProbeFactory) -> None:
     victim = connect(B)
-    for suffix in ("ack", "schedule", "appointments", "cmd"):
+    for suffix in ("ack", "schedule", "appointments", "cmd", "catalog"):
         victim.subscribe(f"ztc/v1/bus/{B}/{suffix}")
     victim.subscribe("ztc/v1/fleet/#")
     attacker = connect(A)
-    for suffix in ("ack", "schedule", "appointments", "cmd"):
+    for suffix in ("ack", "schedule", "appointments", "cmd", "catalog"):
         attacker.publish(f"ztc/v1/bus/{B}/{suffix}", _marker())
         attacker.publish(f"ztc/v1/bus/{A}/{suffix}", _marker())  # not even its own downlink
     attacker.publish("ztc/v1/fleet/catalog", _marker())
@@ -133,6 +133,22 @@ def test_bus_cannot_read_another_bus_appointments(connect: ProbeFactory) -> None
     assert all(t.startswith(f"ztc/v1/bus/{A}/") for t in received), received
     hq.publish(f"ztc/v1/bus/{B}/appointments", "", retain=True)  # clear the retained test documents
     hq.publish(f"ztc/v1/bus/{A}/appointments", "", retain=True)
+
+
+def test_a_bus_reads_its_own_catalog_topic_only(connect: ProbeFactory) -> None:
+    """The service list tried on one bus first (``ztc/v1/bus/{bus}/catalog``): HQ writes it, that bus reads it."""
+    hq = connect(HQ)
+    doc = json.dumps({"version": 2, "services": []})
+    hq.publish(f"ztc/v1/bus/{B}/catalog", doc, retain=True)
+    owner = connect(B)
+    owner.subscribe(f"ztc/v1/bus/{B}/catalog")
+    assert owner.next_message()[:2] == (f"ztc/v1/bus/{B}/catalog", doc.encode())
+    snoop = connect(A)
+    snoop.subscribe(f"ztc/v1/bus/{B}/catalog")
+    snoop.subscribe(f"ztc/v1/bus/{A}/catalog")
+    assert_only_sentinel_arrives(snoop, hq, f"ztc/v1/bus/{A}/catalog")
+    hq.publish(f"ztc/v1/bus/{B}/catalog", "", retain=True)  # clear the retained test document
+    hq.publish(f"ztc/v1/bus/{A}/catalog", "", retain=True)
 
 
 def test_bus_cannot_take_over_another_bus_session(connect: ProbeFactory) -> None:

@@ -293,3 +293,31 @@ def test_suggestion_topics_are_sent_from_large_buttons(kiosk, engine):
     assert [e.data["topics"] for e in sent] == [["more_stops", "weekend"]]
     assert sent[0].data["visit_id"] == engine.current_visit()["id"]
     assert min(b.height for b in k.buttons() if "停靠点" in b.text) >= 60   # large buttons
+
+
+def test_guide_shows_the_materials_of_an_item_headquarters_added(kiosk, engine, settings):
+    """A catalog from headquarters' editor (on the bus's own topic, as a pilot) through the real
+    downlink: the 办事指南 lists the new item with what to bring and its note, in both languages."""
+    from telemetry import protocol
+    from telemetry.downlink import Downlink, downlink_kind
+
+    services = [c.model_dump(mode="json") for c in settings.services]
+    next(c for c in services if c["code"] == "E")["items"].append(
+        {"code": "E04", "name_zh": "残疾人证办理", "name_en": "Disability certificate", "minutes": 15,
+         "materials": ["身份证原件", "户口簿", "近期一寸免冠照片两张"],
+         "note_zh": "本人到场；行动不便者可预约上门服务。", "note_en": "In person; home visits on request."})
+    topic = protocol.bus_topic(settings.bus.id, protocol.CATALOG)
+    assert downlink_kind(topic, settings.bus.id) == "catalog"
+    raw = protocol.encode({"version": 5, "services": services})
+    assert Downlink(engine.db, settings, reply=lambda _r: True).apply_document("catalog", raw) == "applied"
+    engine.arrive("nanma-xincun")
+    k = kiosk("resident")
+    k.tap_id("guide_button")
+    k.settle()
+    text = k.texts()
+    assert "残疾人证办理" in text and "请携带：身份证原件、户口簿、近期一寸免冠照片两张" in text
+    assert "说明：本人到场；行动不便者可预约上门服务。" in text
+    rows = k.screen.ids.rows
+    rows.parent.scroll_to(next(w for w in rows.children if "说明：本人" in w.text), animate=False)
+    k.settle()
+    k.screenshot("resident-guide-materials")

@@ -240,3 +240,24 @@ def held_version(db, kind: str) -> int | None:
     with db.read() as conn:
         row = conn.execute("SELECT version FROM documents WHERE kind = ?", (kind,)).fetchone()
     return row[0] if row else None
+
+
+def test_catalog_on_the_bus_topic_and_the_fleet_topic_share_one_version_sequence(agent: Agent) -> None:
+    """A list tried on this bus first (its own topic) is taken when newer than the fleet's; the next
+    fleet version overtakes it; an older one on either topic is ignored (hq.catalog_editor)."""
+    from ztc.settings import load_settings
+
+    services = [c.model_dump(mode="json") for c in load_settings(environ={}).services]
+    pilot = json.loads(json.dumps(services))
+    pilot[4]["items"].append({"code": "E04", "name_zh": "残疾人证办理", "name_en": "Disability certificate",
+                              "minutes": 15, "materials": ["身份证原件"], "note_zh": "本人到场"})
+    agent._on_message("ztc/v1/fleet/catalog", json.dumps({"version": 1, "services": services}).encode(), time.time())
+    agent._on_message(f"ztc/v1/bus/{BUS}/catalog", json.dumps({"version": 2, "services": pilot}).encode(), time.time())
+    assert held(agent, "catalog") == 2
+    agent._on_message("ztc/v1/bus/other-bus/catalog", json.dumps({"version": 9, "services": services}).encode(),
+                      time.time())
+    assert held(agent, "catalog") == 2  # another bus's list is not ours
+    agent._on_message("ztc/v1/fleet/catalog", json.dumps({"version": 1, "services": services}).encode(), time.time())
+    assert held(agent, "catalog") == 2  # the retained fleet v1 on reconnect does not undo the pilot
+    agent._on_message("ztc/v1/fleet/catalog", json.dumps({"version": 3, "services": services}).encode(), time.time())
+    assert held(agent, "catalog") == 3
