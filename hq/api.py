@@ -40,9 +40,17 @@ BusId = Annotated[str, Query(pattern=protocol.BUS_ID_PATTERN)]
 READABLE_DEPTH = 32  # stored before events were validated by type: deeper data is not sent to a page
 
 
+# A ticket's rating secret lets its holder rate in the resident's name: it stays in the database for
+# the phone page's check (hq/ratings.py) and is never shown, not even to staff or local tools.
+SECRET_FIELDS = frozenset({"rate_token"})
+
+
 def _readable(event: dict[str, Any]) -> dict[str, Any]:
     if depth_of(event["data"]) > READABLE_DEPTH:
         return event | {"data": {"unreadable": f"data nested deeper than {READABLE_DEPTH} levels"}}
+    data = event["data"]
+    if isinstance(data, dict) and SECRET_FIELDS & data.keys():
+        return event | {"data": {k: v for k, v in data.items() if k not in SECRET_FIELDS}}
     return event
 
 

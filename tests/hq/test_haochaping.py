@@ -268,3 +268,15 @@ def test_an_invalid_callback_event_is_held_with_the_number_masked(hq: Hq) -> Non
     assert "1391234567890" not in held and "7890" in held
     assert [r["ticket_id"] for r in hq.store.query("SELECT ticket_id FROM case_contacts")] == ["t5"]
     assert PHONE not in str(hq.store.query("SELECT data FROM events"))
+
+
+def test_the_rating_secret_is_never_shown_by_the_read_api(hq: Hq) -> None:
+    """Staff and local tools read ticket.issued through /api/v1/events and the public ticket page; the
+    secret that lets its holder rate stays inside headquarters (it still opens the phone page)."""
+    hq.clock.now = T0 + 3600
+    issued(hq, "t1", "secret-one")
+    c, _ = hq.login()
+    seen = [e for e in c.get("/api/v1/events").json() if e["type"] == "ticket.issued"]
+    assert seen and seen[0]["data"]["ticket_id"] == "t1" and "rate_token" not in seen[0]["data"]
+    assert "secret-one" not in c.get("/api/public/tickets/t1").text
+    assert hq.client().get("/api/public/tickets/t1/rating", params={"k": "secret-one"}).status_code == 200
