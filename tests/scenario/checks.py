@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 from drivers.gps.geo import distance_m
 from drivers.ticket_printer.virtual.decoder import DecodedTicket
+from hq.api import SECRET_FIELDS
 from ztc.db import Database
 
 FINAL = {"ticket.served": "served", "ticket.no_show": "no_show", "ticket.cancelled": "cancelled",
@@ -17,13 +18,16 @@ COPY_MARK = "副本"
 
 
 def assert_hq_holds_exactly(created: list[dict[str, Any]], at_hq: list[dict[str, Any]], epoch: str) -> None:
-    """Count, content and order equal; no duplicates; all of this database's epoch."""
+    """Count, content and order equal (but for the rating secret, which HQ keeps and never shows); no
+    duplicates; all of this database's epoch."""
     ids = [e["id"] for e in at_hq]
     assert len(set(ids)) == len(ids), "headquarters holds duplicate events"
     assert {e["epoch"] for e in at_hq} == {epoch}
     assert len(at_hq) == len(created), f"bus created {len(created)} events, headquarters holds {len(at_hq)}"
     keys = ("seq", "id", "type", "ts", "data")
     for made, held in zip(created, at_hq, strict=True):
+        assert not SECRET_FIELDS & held["data"].keys(), "headquarters' read API shows a ticket's rating secret"
+        made = made | {"data": {k: v for k, v in made["data"].items() if k not in SECRET_FIELDS}}
         differs = {k: (made[k], held[k]) for k in keys if held[k] != made[k]}
         assert not differs, f"event seq {made['seq']} ({made['type']}) differs at headquarters: {differs}"
 
