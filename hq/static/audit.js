@@ -1,20 +1,6 @@
 // Audit log page (admins): search by person, day (the county's days, hq.timezone) and kind. Read only:
 // ztc offers no way to change or delete an entry. Data is written with textContent only.
 "use strict";
-const $ = (id) => document.getElementById(id);
-function el(tag, attrs, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) { if (k === "class") e.className = v; else e.setAttribute(k, v); }
-  for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(k == null ? "" : String(k)));
-  return e;
-}
-async function api(path) {
-  const r = await fetch(path);
-  if (r.status === 401) { location.href = "/login"; throw new Error("login"); }
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
-  return body;
-}
 // One "field: value" a line: what an admin reads, not JSON.
 const show = (v) => (v == null ? "" : typeof v !== "object" ? String(v)
   : Object.entries(v).map(([k, x]) => `${k}: ${x !== null && typeof x === "object" ? JSON.stringify(x) : x}`).join("\n"));

@@ -3,24 +3,7 @@
 "use strict";
 const cal = { csrf: "", bus: "", month: "", today: "", days: [], stops: [], services: {}, selected: null, map: null, pin: null, ready: false };
 window.cal = cal;
-const $ = (id) => document.getElementById(id);
-function el(tag, attrs, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) { if (k === "class") e.className = v; else e.setAttribute(k, v); }
-  for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(k == null ? "" : String(k)));
-  return e;
-}
-async function api(path, opts) {
-  const o = opts || {};
-  const r = await fetch(path, { ...o, headers: { "Content-Type": "application/json", "X-CSRF-Token": cal.csrf, ...(o.headers || {}) } });
-  if (r.status === 401) { location.href = "/login"; throw new Error("login"); }
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : (body.detail || []).map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`).join("; "));
-  return body;
-}
-function say(id, text, err) { const m = $(id); m.textContent = text; m.className = err ? "msg err" : "msg"; }
-const post = (path, body) => api(path, { method: "POST", body: JSON.stringify(body) });
-const enc = encodeURIComponent;
+useCsrf(() => cal.csrf);
 const WEEK = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
 
 // --- services and stops ---------------------------------------------------------------------------

@@ -3,27 +3,11 @@
 "use strict";
 const cs = { csrf: "", me: "", role: "", tz: "Asia/Shanghai", vocab: null, current: null, ready: false };
 window.cs = cs;
-const $ = (id) => document.getElementById(id);
-function el(tag, attrs, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) { if (k === "class") e.className = v; else e.setAttribute(k, v); }
-  for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(k == null ? "" : String(k)));
-  return e;
-}
-async function api(path, opts) {
-  const o = opts || {};
-  const r = await fetch(path, { ...o, headers: { "Content-Type": "application/json", "X-CSRF-Token": cs.csrf, ...(o.headers || {}) } });
-  if (r.status === 401) { location.href = "/login"; throw new Error("login"); }
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : (body.detail || []).map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`).join("; "));
-  return body;
-}
-const post = (path, body) => api(path, { method: "POST", body: JSON.stringify(body) });
-const enc = encodeURIComponent;
+useCsrf(() => cs.csrf);
 // Times in the county's zone as the API names it (hq.timezone), never the browser's.
 const when = (ts) => ts == null ? "" : new Date(ts * 1000).toLocaleString("zh-CN", { timeZone: cs.tz, hour12: false });
 const pct = (v) => v == null ? "—" : `${(v * 100).toFixed(1)}%`;
-function say(text, err) { $("d-msg").textContent = text; $("d-msg").className = err ? "msg err" : "msg"; }
+function sayStep(text, err) { $("d-msg").textContent = text; $("d-msg").className = err ? "msg err" : "msg"; }
 
 async function loadFigures() {
   const f = await api("/api/v1/cases/figures");
@@ -47,7 +31,7 @@ async function loadList() {
 function show(id, on) { $(id).hidden = !on; }
 async function open(id) {
   const c = await api(`/api/v1/cases/${enc(id)}`);
-  cs.current = c; $("detail").hidden = false; say("");
+  cs.current = c; $("detail").hidden = false; sayStep("");
   $("d-title").textContent = `${c.number || ""} · ${c.status_text}`;
   $("d-info").replaceChildren(
     el("p", {}, `车辆 / bus ${c.bus} · 窗口 / window ${c.window ?? "—"} · 业务 / service ${c.service ?? "—"}`),
@@ -64,12 +48,12 @@ async function open(id) {
   $("steps").tBodies[0].replaceChildren(...c.steps.map((s) => el("tr", { "data-step": s.step }, el("td", {}, when(s.at)), el("td", {}, s.step), el("td", {}, s.actor), el("td", {}, s.note))));
 }
 async function act(body) {
-  try { await post(`/api/v1/cases/${enc(cs.current.id)}/steps`, body); await Promise.all([open(cs.current.id), loadList(), loadFigures()]); say("已保存 / saved"); }
-  catch (e) { say(e.message, true); }
+  try { await post(`/api/v1/cases/${enc(cs.current.id)}/steps`, body); await Promise.all([open(cs.current.id), loadList(), loadFigures()]); sayStep("已保存 / saved"); }
+  catch (e) { sayStep(e.message, true); }
 }
-$("take").onclick = async () => { try { await post(`/api/v1/cases/${enc(cs.current.id)}/assign`, { handler: cs.me }); await open(cs.current.id); await loadList(); } catch (e) { say(e.message, true); } };
-$("assign").onclick = async () => { try { await post(`/api/v1/cases/${enc(cs.current.id)}/assign`, { handler: $("assign-to").value }); await open(cs.current.id); await loadList(); } catch (e) { say(e.message, true); } };
-$("show-phone").onclick = async () => { try { $("phone").textContent = (await post(`/api/v1/cases/${enc(cs.current.id)}/phone`, {})).phone; } catch (e) { say(e.message, true); } };
+$("take").onclick = async () => { try { await post(`/api/v1/cases/${enc(cs.current.id)}/assign`, { handler: cs.me }); await open(cs.current.id); await loadList(); } catch (e) { sayStep(e.message, true); } };
+$("assign").onclick = async () => { try { await post(`/api/v1/cases/${enc(cs.current.id)}/assign`, { handler: $("assign-to").value }); await open(cs.current.id); await loadList(); } catch (e) { sayStep(e.message, true); } };
+$("show-phone").onclick = async () => { try { $("phone").textContent = (await post(`/api/v1/cases/${enc(cs.current.id)}/phone`, {})).phone; } catch (e) { sayStep(e.message, true); } };
 $("do-callback").onclick = () => act({ step: "callback", note: $("callback-note").value });
 $("do-verify").onclick = () => act({ step: "verify", note: $("verify-note").value, reason_class: $("verify-class").value });
 $("do-action").onclick = () => act({ step: "action", note: $("action-note").value });
@@ -77,9 +61,9 @@ $("recheck-ok").onclick = () => act({ step: "recheck", note: $("recheck-note").v
 $("recheck-back").onclick = () => act({ step: "recheck", note: $("recheck-note").value, ok: false });
 $("upload").onclick = async () => {
   const f = $("evidence-file").files[0];
-  if (!f) { say("请选择照片或 PDF / choose a photo or PDF", true); return; }
-  try { await api(`/api/v1/cases/${enc(cs.current.id)}/evidence?name=${enc(f.name)}`, { method: "POST", body: f, headers: { "Content-Type": f.type } }); await open(cs.current.id); say("已上传 / attached"); }
-  catch (e) { say(e.message, true); }
+  if (!f) { sayStep("请选择照片或 PDF / choose a photo or PDF", true); return; }
+  try { await api(`/api/v1/cases/${enc(cs.current.id)}/evidence?name=${enc(f.name)}`, { method: "POST", body: f, headers: { "Content-Type": f.type } }); await open(cs.current.id); sayStep("已上传 / attached"); }
+  catch (e) { sayStep(e.message, true); }
 };
 $("filter").onchange = loadList;
 async function start() {

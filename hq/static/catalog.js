@@ -3,22 +3,7 @@
 "use strict";
 const cat = { csrf: "", draft: [], savedAt: null, buses: [], ready: false, zone: "Asia/Shanghai" };
 window.cat = cat;
-const $ = (id) => document.getElementById(id);
-function el(tag, attrs, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) { if (k === "class") e.className = v; else e.setAttribute(k, v); }
-  for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(k == null ? "" : String(k)));
-  return e;
-}
-async function api(path, opts) {
-  const o = opts || {};
-  const r = await fetch(path, { ...o, headers: { "Content-Type": "application/json", "X-CSRF-Token": cat.csrf, ...(o.headers || {}) } });
-  if (r.status === 401) { location.href = "/login"; throw new Error("login"); }
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : (body.detail || []).map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`).join("; "));
-  return body;
-}
-function say(id, text, err) { const m = $(id); m.textContent = text; m.className = err ? "msg err" : "msg"; }
+useCsrf(() => cat.csrf);
 // Times in the county's zone (hq.timezone, from /api/public/clock), never the browser's.
 const when = (ts) => (ts ? new Date(ts * 1000).toLocaleString("zh-CN", { hour12: false, timeZone: cat.zone }) : "");
 
