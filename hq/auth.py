@@ -24,15 +24,6 @@ ROLES: tuple[Role, ...] = ("admin", "operator")
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 MIN_PASSWORD = 8
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS users (
-        name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS login_failures (
-        name TEXT PRIMARY KEY, failures BIGINT NOT NULL, locked_until DOUBLE PRECISION)""",
-    """CREATE TABLE IF NOT EXISTS sessions (
-        token_hash TEXT PRIMARY KEY, name TEXT NOT NULL, csrf TEXT NOT NULL,
-        created_at DOUBLE PRECISION NOT NULL, expires_at DOUBLE PRECISION NOT NULL)""",
-]
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password of anyone")  # unknown names cost the same time as known ones
@@ -66,7 +57,6 @@ class Accounts:
         self.failures_allowed = failures_allowed
         self.lockout_s = lockout_s
         self.session_s = session_s
-        store.ensure_schema(SCHEMA)
 
     # --- accounts ---------------------------------------------------------------------------------
 

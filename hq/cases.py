@@ -15,12 +15,6 @@ from ztc.domain.vocabulary import RATING_LEVELS, RATING_REASONS
 
 BAD_AT_OR_BELOW = 2
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS cases (
-        event_id TEXT PRIMARY KEY, bus TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL, level BIGINT NOT NULL,
-        data TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open', assignee TEXT, deadline DOUBLE PRECISION NOT NULL,
-        resolution TEXT, updated_at DOUBLE PRECISION, updated_by TEXT)""",
-]
 
 
 class CaseError(ValueError):
@@ -31,15 +25,15 @@ class Cases:
     def __init__(self, store: HqStore, followup_days: float = 3):
         self.store = store
         self.followup_s = followup_days * 86400
-        store.ensure_schema(SCHEMA)
 
     def sync(self) -> int:
         """Open a case for every bad rating not yet a case; returns how many were opened."""
         with self.store.transaction() as c:
+            level = self.store.json_int("e.data", "level")
             cur = c.execute(self.store.sql(
                 "INSERT INTO cases(event_id, bus, ts, level, data, deadline) "
-                "SELECT e.id, e.bus, e.ts, CAST(json_extract(e.data, '$.level') AS INTEGER), e.data, e.ts + ? "
-                "FROM events e WHERE e.type = 'rating' AND CAST(json_extract(e.data, '$.level') AS INTEGER) "
+                f"SELECT e.id, e.bus, e.ts, {level}, e.data, e.ts + ? "
+                f"FROM events e WHERE e.type = 'rating' AND {level} "
                 "BETWEEN 1 AND ? ON CONFLICT DO NOTHING"), (self.followup_s, BAD_AT_OR_BELOW))
             return max(cur.rowcount, 0)
 

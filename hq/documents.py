@@ -23,15 +23,6 @@ Publish = Callable[[str, dict[str, Any], int, bool], bool]  # (topic, payload, q
 KINDS = ("catalog", protocol.SCHEDULE, protocol.APPOINTMENTS)
 FLEET = ""  # the bus column of fleet-wide documents (the catalog)
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS documents (
-        kind TEXT NOT NULL, bus TEXT NOT NULL, version BIGINT NOT NULL, body TEXT NOT NULL,
-        published_at DOUBLE PRECISION NOT NULL, published_by TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (kind, bus, version))""",
-    """CREATE TABLE IF NOT EXISTS commands (
-        id TEXT PRIMARY KEY, bus TEXT NOT NULL, body TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
-        created_by TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0)""",
-]
 
 
 class DocumentError(ValueError):
@@ -46,7 +37,6 @@ class Documents:
     def __init__(self, store: HqStore, publish: Publish | None = None):
         self.store = store
         self.publish = publish
-        store.ensure_schema(SCHEMA)
 
     def current(self, kind: str, bus: str = FLEET) -> dict[str, Any] | None:
         rows = self.store.query("SELECT version, body, published_at, published_by, sent FROM documents "

@@ -52,7 +52,7 @@ def ticket_status(store: HqStore, ticket_id: str) -> dict[str, Any] | None:
     """The ticket's progress as headquarters knows it; None when it has not reached headquarters."""
     if not TICKET_ID_RE.match(ticket_id):
         return None
-    rows = store.query("SELECT bus, type, ts, data FROM events WHERE json_extract(data, '$.ticket_id') = ? "
+    rows = store.query(f"SELECT bus, type, ts, data FROM events WHERE {store.json_text('data', 'ticket_id')} = ? "
                        "ORDER BY ts, seq", (ticket_id,))
     if not rows:
         return None

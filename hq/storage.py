@@ -1,61 +1,31 @@
 """Headquarters storage: buses' latest state, positions, and every event exactly once.
 
-SQLite by default. Written so PostgreSQL can follow: only portable SQL (``ON CONFLICT``, ``DOUBLE
-PRECISION``, no AUTOINCREMENT, JSON kept as text), every statement goes through ``_sql`` (which is
-where the ``?`` → ``%s`` placeholder change belongs), and one DB-API connection is all it needs.
+SQLite by default (``sqlite:///path``), PostgreSQL for a city or province (``postgresql://…``,
+through psycopg 3, see hq/pg.py). One portable SQL for both: ``ON CONFLICT``, ``DOUBLE PRECISION``,
+no AUTOINCREMENT, JSON kept as text and read through ``json_text``/``json_int``; statements are
+written with ``?`` and the PostgreSQL connection turns them into ``%s``. The schema is
+hq/migrations.py's, applied on open.
 
 Exactly once: events are unique on (bus, epoch, seq) and on id, inserted with ``ON CONFLICT DO
 NOTHING``. The ack watermark ("every event up to here is stored") comes from the ranges each batch
-declares complete (``from``..last seq, see docs/protocol.md), merged per (bus, epoch).
+declares complete (``from``..last seq, see docs/protocol.md), merged per (bus, epoch) in the
+database under that epoch's row lock — so several ingest processes, each handed some of a bus's
+batches by the broker, agree on it; no process's memory is trusted with it.
 """
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
 
+from hq import migrations
 from telemetry import protocol
 
 log = logging.getLogger(__name__)
-
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS buses (
-        id TEXT PRIMARY KEY,
-        online INTEGER NOT NULL DEFAULT 0,
-        boot TEXT, sw TEXT,
-        status_ts DOUBLE PRECISION, status_at DOUBLE PRECISION,
-        last_seen DOUBLE PRECISION,
-        position TEXT, queue TEXT, health TEXT)""",
-    """CREATE TABLE IF NOT EXISTS positions (
-        bus TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL, source TEXT NOT NULL,
-        lat DOUBLE PRECISION NOT NULL, lon DOUBLE PRECISION NOT NULL,
-        speed DOUBLE PRECISION, track DOUBLE PRECISION, stop TEXT,
-        PRIMARY KEY (bus, ts, source))""",
-    """CREATE TABLE IF NOT EXISTS events (
-        bus TEXT NOT NULL, epoch TEXT NOT NULL, seq BIGINT NOT NULL,
-        id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL,
-        data TEXT NOT NULL, received_at DOUBLE PRECISION NOT NULL,
-        PRIMARY KEY (bus, epoch, seq))""",
-    """CREATE TABLE IF NOT EXISTS epochs (
-        bus TEXT NOT NULL, epoch TEXT NOT NULL, upto BIGINT NOT NULL DEFAULT 0,
-        first_seen DOUBLE PRECISION NOT NULL,
-        PRIMARY KEY (bus, epoch))""",
-    """CREATE TABLE IF NOT EXISTS coverage (
-        bus TEXT NOT NULL, epoch TEXT NOT NULL, lo BIGINT NOT NULL, hi BIGINT NOT NULL,
-        PRIMARY KEY (bus, epoch, lo, hi))""",
-    """CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS replies (
-        bus TEXT NOT NULL, id TEXT NOT NULL, ok INTEGER NOT NULL, detail TEXT NOT NULL,
-        received_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (bus, id))""",
-    # The day's figures read events by type and time; a ticket's page finds its events by ticket id.
-    "CREATE INDEX IF NOT EXISTS events_type_ts ON events(type, ts)",
-    "CREATE INDEX IF NOT EXISTS events_ticket ON events(json_extract(data, '$.ticket_id'))",
-    "CREATE INDEX IF NOT EXISTS positions_bus_ts ON positions(bus, ts)",
-]
-
 
 class HqStorageError(Exception):
     """The headquarters database cannot be used; the message names the URL and the problem."""
@@ -69,6 +39,11 @@ def _loads(text: str | None) -> Any:
     return json.loads(text) if text else None
 
 
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
 def sqlite_path(url: str) -> Path:
     """``sqlite:////var/lib/ztc-hq/hq.db`` → /var/lib/ztc-hq/hq.db; ``sqlite:///hq.db`` → hq.db."""
     if not url.startswith("sqlite:///"):
@@ -77,31 +52,59 @@ def sqlite_path(url: str) -> Path:
 
 
 class HqStore:
-    """One connection; methods are thread-safe (a lock), each write is one transaction."""
+    """One connection; methods are thread-safe (a lock), each write is one transaction.
 
-    def __init__(self, conn: sqlite3.Connection, label: str):
+    ``node`` names this process in the ``counters`` table (each ingest process adds to its own rows,
+    see migration 2: its MQTT client id); ``dialect`` is ``sqlite`` or ``postgresql``."""
+
+    def __init__(self, conn: Any, label: str, dialect: str = "sqlite", url: str = "", node: str = ""):
         self._conn = conn
         self._lock = threading.RLock()
         self.label = label
+        self.dialect = dialect
+        self.url = url
+        self.node = node
 
     @classmethod
-    def open(cls, database_url: str) -> HqStore:
+    def open(cls, database_url: str, node: str | None = None) -> HqStore:
+        """Open (and migrate to the latest schema) the database named by ``hq.database_url``."""
+        node = node or ""
         if database_url.startswith("postgresql://"):
-            raise HqStorageError("PostgreSQL 尚未支持 / PostgreSQL is not supported yet by this version; "
-                                 "use sqlite:///… (the storage layer is written to allow it later)")
+            return cls._open_postgresql(database_url, node)
         path = sqlite_path(database_url)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=15)
             conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 15000")
+            # Only takes effect on a new file: lets retention give freed pages back (hq.retention).
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")  # an ack promises the event is durable
-            conn.execute("PRAGMA busy_timeout = 15000")
-            for statement in SCHEMA:
-                conn.execute(statement)
-        except (OSError, sqlite3.Error) as e:
+            migrations.migrate(conn, "sqlite")
+        except (OSError, sqlite3.Error, migrations.MigrationError) as e:
             raise HqStorageError(f"总部数据库无法打开 / cannot open the headquarters database {path}: {e}") from e
-        return cls(conn, str(path))
+        return cls(conn, str(path), "sqlite", database_url, node)
+
+    @classmethod
+    def _open_postgresql(cls, database_url: str, node: str) -> HqStore:
+        try:
+            import psycopg
+
+            from hq.pg import PgConnection
+        except ImportError as e:  # setup.py installs it; a hand-made environment may lack it
+            raise HqStorageError(f"PostgreSQL 需要 psycopg / PostgreSQL needs psycopg 3 (pip install psycopg): {e}"
+                                 ) from e
+        label = redact_url(database_url)
+        try:
+            conn = PgConnection(database_url)
+            migrations.migrate(conn, "postgresql")
+        except (psycopg.Error, migrations.MigrationError) as e:
+            raise HqStorageError(f"总部数据库无法打开 / cannot open the headquarters database {label}: {e}") from e
+        store = cls(conn, label, "postgresql", database_url, node)
+        from hq import retention
+        retention.ensure_partitions(store)
+        return store
 
     def close(self) -> None:
         with self._lock:
@@ -109,17 +112,18 @@ class HqStore:
 
     @staticmethod
     def _sql(statement: str) -> str:
-        return statement  # PostgreSQL: statement.replace("?", "%s")
+        return statement  # the PostgreSQL connection turns ? into %s itself (hq.pg)
 
     def _tx(self) -> _Transaction:
         return _Transaction(self)
 
-    def _query(self, statement: str, args: tuple = ()) -> list[sqlite3.Row]:
+    def _query(self, statement: str, args: tuple = ()) -> list[Any]:
         with self._lock:
-            return self._conn.execute(self._sql(statement), args).fetchall()
+            return self._conn.execute(statement, args).fetchall()
 
-    # Public forms for the other headquarters modules (auth, documents, cases): each owns its tables.
+    # Public forms for the other headquarters modules (auth, documents, cases).
     def ensure_schema(self, statements: list[str]) -> None:
+        """Kept for modules not yet moved to hq/migrations.py; new tables belong in a migration."""
         with self._lock:
             for statement in statements:
                 self._conn.execute(statement)
@@ -128,10 +132,27 @@ class HqStore:
         """``with store.transaction() as c: c.execute(store.sql("…"), args)`` — one write transaction."""
         return _Transaction(self)
 
-    def query(self, statement: str, args: tuple = ()) -> list[sqlite3.Row]:
+    def query(self, statement: str, args: tuple = ()) -> list[Any]:
         return self._query(statement, args)
 
     sql = _sql
+
+    def json_text(self, column: str, key: str) -> str:
+        """SQL for the text of ``column``'s JSON field ``key`` (the same expression as the index)."""
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise ValueError(f"not a JSON key for SQL: {key!r}")
+        if self.dialect == "postgresql":
+            return f"({column}::jsonb ->> '{key}')"
+        return f"json_extract({column}, '$.{key}')"
+
+    def json_int(self, column: str, key: str) -> str:
+        """SQL for ``column``'s JSON field ``key`` as an integer; NULL when it is not a number
+        (SQLite's CAST would make a word 0; PostgreSQL's would fail the whole query)."""
+        if self.dialect == "postgresql":
+            field = f"({column}::jsonb -> '{key}')"
+            return (f"(CASE WHEN jsonb_typeof({field}) = 'number' AND abs(({field})::numeric) < 1e15 "
+                    f"THEN trunc(({field})::numeric)::bigint END)")
+        return f"CAST({self.json_text(column, key)} AS INTEGER)"
 
     # --- latest state ----------------------------------------------------------------------------
 
@@ -148,9 +169,11 @@ class HqStore:
         self.record_latest_many([(bus, kind, payload, now)])
 
     def record_latest_many(self, items: list[tuple[str, str, dict[str, Any], float]]) -> None:
-        """Several (bus, kind, payload, received) in one transaction, in order."""
+        """Several (bus, kind, payload, received) in one transaction, in order per bus. Rows are
+        touched in the order of bus ids, so two processes storing batches that share buses take
+        the row locks in the same order and never deadlock (PostgreSQL)."""
         with self._tx() as c:
-            for bus, kind, payload, now in items:
+            for bus, kind, payload, now in sorted(items, key=lambda item: item[0]):
                 assert kind in ("position", "queue", "health")
                 c.execute(self._sql(
                     f"INSERT INTO buses(id, {kind}, last_seen) VALUES (?,?,?) "
@@ -159,7 +182,7 @@ class HqStore:
                 if kind == "position":
                     self._insert_position(c, bus, payload, "live")
 
-    def _insert_position(self, c: sqlite3.Connection, bus: str, p: dict[str, Any], source: str) -> None:
+    def _insert_position(self, c: Any, bus: str, p: dict[str, Any], source: str) -> None:
         c.execute(self._sql(
             "INSERT INTO positions(bus, ts, source, lat, lon, speed, track, stop) VALUES (?,?,?,?,?,?,?,?) "
             "ON CONFLICT DO NOTHING"),
@@ -177,6 +200,10 @@ class HqStore:
         with self._tx() as c:
             c.execute(self._sql("INSERT INTO epochs(bus, epoch, upto, first_seen) VALUES (?,?,0,?) "
                                 "ON CONFLICT DO NOTHING"), (bus, batch.epoch, now))
+            if self.dialect == "postgresql":
+                # The per-(bus, epoch) lock: batches of one epoch handled by several ingest processes
+                # are stored one after the other, so the watermark merges every committed range.
+                c.execute("SELECT upto FROM epochs WHERE bus = ? AND epoch = ? FOR UPDATE", (bus, batch.epoch))
             stored = 0
             for e in batch.events:
                 cur = c.execute(self._sql(
@@ -197,7 +224,7 @@ class HqStore:
             self._bump(c, "events.duplicate", len(batch.events) - stored)
         return stored, upto
 
-    def _track_positions(self, c: sqlite3.Connection, bus: str, data: dict[str, Any]) -> None:
+    def _track_positions(self, c: Any, bus: str, data: dict[str, Any]) -> None:
         positions = data.get("positions")
         for raw in positions if isinstance(positions, list) else []:
             try:
@@ -208,7 +235,7 @@ class HqStore:
                 continue
             self._insert_position(c, bus, p.model_dump(), "track")
 
-    def _advance(self, c: sqlite3.Connection, bus: str, epoch: str) -> int:
+    def _advance(self, c: Any, bus: str, epoch: str) -> int:
         """Merge covered ranges into the contiguous watermark from seq 1."""
         upto = c.execute(self._sql("SELECT upto FROM epochs WHERE bus = ? AND epoch = ?"), (bus, epoch)).fetchone()[0]
         for lo, hi in c.execute(self._sql("SELECT lo, hi FROM coverage WHERE bus = ? AND epoch = ? AND hi > ? "
@@ -226,17 +253,18 @@ class HqStore:
 
     # --- counters --------------------------------------------------------------------------------
 
-    def _bump(self, c: sqlite3.Connection, name: str, by: int) -> None:
+    def _bump(self, c: Any, name: str, by: int) -> None:
         if by:
-            c.execute(self._sql("INSERT INTO counters(name, value) VALUES (?, ?) "
-                                "ON CONFLICT(name) DO UPDATE SET value = counters.value + excluded.value"), (name, by))
+            c.execute(self._sql("INSERT INTO counters(name, node, value) VALUES (?, ?, ?) ON CONFLICT(name, node) "
+                                "DO UPDATE SET value = counters.value + excluded.value"), (name, self.node, by))
 
     def count(self, name: str, by: int = 1) -> None:
         with self._tx() as c:
             self._bump(c, name, by)
 
     def counters(self) -> dict[str, int]:
-        return {r[0]: int(r[1]) for r in self._query("SELECT name, value FROM counters ORDER BY name")}
+        rows = self._query("SELECT name, SUM(value) FROM counters GROUP BY name ORDER BY name")
+        return {r[0]: int(r[1]) for r in rows}
 
     # --- reading (the HTTP API) ------------------------------------------------------------------
 
@@ -281,15 +309,16 @@ def _runs(seqs: list[int]) -> list[tuple[int, int]]:
 
 
 class _Transaction:
-    """``with store._tx() as conn``: BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error."""
+    """``with store._tx() as conn``: BEGIN (IMMEDIATE on SQLite: the write lock at once) … COMMIT,
+    or ROLLBACK on any error."""
 
     def __init__(self, store: HqStore):
         self.store = store
 
-    def __enter__(self) -> sqlite3.Connection:
+    def __enter__(self) -> Any:
         self.store._lock.acquire()
         try:
-            self.store._conn.execute("BEGIN IMMEDIATE")
+            self.store._conn.execute("BEGIN IMMEDIATE" if self.store.dialect == "sqlite" else "BEGIN")
         except BaseException:
             self.store._lock.release()
             raise

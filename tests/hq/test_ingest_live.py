@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,8 +24,8 @@ def pos(ts: float) -> dict[str, Any]:
     return {"ts": ts, "lat": 36.19, "lon": 118.18, "speed": 3.0, "track": 10.0, "mode": 3, "stop": None}
 
 
-def test_positions_are_pushed_after_they_are_stored_and_in_order(tmp_path: Path) -> None:
-    store = HqStore.open(f"sqlite:///{tmp_path / 'hq.db'}")
+def test_positions_are_pushed_after_they_are_stored_and_in_order(hq_url: str) -> None:
+    store = HqStore.open(hq_url)
     seen: list[tuple[str, int]] = []  # (update type, positions stored when it was pushed)
 
     def on_stored(update: dict[str, Any]) -> None:
