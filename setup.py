@@ -29,7 +29,7 @@ setup(
         "websockets>=12",  # uvicorn's WebSocket support: the dashboard's live map
         "gtfs-realtime-bindings>=1.0",  # the reference GTFS-realtime protobuf for /gtfs-rt/vehicle-positions
         "reportlab>=4",  # the printable daily report (PDF with built-in Chinese CID font)
-        "psycopg[binary]>=3.1,<4",  # headquarters on PostgreSQL (hq.database_url postgresql://…), see hq/pg.py
+        "psycopg[binary]>=3.2,<4",  # headquarters on PostgreSQL (hq.database_url postgresql://…), see hq/pg.py
     ],
     extras_require={
         "kiosk": [

@@ -19,6 +19,8 @@ import logging
 import re
 import sqlite3
 import threading
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +138,22 @@ class HqStore:
         return self._query(statement, args)
 
     sql = _sql
+
+    def run_alone(self, name: str, task: Callable[[], Any]) -> Any:
+        """Run ``task`` unless another process runs the same-named task now (PostgreSQL session
+        advisory lock; SQLite has one process): with N ingest processes, one publishes the waiting
+        documents and commands at a time, so a command is not sent twice. None when skipped."""
+        if self.dialect != "postgresql":
+            return task()
+        key = zlib.crc32(name.encode())
+        with self._lock:
+            if not self._conn.execute("SELECT pg_try_advisory_lock(?)", (key,)).fetchone()[0]:
+                return None
+        try:
+            return task()
+        finally:
+            with self._lock:
+                self._conn.execute("SELECT pg_advisory_unlock(?)", (key,))
 
     def json_text(self, column: str, key: str) -> str:
         """SQL for the text of ``column``'s JSON field ``key`` (the same expression as the index)."""
