@@ -20,8 +20,13 @@ UNITS = {
     "ztc-kiosk@crew.service": ("ztc-kiosk@.service", 4.2),
     "ztc-kiosk@display.service": ("ztc-kiosk@.service", 4.2),
     "ztc-housekeeping.service": ("ztc-housekeeping.service", 3.5),
+    "ztc-hq-ingest@1.service": ("ztc-hq-ingest@.service", 3.5),
+    "ztc-hq-web@8081.service": ("ztc-hq-web@.service", 3.5),
+    "ztc-hq-housekeeping.service": ("ztc-hq-housekeeping.service", 3.5),
 }
-TIMERS = ["ztc-housekeeping.timer"]
+TIMERS = ["ztc-housekeeping.timer", "ztc-hq-housekeeping.timer"]
+TIMER_COMMANDS = {"ztc-housekeeping.timer": "/opt/ztc/venv/bin/ztc housekeeping",
+                  "ztc-hq-housekeeping.timer": "/opt/ztc/venv/bin/ztc hq housekeeping"}
 # Binaries that exist on the bus / headquarters but not on a development machine.
 TARGET_ONLY_BINARIES = {"/opt/ztc/venv/bin/ztc", "/usr/bin/weston"}
 
@@ -86,7 +91,8 @@ def unit_settings(name: str) -> dict[str, list[str]]:
     return settings
 
 
-@pytest.mark.parametrize("name", ["ztc-agent.service", "ztc-hq.service", "ztc-kiosk@.service", "ztc-session.service"])
+@pytest.mark.parametrize("name", ["ztc-agent.service", "ztc-hq.service", "ztc-kiosk@.service", "ztc-session.service",
+                                  "ztc-hq-ingest@.service", "ztc-hq-web@.service"])
 def test_common_hardening(name: str) -> None:
     s = unit_settings(name)
     assert s["User"] == ["ztc"]
@@ -133,4 +139,4 @@ def test_timers_verify_and_start_their_service(timer: str, tmp_path: Path) -> No
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
     s = unit_settings(timer)
     assert s["Persistent"] == ["true"] and s["WantedBy"] == ["timers.target"]
-    assert unit_settings(service)["ExecStart"] == ["/opt/ztc/venv/bin/ztc housekeeping"]
+    assert unit_settings(service)["ExecStart"] == [TIMER_COMMANDS[timer]]
