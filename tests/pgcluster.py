@@ -36,7 +36,8 @@ def _free_port() -> int:
 
 
 class PrivateCluster:
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        self.durable = durable  # the benchmark measures with fsync on, as production runs
         self.bindir = _bindir()
         self.port = _free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="ztc-pg-"))
@@ -68,8 +69,9 @@ class PrivateCluster:
         # A test server: no fsync wait (the tests crash processes, not the machine), small and quiet.
         with open(self.data / "postgresql.conf", "a") as f:
             f.write(f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.dir}'\n"
-                    "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n"
-                    "shared_buffers = 64MB\n")
+                    "max_connections = 200\nshared_buffers = 128MB\n")
+            if not self.durable:
+                f.write("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
         r = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "server.log"), "-w", "-t", "60", "start")
         if r.returncode != 0:
             log = (self.dir / "server.log").read_text(errors="replace") if (self.dir / "server.log").exists() else ""
