@@ -63,6 +63,7 @@ class Documents:
             except protocol.ProtocolError as e:
                 raise DocumentError(f"车辆编号无效 / invalid bus id: {e}") from None
         with self.store.transaction() as c:
+            self.store.lock(c, f"documents.version.{kind}.{bus}")  # two web processes: one number each
             row = c.execute(self.store.sql("SELECT MAX(version) FROM documents WHERE kind = ? AND bus = ?"),
                             (kind, bus)).fetchone()
             version = int(row[0] or 0) + 1

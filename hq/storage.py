@@ -139,6 +139,13 @@ class HqStore:
 
     sql = _sql
 
+    def lock(self, c: Any, name: str) -> None:
+        """Inside a transaction: wait until no other process's transaction holds ``name``
+        (PostgreSQL transaction advisory lock; SQLite's BEGIN IMMEDIATE already serialises writers).
+        For read-then-write steps such as "next version = highest + 1" from several web processes."""
+        if self.dialect == "postgresql":
+            c.execute("SELECT pg_advisory_xact_lock(?)", (zlib.crc32(name.encode()),))
+
     def run_alone(self, name: str, task: Callable[[], Any]) -> Any:
         """Run ``task`` unless another process runs the same-named task now (PostgreSQL session
         advisory lock; SQLite has one process): with N ingest processes, one publishes the waiting

@@ -208,3 +208,32 @@ def test_sessions_and_live_updates_reach_a_dashboard_on_any_web_process(
     assert any(u["data"]["lat"] == marker for u in pushed), got[-5:]
     assert marker in [r[0] for r in store.query("SELECT lat FROM positions WHERE bus = 'bus-07'")]
     store.close()
+
+
+def test_documents_published_at_once_by_two_processes_get_one_version_each(pg_cluster: PrivateCluster) -> None:
+    """Two web processes (two connections here) publishing the catalog at the same moment."""
+    import threading
+
+    from hq.documents import Documents
+    from tests.hq.conftest import shipped_catalog
+    url = pg_cluster.fresh_url()
+    stores = [HqStore.open(url) for _ in range(2)]
+    catalog, errors = shipped_catalog(), []
+
+    def publish(store: HqStore) -> None:
+        docs = Documents(store)
+        for _ in range(10):
+            try:
+                docs.publish_document("catalog", "", catalog, "chief", time.time())
+            except Exception as e:
+                errors.append(e)
+
+    threads = [threading.Thread(target=publish, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert [r[0] for r in stores[0].query("SELECT version FROM documents ORDER BY version")] == list(range(1, 21))
+    for s in stores:
+        s.close()
