@@ -196,6 +196,11 @@ def one_run(n: int, seconds: int, broker: _Broker, tmp: Path, mode: str = "sqlit
     while len(pushed) < len(sent) and time.time() < deadline:
         time.sleep(0.2)
     stored = hq.stored(start - 1)
+    if stored < len(sent):  # say where they went: counted as not stored, or never reached the ingest
+        problems = [ln for ln in (tmp / "hq.log").read_text(errors="replace").splitlines()
+                    if "ERROR" in ln or "WARNING" in ln][-5:]
+        print(f"    {mode} N={n}: {len(sent) - stored} not stored; counters {hq.store.counters()}; "
+              f"log: {problems}", file=sys.stderr)
     cpu_hq = _cpu_s(hq_pids) - cpu_hq0
     cpu_db = _cpu_s(_postgres_pids(cluster) if mode != "sqlite" else []) - cpu_db0
     stop.set()

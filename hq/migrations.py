@@ -127,6 +127,11 @@ STEPS: tuple[Step, ...] = (
         "DROP TABLE counters",
         "ALTER TABLE counter_shards RENAME TO counters",
     )),
+    # positions_bus_ts repeated the primary key's leading columns (bus, ts): a third of the bytes
+    # of every position row for no query that the key does not serve (PERFORMANCE.md's plan).
+    Step(3, "positions_one_index", sql=(
+        "DROP INDEX IF EXISTS positions_bus_ts",
+    )),
 )
 
 
