@@ -199,8 +199,10 @@ def one_run(n: int, seconds: int, broker: _Broker, tmp: Path, mode: str = "sqlit
     if stored < len(sent):  # say where they went: counted as not stored, or never reached the ingest
         problems = [ln for ln in (tmp / "hq.log").read_text(errors="replace").splitlines()
                     if "ERROR" in ln or "WARNING" in ln][-5:]
-        print(f"    {mode} N={n}: {len(sent) - stored} not stored; counters {hq.store.counters()}; "
-              f"log: {problems}", file=sys.stderr)
+        held = {(r[0], r[1]) for r in hq.store.query("SELECT bus, ts FROM positions WHERE ts >= ?", (start - 1,))}
+        gone = [k for k in sent if k not in held]
+        print(f"    {mode} N={n}: {len(sent) - stored} not stored ({len([k for k in gone if k in pushed])} of them "
+              f"pushed; e.g. {gone[:3]}); counters {hq.store.counters()}; log: {problems}", file=sys.stderr)
     cpu_hq = _cpu_s(hq_pids) - cpu_hq0
     cpu_db = _cpu_s(_postgres_pids(cluster) if mode != "sqlite" else []) - cpu_db0
     stop.set()
