@@ -192,10 +192,16 @@ def one_run(n: int, seconds: int, broker: _Broker, tmp: Path, mode: str = "sqlit
         t.start()
     for t in threads:
         t.join()
+    # Wait for every position sent (not just as many updates: a retained position of an earlier run
+    # arrives as an update too), then for the store to show them all (a count taken while the last
+    # commit is in flight is not a loss).
     deadline = time.time() + 10
-    while len(pushed) < len(sent) and time.time() < deadline:
+    while any(k not in pushed for k in list(sent)) and time.time() < deadline:
         time.sleep(0.2)
     stored = hq.stored(start - 1)
+    while stored < len(sent) and time.time() < deadline:
+        time.sleep(0.2)
+        stored = hq.stored(start - 1)
     if stored < len(sent):  # say where they went: counted as not stored, or never reached the ingest
         problems = [ln for ln in (tmp / "hq.log").read_text(errors="replace").splitlines()
                     if "ERROR" in ln or "WARNING" in ln][-5:]
