@@ -99,6 +99,7 @@ def test_killing_one_ingest_process_in_a_flood_loses_and_duplicates_nothing(
     buses = [SimBus(tmp_path, f"bus-{k:02d}", broker.port) for k in range(BUSES)]
     total = BUSES * EVENTS
     killed_at = None
+    by_node_at_kill: dict[str, int] = {}
     try:
         deadline = time.monotonic() + 180
         while any(b.drain.acked_upto < EVENTS for b in buses):
@@ -107,15 +108,18 @@ def test_killing_one_ingest_process_in_a_flood_loses_and_duplicates_nothing(
                 b.turn()
             if killed_at is None:
                 n = store.query("SELECT COUNT(*) FROM events")[0][0]
-                if n >= total // 4 and len(stored_by_node(store)) == 2:  # both are storing: kill one
+                at_kill = stored_by_node(store)
+                if n >= total // 4 and len(at_kill) == 2:  # both are storing: kill one
                     ingests[0].kill()  # SIGKILL: no goodbye, batches in flight to it are lost
                     killed_at = n
+                    by_node_at_kill = stored_by_node(store)
             time.sleep(0.01)
     finally:
         for b in buses:
             b.close()
     assert killed_at is not None and killed_at < total, "the kill did not happen in the middle of the flood"
-    assert sum(b.drain.rewinds for b in buses) > 0  # some batches were lost with the killed process
+    # (Whether a batch was in flight to the killed process at that instant is chance: when one was,
+    # its bus rewound and resent — b.drain.rewinds — and the checks below hold the same.)
     assert ingests[1].alive, ingests[1].log()
     for b in buses:
         seqs = [r[0] for r in store.query("SELECT seq FROM events WHERE bus = ? ORDER BY seq", (b.bus,))]
@@ -127,6 +131,8 @@ def test_killing_one_ingest_process_in_a_flood_loses_and_duplicates_nothing(
     by_node = stored_by_node(store)
     assert len(by_node) == 2 and all(v > 0 for v in by_node.values()), by_node  # both took a share
     assert sum(by_node.values()) == total
+    grew = [node for node in by_node if by_node[node] > by_node_at_kill.get(node, 0)]
+    assert len(grew) == 1, (by_node_at_kill, by_node)  # the survivor stored the rest, the dead one nothing
     store.close()
 
 
