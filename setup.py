@@ -6,7 +6,7 @@ setup(
     version="0.1.0",
     description="Government-service bus: kiosk, devices, telemetry and headquarters",
     python_requires=">=3.11",
-    packages=find_packages(include=["ztc*", "kiosk*", "drivers*", "telemetry*", "hq*"]),
+    packages=find_packages(include=["ztc*", "kiosk*", "drivers*", "telemetry*", "hq*", "contract*"]),
     package_data={"ztc.db": ["migrations/*.sql"], "kiosk": ["*.kv", "roles/*/*.kv"]},  # kv: the kiosk screens
     include_package_data=True,
     install_requires=[
@@ -30,13 +30,16 @@ setup(
         "gtfs-realtime-bindings>=1.0",  # the reference GTFS-realtime protobuf for /gtfs-rt/vehicle-positions
         "reportlab>=4",  # the printable daily report (PDF with built-in Chinese CID font)
         "psycopg[binary]>=3.2,<4",  # headquarters on PostgreSQL (hq.database_url postgresql://…), see hq/pg.py
+        "holidays>=0.109",  # China's holidays and 调休 workdays: ztc/workdays.py
+        "fastapi-offline>=1.7",  # Swagger UI files for /docs, served from this host, not a CDN (hq/headers.py)
     ],
     extras_require={
         "kiosk": [
             "kivy==2.3.1",
             "fonttools>=4.40",  # write the Simplified-Chinese face of the Noto CJK .ttc out for Kivy
         ],
-        "dev": ["pytest>=8", "pytest-timeout>=2.3", "hypothesis>=6.100", "ruff>=0.5", "httpx>=0.27"],
+        "dev": ["pytest>=8", "pytest-timeout>=2.3", "hypothesis>=6.100", "ruff>=0.5", "httpx>=0.27",
+                "pypdf>=4"],  # reads the daily report back in tests (markup must come out as text)
     },
     entry_points={"console_scripts": ["ztc=ztc.cli:main"]},
 )

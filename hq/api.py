@@ -13,9 +13,11 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 
-from hq import gtfs, manage, pages
+from contract.limits import depth_of
+from hq import calendar_api, errors, gtfs, headers, manage, pages
 from hq.context import HqContext
 from hq.guard import day_param, reader
+from hq.limits import MAX_SEQ
 from hq.stats import day_stats
 from hq.storage import HqStore
 from hq.track import day_track
@@ -23,6 +25,13 @@ from telemetry import protocol
 from ztc.settings import HqSettings
 
 BusId = Annotated[str, Query(pattern=protocol.BUS_ID_PATTERN)]
+READABLE_DEPTH = 32  # stored before events were validated by type: deeper data is not sent to a page
+
+
+def _readable(event: dict[str, Any]) -> dict[str, Any]:
+    if depth_of(event["data"]) > READABLE_DEPTH:
+        return event | {"data": {"unreadable": f"data nested deeper than {READABLE_DEPTH} levels"}}
+    return event
 
 
 def create_app(store: HqStore, settings: HqSettings | None = None, ctx: HqContext | None = None) -> FastAPI:
@@ -34,8 +43,10 @@ def create_app(store: HqStore, settings: HqSettings | None = None, ctx: HqContex
         ctx.hub.attach(asyncio.get_running_loop())
         yield
 
-    app = FastAPI(title="ztc headquarters", version="1", lifespan=lifespan,
+    app = FastAPI(title="ztc headquarters", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="政务服务直通车总部接口 / government-service bus headquarters API")
+    headers.install(app, ctx.settings)
+    errors.install(app)
     app.state.ctx = ctx
     can_read = [Depends(reader(ctx))]
 
@@ -46,11 +57,11 @@ def create_app(store: HqStore, settings: HqSettings | None = None, ctx: HqContex
 
     @app.get("/api/v1/events", dependencies=can_read)
     def events(bus: Annotated[str | None, Query(pattern=protocol.BUS_ID_PATTERN)] = None,
-               after_seq: Annotated[int, Query(ge=0)] = 0,
+               after_seq: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                epoch: Annotated[str | None, Query(max_length=64)] = None) -> list[dict[str, Any]]:
         """Stored events in order (per bus: epochs as first seen, then seq)."""
-        return store.events(bus=bus, after_seq=after_seq, limit=limit, epoch=epoch)
+        return [_readable(e) for e in store.events(bus=bus, after_seq=after_seq, limit=limit, epoch=epoch)]
 
     @app.get("/api/v1/ingest", dependencies=can_read)
     def ingest_counters() -> dict[str, int]:
@@ -86,6 +97,7 @@ def create_app(store: HqStore, settings: HqSettings | None = None, ctx: HqContex
         return Response(feed.SerializeToString(), media_type="application/x-protobuf")
 
     manage.add_routes(app, ctx)
+    calendar_api.add_routes(app, ctx)
     pages.add_routes(app, ctx)
     return app
 

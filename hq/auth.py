@@ -17,6 +17,7 @@ from typing import Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from hq.login_limits import LoginThrottle
 from hq.storage import HqStore
 
 Role = Literal["admin", "operator"]
@@ -57,6 +58,7 @@ class Accounts:
         self.failures_allowed = failures_allowed
         self.lockout_s = lockout_s
         self.session_s = session_s
+        self.throttle = LoginThrottle(store, failures_allowed, lockout_s)
 
     # --- accounts ---------------------------------------------------------------------------------
 
@@ -79,13 +81,15 @@ class Accounts:
 
     # --- log-in -----------------------------------------------------------------------------------
 
-    def login(self, name: str, password: str, now: float) -> tuple[str, Session]:
-        """Check the password; returns (cookie token, session). Refusals raise AuthError."""
-        rows = self.store.query("SELECT failures, locked_until FROM login_failures WHERE name = ?", (name,))
-        if rows and rows[0]["locked_until"] and rows[0]["locked_until"] > now:
-            minutes = max(1, round((rows[0]["locked_until"] - now) / 60))
-            raise AuthError(f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试 / "
-                            f"too many failed log-ins: locked, try again in {minutes} min")
+    def login(self, name: str, password: str, now: float, client: str = "") -> tuple[str, Session]:
+        """Check the password; returns (cookie token, session). Refusals raise AuthError. Lockout is per
+        (name, client address): see hq.login_limits."""
+        locked_s = self.throttle.locked_for(name, client, now)
+        if locked_s > 0:
+            wait = f"{max(1, round(locked_s / 60))} 分钟" if locked_s >= 90 else f"{max(1, round(locked_s))} 秒"
+            wait_en = f"{max(1, round(locked_s / 60))} min" if locked_s >= 90 else f"{max(1, round(locked_s))} s"
+            raise AuthError(f"登录失败次数过多，此账号在本机已锁定，请 {wait}后再试 / "
+                            f"too many failed log-ins: locked from here, try again in {wait_en}")
         user_rows = self.store.query("SELECT name, role, hash FROM users WHERE name = ?", (name,))
         stored = user_rows[0]["hash"] if user_rows else _DUMMY_HASH
         try:
@@ -94,28 +98,18 @@ class Accounts:
         except (VerificationError, InvalidHashError):
             ok = False
         if not ok:
-            self._failed(name, now)
+            self.throttle.failed(name, client, now)
             raise AuthError("用户名或密码错误 / wrong user name or password")
         user = User(user_rows[0]["name"], user_rows[0]["role"])
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         with self.store.transaction() as c:
-            c.execute(self.store.sql("DELETE FROM login_failures WHERE name = ?"), (name,))
+            self.throttle.succeeded(c, name, client)
             c.execute(self.store.sql("DELETE FROM sessions WHERE expires_at < ?"), (now,))
             c.execute(self.store.sql("INSERT INTO sessions(token_hash, name, csrf, created_at, expires_at) "
                                      "VALUES (?,?,?,?,?)"), (_token_hash(token), name, csrf, now, now + self.session_s))
             if _hasher.check_needs_rehash(stored):
                 c.execute(self.store.sql("UPDATE users SET hash = ? WHERE name = ?"), (_hasher.hash(password), name))
         return token, Session(user, csrf, now + self.session_s)
-
-    def _failed(self, name: str, now: float) -> None:
-        with self.store.transaction() as c:
-            row = c.execute(self.store.sql("SELECT failures FROM login_failures WHERE name = ?"), (name,)).fetchone()
-            failures = (row[0] if row else 0) + 1
-            locked = now + self.lockout_s if failures >= self.failures_allowed else None
-            c.execute(self.store.sql(
-                "INSERT INTO login_failures(name, failures, locked_until) VALUES (?,?,?) ON CONFLICT(name) "
-                "DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until"),
-                (name[:64], 0 if locked else failures, locked))
 
     # --- sessions ---------------------------------------------------------------------------------
 

@@ -52,8 +52,17 @@ class Cases:
 
     @staticmethod
     def _row(r: Any) -> dict[str, Any]:
-        data = json.loads(r["data"])
-        reasons = [c for c in data.get("reasons") or [] if isinstance(c, str)]
+        """Reads the stored rating defensively: ingest validates events by type (contract.events), but
+        a database from before that may still hold a ``reasons`` that is a number."""
+        try:
+            data = json.loads(r["data"])
+        except (ValueError, RecursionError):
+            data = {}
+        data = data if isinstance(data, dict) else {}
+        raw_reasons = data.get("reasons")
+        reasons = [c for c in raw_reasons if isinstance(c, str)] if isinstance(raw_reasons, list) else []
+        data = {k: (v if isinstance(v, str | int | float) and not isinstance(v, bool) else None)
+                for k, v in data.items() if k in ("number", "service", "window", "crew")}
         return {"id": r["event_id"], "bus": r["bus"], "ts": r["ts"], "level": r["level"],
                 "level_text": " / ".join(RATING_LEVELS.get(r["level"], ("?", "?"))),
                 "reasons": [{"code": c, "text": " / ".join(RATING_REASONS.get(c, (c, c)))} for c in reasons],

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from hq.audit import AuditLog
 from hq.auth import Accounts
 from hq.cases import Cases
 from hq.documents import Documents, Publish
@@ -22,6 +23,7 @@ class HqContext:
     accounts: Accounts
     documents: Documents
     cases: Cases
+    audit: AuditLog
     hub: LiveHub = field(default_factory=LiveHub)
     clock: Callable[[], float] = time.time
 
@@ -31,6 +33,7 @@ class HqContext:
         return cls(store=store, settings=settings,
                    accounts=Accounts(store, settings.login_failures, settings.lockout_s, settings.session_hours * 3600),
                    documents=Documents(store, publish), cases=Cases(store, settings.followup_days),
+                   audit=AuditLog(store),
                    hub=hub or LiveHub(), clock=clock)
 
     @property

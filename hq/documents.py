@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from hq import outbound
 from hq.storage import HqStore
 from telemetry import protocol
 
@@ -26,7 +27,12 @@ FLEET = ""  # the bus column of fleet-wide documents (the catalog)
 
 
 class DocumentError(ValueError):
-    """A document that would be refused by the buses; the text names the field (Chinese / English)."""
+    """A document that would be refused by the buses; the text names the field (Chinese / English).
+    ``status``: the HTTP answer (422; 413 when it is over the bus's size limit)."""
+
+    def __init__(self, text: str, status: int = 422):
+        super().__init__(text)
+        self.status = status
 
 
 def topic_of(kind: str, bus: str) -> str:
@@ -74,9 +80,13 @@ class Documents:
                 raise DocumentError(f"文档无效，未发布 / invalid document, not published: {e}") from None
             self._check_references(kind, model)
             payload = model.model_dump(mode="json", by_alias=True)
+            try:
+                raw = outbound.check(kind, payload)
+            except outbound.OutboundError as e:
+                raise DocumentError(str(e), e.status) from None
             c.execute(self.store.sql("INSERT INTO documents(kind, bus, version, body, published_at, published_by) "
                                      "VALUES (?,?,?,?,?,?)"),
-                      (kind, bus, version, protocol.encode(payload).decode(), now, user))
+                      (kind, bus, version, raw.decode(), now, user))
         self.flush()
         record = self.current(kind, bus)
         assert record is not None
@@ -104,9 +114,13 @@ class Documents:
         except protocol.ProtocolError as e:
             raise DocumentError(f"命令无效 / invalid command: {e}") from None
         payload = body | model.model_dump(mode="json")
+        try:
+            raw = outbound.check(protocol.CMD, payload)
+        except outbound.OutboundError as e:
+            raise DocumentError(str(e), e.status) from None
         with self.store.transaction() as c:
             c.execute(self.store.sql("INSERT INTO commands(id, bus, body, created_at, created_by) VALUES (?,?,?,?,?)"),
-                      (payload["id"], bus, protocol.encode(payload).decode(), now, user))
+                      (payload["id"], bus, raw.decode(), now, user))
         self.flush()
         return {"id": payload["id"], "bus": bus, "command": payload, "sent": self._sent("commands", payload["id"])}
 

@@ -29,7 +29,8 @@ def vehicle_positions(store: HqStore, now: float) -> gtfs_realtime_pb2.FeedMessa
         v.vehicle.label = bus["id"]
         v.position.latitude = float(p["lat"])
         v.position.longitude = float(p["lon"])
-        v.position.bearing = float(p.get("track") or 0)
+        if p.get("track") is not None:   # unknown heading: no bearing (0 would mean due north)
+            v.position.bearing = float(p["track"])
         v.position.speed = float(p.get("speed") or 0)
         v.timestamp = int(p["ts"])
         if p.get("stop"):

@@ -15,6 +15,7 @@ from starlette.requests import HTTPConnection
 
 from hq.auth import Session, csrf_ok
 from hq.context import HqContext
+from hq.limits import FIRST_DAY, LAST_DAY
 
 COOKIE = "ztc_session"
 LOGIN_REQUIRED = "请先登录 / please log in"
@@ -68,6 +69,9 @@ def day_param(ctx: HqContext, text: str | None) -> date:
     if text is None:
         return datetime.fromtimestamp(ctx.clock(), ctx.tz).date()
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise HTTPException(422, f"日期无效 / invalid date: {text}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise HTTPException(422, f"日期超出范围 / date out of range ({FIRST_DAY} … {LAST_DAY}): {text}")
+    return day

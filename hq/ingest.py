@@ -4,8 +4,10 @@ paho's thread only fills the link's inbox; this worker validates and stores. An 
 is stored in one transaction, and only then is ``ack`` published (retained, QoS 1) with the
 highest seq up to which every event of that epoch is held — so an ack never promises more than
 the disk has. Acks are coalesced: after a burst, one ack per (bus, epoch). Invalid messages are
-logged and counted (``counters`` table), never fatal. The MQTT session is persistent
-(clean_session off): while the ingest is down the broker keeps its QoS 1 messages.
+logged, counted (``counters`` table) and kept raw in the quarantine (``hq.quarantine``), never
+fatal; each event of a valid batch is validated by its type (``contract.events``) and one that
+fails is held in the quarantine in the batch's own transaction instead of the events table.
+The MQTT session is persistent (clean_session off): while the ingest is down the broker keeps its QoS 1 messages.
 """
 from __future__ import annotations
 
@@ -19,6 +21,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from contract.events import EventError, validate_event
+from contract.limits import LATEST_STATE, LimitError, check_json
+from hq import quarantine
+from hq.limits import MAX_EPOCHS_PER_BUS, epoch_allowed
 from hq.storage import HqStorageError, HqStore
 from telemetry import protocol
 from telemetry.uplink import Inbound, MqttLink
@@ -104,12 +110,12 @@ class Ingest:
         try:
             self._message(item.topic, item.payload)
         except protocol.ProtocolError as e:
-            self._invalid(item.topic, str(e))
+            self._invalid(item.topic, str(e), item.payload)
         except HqStorageError as e:
             log.error("not stored: %s", e)
         except Exception as e:  # a bug must not stop the ingest; the bus resends events anyway
             log.exception("handling %s failed", item.topic)
-            self._invalid(item.topic, f"internal error: {e}")
+            self._invalid(item.topic, f"internal error: {e}", item.payload)
 
     def _message(self, topic: str, raw: bytes) -> None:
         parsed = protocol.parse_bus_topic(topic)
@@ -124,6 +130,10 @@ class Ingest:
         data = protocol.decode(raw)
         msg = protocol.validate(protocol.UPLINK_MODELS[suffix], data)
         if suffix in (protocol.POSITION, protocol.QUEUE, protocol.HEALTH):
+            try:  # stored as sent, unknown fields kept: those must not break the bus list either
+                check_json(data, LATEST_STATE, suffix)
+            except LimitError as e:
+                raise protocol.ProtocolError(str(e)) from None
             self._latest.append((bus, suffix, data, now))
             if len(self._latest) >= LATEST_BATCH:
                 self.flush_latest()
@@ -135,7 +145,10 @@ class Ingest:
             self._notify({"type": "status", "bus": bus, "online": msg.online, "received_at": now})
         elif suffix == protocol.EVENTS:
             assert isinstance(msg, protocol.EventBatch)
-            stored, upto = self.store.store_events(bus, msg, now)
+            if not epoch_allowed(self.store, bus, msg.epoch):
+                raise protocol.ProtocolError(f"bus {bus} has {MAX_EPOCHS_PER_BUS} epochs already; "
+                                             f"new epoch {msg.epoch} refused")
+            stored, upto = self.store.store_events(bus, msg, now, hold=self._holder(bus, topic, msg.epoch, now))
             log.debug("bus %s: %d of %d events new; ack upto %d", bus, stored, len(msg.events), upto)
             self._pending_acks[(bus, msg.epoch)] = upto
             if stored:
@@ -144,6 +157,20 @@ class Ingest:
         elif suffix == protocol.CMD_REPLY:
             assert isinstance(msg, protocol.CmdReply)
             self.store.record_reply(bus, msg, now)
+
+    def _holder(self, bus: str, topic: str, epoch: str,
+                now: float) -> Callable[[Any, protocol.Event], bool]:
+        """Validates each event by its type (contract.events); one that fails goes to the quarantine
+        in the batch's own transaction, so it is acked only once it is held there."""
+        def hold(c: Any, event: protocol.Event) -> bool:
+            try:
+                validate_event(event.type, event.data)
+                return False
+            except EventError as e:
+                log.warning("bus %s: event %s quarantined: %s", bus, event.seq, str(e)[:300])
+                quarantine.hold_event(self.store, c, bus, topic, epoch, event.model_dump(), str(e), now)
+                return True
+        return hold
 
     def flush_latest(self) -> None:
         """Store the collected latest-state messages in one transaction, then push them live."""
@@ -167,14 +194,15 @@ class Ingest:
             except Exception:
                 log.exception("live update failed")
 
-    def _invalid(self, topic: str, why: str) -> None:
+    def _invalid(self, topic: str, why: str, raw: bytes = b"") -> None:
         parsed = protocol.parse_bus_topic(topic)
         kind = parsed[1] if parsed else "topic"
         log.warning("invalid message on %s: %s", topic[:200], why[:300])
         try:
             self.store.count(f"invalid.{kind.replace('/', '_')}")
+            quarantine.hold_message(self.store, parsed[0] if parsed else "", topic, raw, why, self.clock())
         except Exception as e:
-            log.error("cannot count an invalid message: %s", e)
+            log.error("cannot count or keep an invalid message: %s", e)
 
     def flush_acks(self) -> None:
         """Publish each pending ack with the watermark the database holds now (another ingest

@@ -12,13 +12,15 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from hq import report
+from hq import quarantine, report
 from hq.alerts import alerts
 from hq.auth import AuthError, Session
 from hq.cases import CaseError
 from hq.context import HqContext
 from hq.documents import DocumentError
 from hq.guard import COOKIE, changer, day_param, session_of, staff
+from hq.limits import Deadline, Until
+from hq.login_limits import LoginGate, TooMany
 from hq.stats import day_stats
 from telemetry import protocol
 
@@ -36,7 +38,7 @@ class NewUser(BaseModel):
 
 class CaseChange(BaseModel):
     assignee: Annotated[str, Field(max_length=64)] | None = None
-    deadline: float | None = None
+    deadline: Deadline | None = None  # finite, in the protocol's time range: 1e999 and NaN are refused
     resolution: Annotated[str, Field(max_length=2000)] | None = None
     close: bool = False
 
@@ -44,21 +46,27 @@ class CaseChange(BaseModel):
 class Announcement(BaseModel):
     text_zh: Annotated[str, Field(min_length=1, max_length=200)]
     text_en: Annotated[str, Field(max_length=200)] = ""
-    until: float | None = None
+    until: Until | None = None
 
 
 def add_routes(app: FastAPI, ctx: HqContext) -> None:
+    gate = LoginGate(ctx.clock)
     logged_in = Depends(staff(ctx))
     operator = Depends(changer(ctx))
     admin = Depends(changer(ctx, "admin"))
 
     # --- session --------------------------------------------------------------------------------
 
-    @app.post("/api/v1/login")
-    def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
-        """JSON only (a cross-site form cannot post JSON), so logging someone in from elsewhere fails."""
+    @app.post("/api/v1/login", responses={429: {"description": "too many attempts: see Retry-After"}})
+    async def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
+        """JSON only (a cross-site form cannot post JSON), so logging someone in from elsewhere fails.
+        Async, with the password check on the gate's own small pool (hq.login_limits)."""
+        client = request.client.host if request.client else ""
         try:
-            token, s = ctx.accounts.login(body.name, body.password, ctx.clock())
+            gate.admit(client)
+            token, s = await gate.run(lambda: ctx.accounts.login(body.name, body.password, ctx.clock(), client))
+        except TooMany as e:
+            raise HTTPException(429, str(e), headers={"Retry-After": str(e.retry_after)}) from None
         except AuthError as e:
             raise HTTPException(401, str(e)) from None
         response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=ctx.settings.cookie_secure,
@@ -115,7 +123,7 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
         try:
             return ctx.documents.command(bus, cmd, s.user.name, ctx.clock())
         except DocumentError as e:
-            raise HTTPException(422, str(e)) from None
+            raise HTTPException(e.status, str(e)) from None
 
     @app.get("/api/v1/buses/{bus}/commands")
     def commands(bus: str, s: Session = logged_in) -> list[dict[str, Any]]:
@@ -135,6 +143,11 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
                                     body.resolution, body.close)
         except CaseError as e:
             raise HTTPException(422, str(e)) from None
+
+    @app.get("/api/v1/quarantine")
+    def quarantined(s: Session = logged_in) -> dict[str, Any]:
+        """Messages and events held because they break the contract (hq.quarantine): counts and the newest."""
+        return quarantine.summary(ctx.store)
 
     @app.get("/api/v1/alerts")
     def current_alerts(s: Session = logged_in) -> list[dict[str, Any]]:
@@ -164,5 +177,5 @@ def _publish(ctx: HqContext, kind: str, bus: str, body: dict[str, Any], s: Sessi
     try:
         return ctx.documents.publish_document(kind, bus, body, s.user.name, ctx.clock())
     except DocumentError as e:
-        raise HTTPException(422, str(e)) from None
+        raise HTTPException(e.status, str(e)) from None
 

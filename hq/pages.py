@@ -67,8 +67,10 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
     def map_config() -> dict[str, Any]:
         """Tile template and coordinate system for the pages (the key is a browser key, meant to be public)."""
         m = ctx.settings.map
+        attribution = f"{m.attribution} · 审图号 {m.approval_number}" if m.approval_number else m.attribution
         return {"tile_url": m.tile_url.replace("{key}", m.tile_key), "subdomains": m.subdomains,
-                "attribution": m.attribution, "crs": m.crs, "center": [m.center_lat, m.center_lon], "zoom": m.zoom,
+                "label_url": m.label_url.replace("{key}", m.tile_key) if m.tile_url else "",
+                "attribution": attribution, "crs": m.crs, "center": [m.center_lat, m.center_lon], "zoom": m.zoom,
                 "offline_after_s": ctx.settings.offline_after_min * 60}
 
     @app.get("/api/public/buses")

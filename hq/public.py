@@ -52,14 +52,19 @@ def ticket_status(store: HqStore, ticket_id: str) -> dict[str, Any] | None:
     """The ticket's progress as headquarters knows it; None when it has not reached headquarters."""
     if not TICKET_ID_RE.match(ticket_id):
         return None
-    rows = store.query(f"SELECT bus, type, ts, data FROM events WHERE {store.json_text('data', 'ticket_id')} = ? "
-                       "ORDER BY ts, seq", (ticket_id,))
+    rows = store.query("SELECT bus, type, ts, data, received_at FROM events "
+                       f"WHERE {store.json_text('data', 'ticket_id')} = ? ORDER BY ts, seq", (ticket_id,))
+    issued = sorted((r for r in rows if r["type"] == "ticket.issued"), key=lambda r: r["received_at"])
     if not rows:
         return None
-    bus = rows[0]["bus"]
+    # The ticket belongs to the bus that issued it (the first issue headquarters received): another
+    # bus sending events with this ticket's id (a copied QR code) cannot change what the page shows.
+    bus = issued[0]["bus"] if issued else rows[0]["bus"]
+    rows = [r for r in rows if r["bus"] == bus]
     info: dict[str, Any] = {"ticket_id": ticket_id, "bus": bus, "history": []}
     for r in rows:
         d = json.loads(r["data"])
+        d = d if isinstance(d, dict) else {}
         if r["type"] == "ticket.issued":
             info |= {"number": d.get("number"), "service": d.get("service"), "stop": d.get("stop"),
                      "issued_at": d.get("issued_at") or r["ts"]}

@@ -3,6 +3,11 @@
 Computed from the events themselves, not from counters kept beside them, so a figure can never
 disagree with the record it summarises and a late upload (a bus back from a dead zone) is counted
 as soon as it is stored. Times are grouped by the county's calendar day (``hq.timezone``).
+
+A ticket counts on the day it was issued in that zone (README "Time on the bus"): its outcome
+(served, no-show, cancelled, rating) goes with it, so the A031 an evening session issued at 23:50
+and served at 00:10 is one ticket served on the evening's day, not an issue without outcome on one
+day and an outcome without issue on the next (in ``by_hour`` it counts in the day's last hour).
 """
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ from zoneinfo import ZoneInfo
 from hq.storage import HqStore
 
 TYPES = ("ticket.issued", "ticket.served", "ticket.no_show", "ticket.cancelled", "rating", "stop.arrived")
+OUTCOMES = ("ticket.served", "ticket.no_show", "ticket.cancelled", "rating")
+CARRY_S = 2 * 86400  # how long after its day an outcome is still looked for (a session past midnight)
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[float, float]:
@@ -83,7 +90,8 @@ def day_stats(store: HqStore, day: date, tz: ZoneInfo, bus: str | None = None) -
     if bus is not None:
         where += " AND bus = ?"
         args.append(bus)
-    rows = store.query(f"SELECT bus, type, ts, data FROM events WHERE {where} ORDER BY ts", tuple(args))
+    rows = _on_issue_day(store, store.query(f"SELECT bus, type, ts, data FROM events WHERE {where} ORDER BY ts",
+                                            tuple(args)), start, end, bus)
     days: dict[str, BusDay] = defaultdict(BusDay)
     ticket_stop: dict[tuple[str, str], str] = {}
     visit_stop: dict[tuple[str, str], str] = {}
@@ -103,7 +111,7 @@ def day_stats(store: HqStore, day: date, tz: ZoneInfo, bus: str | None = None) -
         if kind == "ticket.issued" and d.get("stop"):
             ticket_stop[(r["bus"], tid)] = str(d["stop"])
         stop = ticket_stop.get((r["bus"], tid)) or visit_stop.get((r["bus"], str(d.get("visit_id")))) or "-"
-        hour = datetime.fromtimestamp(r["ts"], tz).hour
+        hour = datetime.fromtimestamp(min(r["ts"], end - 1), tz).hour
         groups = (fleet, b.totals, b.by_stop[stop], b.by_service[str(d.get("service") or "-")], b.by_hour[hour])
         for f in groups:
             _count(f, kind, d)
@@ -120,6 +128,32 @@ def day_stats(store: HqStore, day: date, tz: ZoneInfo, bus: str | None = None) -
             "arrivals": b.arrivals,
         })
     return {"date": day.isoformat(), "timezone": str(tz), "fleet": fleet.as_dict(), "buses": out}
+
+
+def _tid(row: Any) -> tuple[str, str]:
+    return str(row["bus"]), str(json.loads(row["data"]).get("ticket_id") or "")
+
+
+def _on_issue_day(store: HqStore, rows: list[Any], start: float, end: float, bus: str | None) -> list[Any]:
+    """The day's rows with each ticket's outcome moved to the day the ticket was issued.
+
+    Drops outcomes of tickets issued before ``start``; adds outcomes up to ``CARRY_S`` after ``end`` of
+    tickets issued in [start, end). An outcome whose issue was never stored stays on its own day.
+    """
+    issued = {_tid(r) for r in rows if r["type"] == "ticket.issued"}
+    orphans = sorted({_tid(r)[1] for r in rows if r["type"] in OUTCOMES and _tid(r) not in issued} - {""})
+    earlier: set[tuple[str, str]] = set()
+    for i in range(0, len(orphans), 500):
+        chunk = orphans[i:i + 500]
+        earlier |= {_tid(r) for r in store.query(
+            "SELECT bus, data FROM events WHERE type = 'ticket.issued' AND ts < ? AND "
+            f"{store.json_text('data', 'ticket_id')} IN ({','.join('?' * len(chunk))})", (start, *chunk))}
+    marks = ",".join("?" * len(OUTCOMES))
+    later = store.query(f"SELECT bus, type, ts, data FROM events WHERE type IN ({marks}) AND ts >= ? AND ts < ?"
+                        + (" AND bus = ?" if bus is not None else "") + " ORDER BY ts",
+                        (*OUTCOMES, end, end + CARRY_S, *([bus] if bus is not None else [])))
+    kept = [r for r in rows if not (r["type"] in OUTCOMES and _tid(r) in earlier)]
+    return kept + [r for r in later if _tid(r) in issued]
 
 
 def _count(f: Figures, kind: str, d: dict[str, Any]) -> None:

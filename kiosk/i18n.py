@@ -23,6 +23,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error_generic": ("系统出现问题，请联系工作人员", "Something went wrong; please ask the crew"),
     # home (resident)
     "stop_now": ("当前站点：{stop}", "Now at: {stop}"),
+    "theme_now": ("本场：{theme}", "This session: {theme}"),
     "not_at_stop": ("车辆行驶中，到站后开始取号", "On the road: numbers are issued at the next stop"),
     "next_visits": ("后续行程", "Next visits"),
     "today": ("今天", "today"),

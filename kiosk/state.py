@@ -14,7 +14,7 @@ from typing import Any
 from ztc.domain.context import Ctx
 from ztc.domain.engine import QueueEngine
 from ztc.domain.estimate import estimate
-from ztc.domain.numbering import current_day
+from ztc.domain.numbering import queue_day
 
 ANNOUNCEMENT_KEY = "announcement"  # meta key the agent writes (telemetry/downlink.py)
 
@@ -47,7 +47,7 @@ def read_state(engine: QueueEngine) -> BusState:
                                                                          and v["arrive"] <= now)]
     with engine.db.read() as conn:
         ctx = Ctx(conn, engine.settings, now)
-        day = current_day(ctx, persist=False)
+        day = queue_day(ctx)
         recent = [dict(r) for r in conn.execute(
             "SELECT id, number, prefix, window, called_at, calls, state FROM tickets "
             "WHERE called_at IS NOT NULL AND service_day = ? ORDER BY called_at DESC LIMIT 8", (day,))]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs ztc on a bus computer (Debian): /opt/ztc (application + virtualenv), the ztc user, the
 # units (agent, display session, kiosk roles), udev rules, tmpfiles.d, journald settings; enabled.
+# Time: chrony disciplines the clock from gpsd's shared memory (config/chrony, config/gpsd).
 # Safe to run again: only what differs is rewritten; /etc/ztc/bus.yaml and /etc/ztc/weston.ini are
 # yours once installed (a bundle from make-broker-certs.sh replaces bus.yaml on purpose).
 #
@@ -26,7 +27,7 @@ done
 [[ $TOUCH_OUTPUT =~ ^[A-Za-z0-9-]+$ ]] || die "ZTC_TOUCH_OUTPUT must be an output name like DSI-1, got '$TOUCH_OUTPUT'"
 if [ -z "$DESTDIR" ] && [ "$(id -u)" -ne 0 ]; then die "run as root, or set DESTDIR to stage into a directory"; fi
 
-ensure_packages weston seatd gpsd cups
+ensure_packages weston seatd gpsd cups chrony fake-hwclock
 ensure_user /var/lib/ztc dialout video render input lp
 
 sync_app
@@ -64,6 +65,11 @@ done
 put_file "$SRC/systemd/tmpfiles.d/ztc.conf" /etc/tmpfiles.d/ztc.conf 0644
 put_file "$SRC/systemd/journald.conf.d/ztc.conf" /etc/systemd/journald.conf.d/ztc.conf 0644
 
+# Time from the GPS receiver: gpsd reads it from boot (-n) into shared memory, chrony steps the clock
+# from it. Nothing of ztc waits for this (README, "Time on the bus").
+put_file "$SRC/config/gpsd/gpsd.default" /etc/default/gpsd 0644
+put_file "$SRC/config/chrony/chrony.conf" /etc/chrony/chrony.conf 0644
+
 # udev: the template with this bus's device ids.
 sed -e "s/@TICKET_VID@/${TICKET_USB%%:*}/g" -e "s/@TICKET_PID@/${TICKET_USB##*:}/g" \
     -e "s/@GPS_VID@/${GPS_USB%%:*}/g" -e "s/@GPS_PID@/${GPS_USB##*:}/g" \
@@ -80,12 +86,13 @@ host udevadm trigger --subsystem-match=usb --subsystem-match=tty --subsystem-mat
 host systemctl daemon-reload
 host systemctl restart systemd-journald
 enable_units "${UNITS[@]}"
+host systemctl enable gpsd.service chrony.service  # fake-hwclock enables itself when installed
 for role in resident crew display; do  # a role dropped from ZTC_KIOSK_ROLES is disabled
   case " $ROLES " in *" $role "*) ;; *)
     remove_path "/etc/systemd/system/ztc-session.service.wants/ztc-kiosk@$role.service"
     host systemctl disable --now "ztc-kiosk@$role.service" ;;
   esac
 done
-if [ -z "$DESTDIR" ] && [ "$CHANGES" -gt 0 ]; then host systemctl try-restart "${UNITS[@]}"; fi
+if [ -z "$DESTDIR" ] && [ "$CHANGES" -gt 0 ]; then host systemctl try-restart "${UNITS[@]}" gpsd.service chrony.service; fi
 host systemctl start "${UNITS[@]}"
 finish

@@ -14,8 +14,10 @@ PKGS=(
   espeak-ng                            # voice calling on the waiting-area display
   alsa-utils libmtdev1                 # aplay plays the announcement; mtdev for Kivy's touchscreen input
   socat sqlite3 python3-venv           # troubleshooting tools; venv for the virtualenv
+  faketime                             # libfaketime: tests run the queue and the agent at a chosen instant
   systemd openssl                      # systemd-analyze verify/security of the units; fleet certificates
   chromium                             # headless browser for the headquarters dashboard tests
+  poppler-utils                        # pdftotext/pdftoppm: the tests read the printed notices back
 )
 # npm installs Leaflet (the HQ map) at set-up; a node from elsewhere that brings npm is fine too.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)

@@ -18,6 +18,7 @@ from importlib import metadata
 from typing import Any
 
 from telemetry import protocol
+from telemetry.clock_watch import ClockWatch
 from telemetry.downlink import Downlink, downlink_kind
 from telemetry.drain import Drain
 from telemetry.fixes import FixFeed
@@ -79,6 +80,7 @@ class Agent:
         self.bus = settings.bus.id
         self.gps_status = gps_status
         self._devices = devices or (lambda: registry_statuses(settings))
+        self.clock_watch = ClockWatch(db, gps_status)
         a = settings.agent
         self.drain = Drain(db, a, self._publish_events)
         self.downlink = Downlink(db, settings, self._publish_reply, clock)
@@ -168,6 +170,7 @@ class Agent:
         """One turn: drain waiting broker news, positions, stop detection, reports, the outbox."""
         while (item := self.link.get(0)) is not None:
             self.handle(item)
+        self.clock_watch.poll(self.clock())
         now = self.clock()
         connected = self.link.connected
         if self.feed is not None:
@@ -201,6 +204,7 @@ class Agent:
                      "broker": f"{self.settings.mqtt.host}:{self.settings.mqtt.port}"},
             "gps": {"device": gps_device, "fix": st.last_fix.to_dict() if st.last_fix else None,
                     **self.stops.status(now if st.last_fix is None else None)},
+            "clock": self.clock_watch.shared(),
         }
 
     def _on_fix(self, fix: Any, now: float, connected: bool) -> None:
@@ -251,7 +255,7 @@ class Agent:
         return devices
 
     def _extra_health(self) -> dict[str, Any]:
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"clock": self.clock_watch.health()}
         invalid = dict(self.downlink.invalid)
         if self.invalid_acks:
             invalid["ack"] = self.invalid_acks

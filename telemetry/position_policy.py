@@ -89,10 +89,11 @@ class PositionPolicy:
 
 
 def position_payload(fix: Fix, stop: str | None) -> dict[str, object]:
-    """The PROTOCOL.md ``position`` payload (optional fields only when known)."""
+    """The PROTOCOL.md ``position`` payload (optional fields only when known). An unknown heading is
+    ``null``, never 0.0: 0.0 is due north, and headquarters would draw the bus pointing there."""
     out: dict[str, object] = {"ts": fix.ts, "lat": round(fix.lat, 7), "lon": round(fix.lon, 7),
-                              "speed": round(fix.speed or 0.0, 2), "track": round(fix.track or 0.0, 1),
-                              "mode": fix.mode}
+                              "speed": round(fix.speed or 0.0, 2),
+                              "track": None if fix.track is None else round(fix.track, 1), "mode": fix.mode}
     if fix.alt is not None:
         out["alt"] = round(fix.alt, 1)
     if fix.eph is not None:

@@ -128,9 +128,17 @@ class HqMapSettings(Strict):
     tile_url: str = ("https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
                      "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
                      "&TILECOL={x}&tk={key}")  # "" = no tiles (offline tests); OSM: https://tile.openstreetmap.org/{z}/{x}/{y}.png
+    # Tianditu's vector tiles carry no place names: its label layer (cva_w, 矢量注记) is drawn over
+    # them. "" = none (set it "" for a provider whose tiles have their own labels, such as OSM).
+    label_url: str = ("https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                      "&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+                      "&TILECOL={x}&tk={key}")
     tile_key: str = ""                  # the Tianditu browser key, filled into {key}
     subdomains: str = "01234567"
     attribution: str = "天地图 / Tianditu"
+    # The map's approval number (审图号, e.g. "GS(2024)0650号"), which a published map must show;
+    # appended to the attribution when set.
+    approval_number: Annotated[str, Field(max_length=60)] = ""
     crs: Literal["wgs84", "gcj02"] = "wgs84"
     center_lat: Annotated[float, Field(ge=-90, le=90)] = 36.19
     center_lon: Annotated[float, Field(ge=-180, le=180)] = 118.17
@@ -149,6 +157,12 @@ class HqSettings(Strict):
     offline_after_min: Annotated[float, Field(gt=0, le=1440)] = 5       # no message this long → offline alert
     backlog_alert_min: Annotated[float, Field(gt=0, le=10080)] = 60     # oldest outbox event older → alert
     followup_days: Annotated[float, Field(gt=0, le=60)] = 3             # deadline of a bad-rating case
+    # The county's own holiday / 调休 decisions (see ztc/workdays.py); "" = the shipped config/holidays.yaml.
+    holidays_file: str = ""
+    # The address residents reach headquarters' public pages at (the notice's QR code); "" = the address
+    # the staff member's browser used.
+    public_url: Annotated[str, Field(pattern=r"^(https?://[^\s/]+(/[^\s]*)?)?$")] = ""
+    office_name: Annotated[str, Field(max_length=60)] = "政务服务管理办公室"  # signs the printed notices
     session_hours: Annotated[float, Field(gt=0, le=168)] = 12
     login_failures: Annotated[int, Field(ge=3, le=20)] = 5              # wrong passwords in a row → locked …
     lockout_s: Annotated[float, Field(ge=30, le=86400)] = 900           # … for this long

@@ -5,6 +5,14 @@ of them ends the stream: a read timeout or a dropped connection leads to a new c
 backoff (0.5 s doubling to ``reconnect_max_s``), reset as soon as gpsd talks again. Broken lines are
 logged and skipped. Everything the crew needs to judge the receiver is in ``get_status()``.
 
+Reports are put together per fix time first (``epoch.py``: a fix is handed on once its epoch is
+over, with the receiver's own speed and heading and the satellites of all constellations), then
+judged by the filters.
+
+A receiver date before ``RECEIVER_DATE_FLOOR`` cannot be right (it predates this software; a GPS
+week-rollover bug puts receivers about 19.6 years back): such a fix is still used — the position is
+good — but dated with the system clock, counted (``untrusted_time``) and warned about, rate-limited.
+
 Runs in the caller's thread (the agent gives it its own); ``stop()`` may be called from any thread.
 """
 from __future__ import annotations
@@ -18,18 +26,27 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from gpsdclient import GPSDClient
 
+from drivers.gps.epoch import EpochAssembler
 from drivers.gps.filters import FixFilter
-from drivers.gps.fix import BadReport, Fix, fix_from_tpv, sats_from_sky
+from drivers.gps.fix import BadReport, Fix, NoTime, fix_from_tpv
+from drivers.gps.ratelimit import WarnLimiter
 
 log = logging.getLogger(__name__)
 
 FIX_STALE_S = 10.0      # no accepted fix for this long: health says "no fix"
 DRIFT_WARN_S = 5.0      # system clock further than this from GPS time: health says so
 BACKOFF_START_S = 0.5
+# No receiver date before this is trusted: it predates this software's release, so the receiver's
+# clock is wrong (a GPS week-rollover bug dates a receiver about 19.6 years back, a flat RTC battery
+# to its firmware's epoch). Documented in README (GPS).
+RECEIVER_DATE_FLOOR = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+_STREAM_END = "ztc:stream-end"   # internal marker: the connection ended, the held fix is complete
 
 
 class GpsdSource:
@@ -51,6 +68,11 @@ class GpsdSource:
         self.last_error = ""
         self.reconnects = 0
         self.bad_reports = 0
+        self.no_time = 0           # TPV reports with a position but no time (gpsd waiting for the date)
+        self.untrusted_time = 0    # accepted fixes dated before RECEIVER_DATE_FLOOR (system time used)
+        self._last_untrusted = False
+        self.epochs = EpochAssembler()
+        self._warn = WarnLimiter(log, clock=clock)
         self.last_fix: Fix | None = None
         self.last_fix_at: float | None = None  # system time the last accepted fix arrived
         self.sats: int | None = None
@@ -92,6 +114,7 @@ class GpsdSource:
                 self._client = None
             if self._stop.is_set():
                 break
+            yield {"class": _STREAM_END}
             if self.connected or problem != self.last_error:
                 log.warning("%s (%s:%s); 将重连 / reconnecting in %.1f s", problem, self.host, self.port, backoff)
             self.connected, self.last_error = False, problem
@@ -101,37 +124,61 @@ class GpsdSource:
         self.connected = False
 
     def fixes(self) -> Iterator[Fix]:
-        """Accepted fixes only (mode ≥ 2, plausible); refusals are counted and logged by the filter."""
+        """Accepted fixes only (mode ≥ 2, plausible), one per fix time, each once its epoch is over;
+        refusals are counted and logged by the filter."""
         for report in self.reports():
             kind = report.get("class")
             if kind == "SKY":
-                self.sats = sats_from_sky(report)
+                self.epochs.sky(report)
+            elif kind == _STREAM_END:
+                yield from self._accepted(self.epochs.flush())
             elif kind == "DEVICES":
                 devices = report.get("devices")
                 self.receivers = len(devices) if isinstance(devices, list) else None
             elif kind == "DEVICE" and report.get("activated") == 0:
                 self.receivers = max(0, (self.receivers or 1) - 1)
+                yield from self._accepted(self.epochs.flush())   # the receiver is gone: its last fix is complete
             elif kind == "DEVICE":
                 self.receivers = max(1, self.receivers or 0)
             elif kind == "TPV":
-                fix = self._fix_from(report)
+                fix = self._parse(report)
                 if fix is not None:
-                    yield fix
+                    yield from self._accepted(self.epochs.tpv(fix))
 
-    def _fix_from(self, report: dict[str, Any]) -> Fix | None:
+    def _parse(self, report: dict[str, Any]) -> Fix | None:
         try:
-            fix = fix_from_tpv(report, self.sats)
+            return fix_from_tpv(report)
+        except NoTime:
+            self.no_time += 1
+            self._warn.warn("no_time", f"GPS 定位没有时间，已忽略 / GPS position without a time ignored "
+                                       f"(共 {self.no_time} 次 / {self.no_time} so far)")
         except BadReport as e:
             self.bad_reports += 1
-            log.warning("GPS 报文无效 / invalid GPS report: %s: %s", e, str(report)[:200])
-            return None
-        now = self.clock()
-        if fix.mode >= 2:
-            self._drift.append(now - fix.ts)
-        if not self.filter.check(fix):
-            return None
-        self.last_fix, self.last_fix_at = fix, now
-        return fix
+            # Rate-limited per kind of problem ("lat is not a number", …): a new problem is news.
+            self._warn.warn(f"bad:{str(e).split(':')[0]}",
+                            f"GPS 报文无效 / invalid GPS report: {e}: {str(report)[:200]}")
+        return None
+
+    def _accepted(self, fixes: list[Fix]) -> Iterator[Fix]:
+        for fix in fixes:
+            now = self.clock()
+            trusted = fix.ts >= RECEIVER_DATE_FLOOR
+            if fix.mode >= 2 and trusted:
+                self._drift.append(now - fix.ts)
+            if not self.filter.check(fix):   # judged in the receiver's own time: its intervals are right
+                continue
+            if not trusted:
+                self.untrusted_time += 1
+                when = datetime.fromtimestamp(fix.ts, UTC).strftime("%Y-%m-%d")
+                self._warn.warn("untrusted_time", f"GPS 接收器日期不可信（{when}，早于 "
+                                f"{datetime.fromtimestamp(RECEIVER_DATE_FLOOR, UTC):%Y-%m-%d}），改用系统时间 / "
+                                f"receiver date {when} is before the floor date: using the system time "
+                                f"(共 {self.untrusted_time} 次 / {self.untrusted_time} so far)")
+                fix = replace(fix, ts=now)
+            self._last_untrusted = not trusted
+            self.sats = fix.sats
+            self.last_fix, self.last_fix_at = fix, now
+            yield fix
 
     def _decode(self, line: str) -> dict[str, Any] | None:
         try:
@@ -177,6 +224,9 @@ class GpsdSource:
             state = "ok"
             sats = f", {fix.sats} 颗卫星 / sats" if fix.sats is not None else ""
             detail = f"{fix.mode}D 定位正常 / {fix.mode}D fix{sats}"
+        if state == "ok" and self._last_untrusted:
+            state = "degraded"
+            detail += "; 接收器日期不可信，已改用系统时间 / receiver date not trusted, system time used"
         if drift is not None and abs(drift) > DRIFT_WARN_S:
             if state == "ok":
                 state = "degraded"
@@ -186,5 +236,6 @@ class GpsdSource:
             "mode": fix.mode if fix else None, "sats": fix.sats if fix else self.sats,
             "last_fix_ts": fix.ts if fix else None, "fix_age_s": age, "clock_drift_s": drift,
             "fixes": self.filter.accepted, "rejected": dict(self.filter.counts),
-            "bad_reports": self.bad_reports, "reconnects": self.reconnects,
+            "bad_reports": self.bad_reports, "no_time": self.no_time, "untrusted_time": self.untrusted_time,
+            "reconnects": self.reconnects,
         }

@@ -2,8 +2,10 @@
 produces no-fix reports, (0, 0) positions, times in the future and jumps of kilometres; letting one
 through would open a stop visit in the wrong village or draw a spike on headquarters' map.
 
-Every refusal has a reason (counted in ``counts`` for health). A streak of the same reason is logged
-once as a warning, then quietly, so a receiver without a fix for an hour does not flood the journal.
+Every refusal has a reason (counted in ``counts`` for health). Each reason is logged as a warning
+the first time, then at most once a minute with how many were left out (``ratelimit.py``), so a
+receiver without a fix for an hour — or one that flaps between fix and no fix — does not flood the
+journal.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 from drivers.gps.fix import Fix
 from drivers.gps.geo import distance_m
+from drivers.gps.ratelimit import WarnLimiter
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ class FixFilter:
         self.last: Fix | None = None
         self.counts: Counter[str] = Counter()
         self.accepted = 0
-        self._streak_reason: str | None = None
+        self._warn = WarnLimiter(log, clock=clock)
         self._jump_streak: list[Fix] = []
 
     def check(self, fix: Fix) -> Verdict:
@@ -64,7 +67,6 @@ class FixFilter:
             self.last = fix
             self.accepted += 1
             self._jump_streak.clear()
-            self._streak_reason = None
         else:
             self.counts[verdict.reason or "?"] += 1
             self._log_refusal(fix, verdict)
@@ -96,8 +98,12 @@ class FixFilter:
         return Verdict(True)
 
     def _streak_agrees(self, fix: Fix) -> bool:
-        """Record a jump refusal; True when the last ``reanchor_after`` of them form a plausible path."""
+        """Record a jump refusal; True when the last ``reanchor_after`` of them, at as many distinct fix
+        times, form a plausible path. A report repeating the last one's time replaces it (gpsd reports a
+        fix several times) instead of breaking the streak."""
         streak = self._jump_streak
+        if streak and fix.ts == streak[-1].ts:
+            streak.pop()
         if streak:
             prev = streak[-1]
             dt = fix.ts - prev.ts
@@ -108,11 +114,9 @@ class FixFilter:
 
     def _log_refusal(self, fix: Fix, verdict: Verdict) -> None:
         reason = verdict.reason or "?"
-        text = f"GPS 定位被拒绝 / GPS fix rejected: {REASONS.get(reason, reason)} ({verdict.detail})"
+        text = (f"GPS 定位被拒绝 / GPS fix rejected: {REASONS.get(reason, reason)} ({verdict.detail}; "
+                f"共 {self.counts[reason]} 次 / {self.counts[reason]} so far)")
         if reason == "duplicate":
             log.debug(text)
-        elif reason != self._streak_reason:
-            log.warning(text)
         else:
-            log.debug(text)
-        self._streak_reason = reason
+            self._warn.warn(reason, text)

@@ -15,17 +15,22 @@ class BadReport(ValueError):
     """A TPV report that cannot be a fix; the message says which field is wrong."""
 
 
+class NoTime(BadReport):
+    """A TPV report with a position but no time: gpsd sends these while it waits for the receiver's
+    date (the first seconds after start, or a receiver sending GGA before its first RMC)."""
+
+
 @dataclass(frozen=True)
 class Fix:
     ts: float                 # fix time, Unix epoch seconds (UTC), as the receiver reports it
     lat: float                # WGS-84 degrees
     lon: float
     speed: float | None       # m/s over ground
-    track: float | None       # degrees from true north
+    track: float | None       # degrees from true north; None: unknown (never read as "due north")
     mode: int                 # 1 no fix, 2 = 2D, 3 = 3D
     alt: float | None = None  # metres (MSL)
     eph: float | None = None  # horizontal error estimate, metres
-    sats: int | None = None   # satellites used in the solution (from the latest SKY report)
+    sats: int | None = None   # satellites used in the solution, all constellations (see epoch.py)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,7 +78,7 @@ def fix_from_tpv(report: dict[str, Any], sats: int | None = None) -> Fix:
     elif mode < 2:
         ts = math.nan  # a receiver without a fix often has no time either: still "no fix", not garbage
     else:
-        raise BadReport("missing time")
+        raise NoTime("missing time")
     if mode < 2:
         lat = _number(report, "lat")
         lon = _number(report, "lon")
@@ -89,14 +94,3 @@ def fix_from_tpv(report: dict[str, Any], sats: int | None = None) -> Fix:
         alt = _number(report, "alt")
     return Fix(ts=ts, lat=lat, lon=lon, speed=_number(report, "speed"), track=_number(report, "track"),
                mode=mode, alt=alt, eph=_number(report, "eph"), sats=sats)
-
-
-def sats_from_sky(report: dict[str, Any]) -> int | None:
-    """Satellites used, from a SKY report (``uSat`` when gpsd gives it, else counted); None if unknown."""
-    used = report.get("uSat")
-    if isinstance(used, int) and not isinstance(used, bool) and used >= 0:
-        return used
-    satellites = report.get("satellites")
-    if isinstance(satellites, list):
-        return sum(1 for s in satellites if isinstance(s, dict) and s.get("used") is True)
-    return None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from drivers.ticket_printer.content import HINT_EN, HINT_ZH, TicketContent
+from ztc.wallclock import FLOOR_TS
 
 CELL_W = 12          # dots per half-width character (Font A); a Chinese character is two cells
 CELL_H = 24
@@ -164,7 +165,8 @@ def ticket_layout(t: TicketContent, paper_width_mm: int) -> Layout:
         b += bilingual(f"预计等候约 {t.est_wait_min} 分钟", f"about {t.est_wait_min} min", cols)
     if t.stop_name:
         b += lines(f"站点 / Stop：{t.stop_name}", cols)
-    b += lines(f"时间 / Time：{t.issued_at:%Y-%m-%d %H:%M}", cols)
+    if t.issued_at.timestamp() >= FLOOR_TS:  # a clock still at 1970 after boot prints no date at all
+        b += lines(f"时间 / Time：{t.issued_at:%Y-%m-%d %H:%M}", cols)
     b.append(Rule())
     b.append(Qr(t.qr_url, module=8 if width >= 576 else 6))
     b += bilingual("扫码查看排队进度", "Scan to check your place", cols, align="center")

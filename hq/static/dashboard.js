@@ -28,13 +28,17 @@ function display(lat, lon) { return ztc.cfg.crs === "gcj02" ? ZtcGcj.wgs2gcj(lat
 function isOnline(b) { return b.online && (Date.now() / 1000 - (b.last_seen || 0)) <= ztc.cfg.offline_after_s; }
 
 const ARROW_SVG = '<svg viewBox="0 0 24 24" width="24" height="24"><circle cx="12" cy="12" r="10.5" fill="currentColor" stroke="#fff" stroke-width="2"/><path d="M12 3.5 L17.5 17.5 L12 14 L6.5 17.5 Z" fill="#fff"/></svg>';
+// Heading unknown (track null: parked, or a receiver that gives no course): a plain dot, no arrow —
+// an arrow at 0° would claim the bus points north.
+const DOT_SVG = '<svg viewBox="0 0 24 24" width="24" height="24"><circle cx="12" cy="12" r="10.5" fill="currentColor" stroke="#fff" stroke-width="2"/><circle cx="12" cy="12" r="3.5" fill="#fff"/></svg>';
 function markerHtml(id, b) {
   const p = b.position || {}, q = b.queue || {};
   const cls = ["bus-marker", isOnline(b) ? "online" : "offline", p.stop ? "at-stop" : "moving"].join(" ");
   const box = el("div", { class: cls, "data-bus": id });
-  const arrow = el("div", { class: "arrow" });
-  arrow.innerHTML = ARROW_SVG;  // a constant: no data goes through innerHTML
-  arrow.style.transform = `rotate(${Math.round(p.track || 0)}deg)`;
+  const heading = typeof p.track === "number" && Number.isFinite(p.track);
+  const arrow = el("div", { class: heading ? "arrow" : "arrow no-heading", title: heading ? `航向 heading ${Math.round(p.track)}°` : "航向未知 heading unknown" });
+  arrow.innerHTML = heading ? ARROW_SVG : DOT_SVG;  // constants: no data goes through innerHTML
+  if (heading) arrow.style.transform = `rotate(${Math.round(p.track)}deg)`;
   box.append(arrow, el("span", { class: "badge", title: "等候人数 / waiting" }, q.waiting == null ? "-" : q.waiting),
              el("div", { class: "label" }, id));
   return box;
@@ -256,6 +260,7 @@ async function start() {
   if (typeof L !== "undefined") {
     ztc.map = L.map("map").setView(display(ztc.cfg.center[0], ztc.cfg.center[1]), ztc.cfg.zoom);
     if (ztc.cfg.tile_url) L.tileLayer(ztc.cfg.tile_url, { subdomains: ztc.cfg.subdomains, attribution: ztc.cfg.attribution, maxZoom: 18 }).addTo(ztc.map);
+    if (ztc.cfg.label_url) L.tileLayer(ztc.cfg.label_url, { subdomains: ztc.cfg.subdomains, maxZoom: 18, zIndex: 2 }).addTo(ztc.map); // place names (cva_w) over vec_w
   } else { $("map").textContent = "地图库未安装，请运行 make setup / Leaflet is not installed: run make setup"; }
   document.querySelectorAll("nav.tabs button").forEach((b) => { b.onclick = () => showTab(b.dataset.tab); });
   $("logout").onclick = async () => { await api("/api/v1/logout", { method: "POST" }).catch(() => {}); location.href = "/login"; };

@@ -47,6 +47,7 @@ async function start() {
   if (typeof L !== "undefined") {
     map = L.map("pmap").setView(display(cfg.center[0], cfg.center[1]), cfg.zoom);
     if (cfg.tile_url) L.tileLayer(cfg.tile_url, { subdomains: cfg.subdomains, attribution: cfg.attribution, maxZoom: 18 }).addTo(map);
+    if (cfg.label_url) L.tileLayer(cfg.label_url, { subdomains: cfg.subdomains, maxZoom: 18, zIndex: 2 }).addTo(map); // place names (cva_w) over vec_w
   } else { $("pmap").style.display = "none"; }
   await load();
   window.ztcPublicReady = true;

@@ -1,6 +1,7 @@
 """Fixtures for the domain core: real SQLite files in a temp dir, a controllable clock."""
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,26 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def engine(settings: Settings, clock: FakeClock) -> QueueEngine:
+    """After each test, every event the engine emitted must pass the contract headquarters checks
+    it with (contract.events): an emit site the contract does not describe would be quarantined."""
+    from contract.events import EventError, validate_event
+
     db = open_database(settings.db_path)
-    yield QueueEngine(db, settings, clock)
+    engine = QueueEngine(db, settings, clock)
+    yield engine
+    problems = []
+    try:
+        emitted = events(engine)
+    except sqlite3.ProgrammingError:  # the test closed the database itself (a crash or corruption test)
+        emitted = []
+    for e in emitted:
+        data = {k: v for k, v in e.items() if k not in ("seq", "type")}
+        try:
+            validate_event(e["type"], data)
+        except EventError as err:
+            problems.append(str(err))
     db.close()
+    assert not problems, f"events the contract refuses: {problems[:3]}"
 
 
 def events(engine: QueueEngine, type_: str | None = None) -> list[dict]:

@@ -16,7 +16,7 @@ from tests.deploy.conftest import REPO
 
 # The parts of the checkout the scripts use: copied once, so edits others make meanwhile in a shared
 # working tree cannot change the source between two runs.
-RELEASE_PARTS = ["scripts", "systemd", "config", "ztc", "kiosk", "drivers", "telemetry", "hq", "bench",
+RELEASE_PARTS = ["scripts", "systemd", "config", "ztc", "kiosk", "drivers", "telemetry", "hq", "contract", "bench",
                  "setup.py", "pyproject.toml", "README.md", "ARCHITECTURE.md"]
 HOST_COMMANDS = ["systemctl", "useradd", "usermod", "userdel", "udevadm", "apt-get", "chown", "chgrp",
                  "systemd-tmpfiles"]

@@ -16,8 +16,9 @@ def gpsfake_factory(tmp_path: Path) -> Iterator:
     """Start gpsfake runs; every one is stopped at teardown."""
     runs: list[GpsFake] = []
 
-    def start(lines: list[str], port: int | None = None, cycle: str = CYCLE, name: str = "log.nmea") -> GpsFake:
-        log = padded_log(tmp_path / name, lines)
+    def start(lines: list[str], port: int | None = None, cycle: str = CYCLE, name: str = "log.nmea",
+              trailing_s: int = 0) -> GpsFake:
+        log = padded_log(tmp_path / name, lines, trailing_s)
         run = GpsFake(log, port or free_port(), cycle).start()
         runs.append(run)
         return run

@@ -109,9 +109,11 @@ class GpsFake:
         return self.out_path.read_text(errors="replace") if self.out_path.exists() else ""
 
 
-def padded_log(path: Path, lines: list[str]) -> Path:
-    """``lines`` preceded by NO_FIX_PADDING_S seconds of a receiver without a fix."""
-    return nmea.write_log(path, nmea.no_fix_lines(nmea.first_time(lines), NO_FIX_PADDING_S) + lines)
+def padded_log(path: Path, lines: list[str], trailing_s: int = 0) -> Path:
+    """``lines`` preceded by NO_FIX_PADDING_S seconds of a receiver without a fix (and followed by
+    ``trailing_s`` more: the report that tells a client the last fix's epoch is over)."""
+    tail = nmea.lost_fix_lines(trailing_s)
+    return nmea.write_log(path, nmea.no_fix_lines(nmea.first_time(lines), NO_FIX_PADDING_S) + lines + tail)
 
 
 class Collector:

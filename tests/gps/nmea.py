@@ -29,17 +29,23 @@ def no_fix_lines(end: dt.datetime, seconds: int) -> list[str]:
     return out
 
 
+def lost_fix_lines(seconds: int) -> list[str]:
+    """``seconds`` of a receiver that lost its fix and its time (empty RMC/GGA, GSA mode 1)."""
+    return [sentence(body) for _ in range(seconds)
+            for body in ("GPRMC,,V,,,,,,,,,,N", "GPGGA,,,,,,0,,,,,,,,", "GPGSA,A,1,,,,,,,,,,,,,,,")]
+
+
 def fixture_lines(path: Path) -> list[str]:
     return [line for line in path.read_text().splitlines() if line.startswith("$")]
 
 
 def first_time(lines: list[str]) -> dt.datetime:
-    """UTC time of the first RMC sentence."""
+    """UTC time of the first dated RMC sentence, of any talker (GP, GN, BD, GB, …)."""
     for line in lines:
-        if line.startswith("$GPRMC"):
-            f = line.split(",")
+        f = line.strip().split(",")
+        if len(f) > 9 and len(f[0]) == 6 and f[0].endswith("RMC") and len(f[9]) == 6 and len(f[1]) >= 6:
             return dt.datetime.strptime(f[9] + f[1][:6], "%d%m%y%H%M%S")
-    raise ValueError("no RMC sentence")
+    raise ValueError("no dated RMC sentence")
 
 
 def write_log(path: Path, lines: list[str]) -> Path:

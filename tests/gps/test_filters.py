@@ -7,7 +7,8 @@ import math
 import pytest
 
 from drivers.gps import BadReport, Fix, FixFilter, fix_from_tpv
-from drivers.gps.fix import sats_from_sky
+from drivers.gps.epoch import EpochAssembler, used_by_constellation
+from drivers.gps.ratelimit import WarnLimiter
 
 NOW = 1_779_066_000.0
 HERE = (36.1849, 118.1706)
@@ -116,7 +117,77 @@ def test_optional_fields_that_are_broken_become_unknown():
     assert f.speed is None and f.eph is None and f.alt == 300.5
 
 
-def test_satellites_from_sky():
-    assert sats_from_sky({"class": "SKY", "uSat": 7}) == 7
-    assert sats_from_sky({"class": "SKY", "satellites": [{"used": True}, {"used": False}, {"used": True}]}) == 2
-    assert sats_from_sky({"class": "SKY"}) is None
+def test_satellites_in_use_per_constellation_from_sky():
+    sky = {"class": "SKY", "uSat": 9, "satellites": [{"gnssid": 0, "used": True}, {"gnssid": 0, "used": False},
+                                                     {"gnssid": 3, "used": True}, {"gnssid": 3, "used": True}]}
+    assert used_by_constellation(sky) == {0: 1, 3: 2}, "the used flags count, as cgps counts them, not uSat"
+    assert used_by_constellation({"class": "SKY", "hdop": 1.3, "uSat": 5}) is None
+
+
+def test_reports_of_one_fix_time_become_one_fix_with_the_receivers_speed_and_heading():
+    """As gpsd 3.22 reports a receiver that sends GGA before RMC: first gpsd's own speed estimate and
+    no heading, then the receiver's; the fix is handed on once, when the next epoch begins."""
+    epochs = EpochAssembler()
+    assert epochs.tpv(Fix(NOW, *HERE, 33.4, None, 3, 190.7, 64.9)) == []
+    assert epochs.tpv(Fix(NOW, *HERE, 0.134, 4.94, 3)) == []
+    epochs.sky({"class": "SKY", "satellites": [{"gnssid": 0, "used": True}] * 4})
+    epochs.sky({"class": "SKY", "satellites": [{"gnssid": 3, "used": True}] * 3})   # per constellation
+    epochs.tpv(Fix(NOW, *HERE, None, None, 1))   # the receiver losing the *next* epoch: not a downgrade
+    [done] = epochs.tpv(Fix(NOW + 1, *HERE, 5.0, None, 3))
+    assert (done.speed, done.track, done.mode, done.alt, done.eph, done.sats) == (0.134, 4.94, 3, 190.7, 64.9, 7)
+    # A later report without heading does not replace the receiver's speed; the epoch without a SKY
+    # list keeps the last count.
+    epochs.tpv(Fix(NOW + 1, *HERE, 0.2, 90.0, 3))
+    epochs.tpv(Fix(NOW + 1, *HERE, 9.9, None, 3))
+    [second] = epochs.flush()
+    assert (second.speed, second.track, second.sats) == (0.2, 90.0, 7)
+    assert epochs.flush() == []
+
+
+def test_a_sky_view_with_no_satellite_used_means_unknown_not_zero():
+    """A fix needs at least three satellites; gpsd 3.22 marks none used for some receivers (EG25)."""
+    epochs = EpochAssembler()
+    epochs.tpv(Fix(NOW, *HERE, 0.0, 0.0, 3))
+    epochs.sky({"class": "SKY", "satellites": [{"gnssid": 6, "used": False}] * 8})
+    epochs.sky({"class": "SKY", "satellites": [{"gnssid": 2, "used": False}] * 3})
+    [done] = epochs.flush()
+    assert done.sats is None
+
+
+def test_a_no_fix_report_passes_at_once_and_ends_the_held_epoch():
+    epochs = EpochAssembler()
+    epochs.tpv(Fix(NOW, *HERE, 1.0, 10.0, 3))
+    out = epochs.tpv(Fix(math.nan, math.nan, math.nan, None, None, 1))
+    assert [f.mode for f in out] == [3, 1]
+
+
+def test_reanchoring_counts_distinct_fix_times_not_reports(flt):
+    """gpsd repeats each fix 2-6 times; the repeats must neither count twice nor break the streak."""
+    assert flt.check(fix(lat=HERE[0] + 1.0))
+    verdicts = [flt.check(fix(NOW + n, HERE[0] + n * 0.00005)) for n in range(1, 6) for _ in range(3)]
+    assert [v.accepted for v in verdicts[::3]] == [False, False, False, False, True]
+    assert flt.counts["jump"] == 12
+
+
+def test_warnings_are_rate_limited_and_say_how_many_were_left_out(caplog):
+    caplog.set_level(logging.WARNING)
+    now = [0.0]
+    limiter = WarnLimiter(logging.getLogger("t"), every_s=60, clock=lambda: now[0])
+    logged = [limiter.warn("no_time", "GPS position without a time") for _ in range(4)]
+    now[0] = 61.0
+    assert limiter.warn("no_time", "GPS position without a time")
+    assert logged == [True, False, False, False]
+    assert [r.getMessage() for r in caplog.records][-1].endswith("3 more since the last warning)")
+
+
+def test_time_less_positions_are_counted_and_warned_about_once_a_minute(caplog):
+    """gpsd sends a position without time while waiting for the receiver's date: 4 in a second is one
+    warning, not four (through the real parsing path of the GPS source)."""
+    from drivers.gps import GpsdSource
+
+    caplog.set_level(logging.WARNING)
+    source = GpsdSource(clock=lambda: NOW)
+    for _ in range(4):
+        assert source._parse({"class": "TPV", "mode": 3, "lat": 36.18, "lon": 118.17}) is None
+    assert source.no_time == 4 and source.get_status()["no_time"] == 4
+    assert len([r for r in caplog.records if "without a time" in r.getMessage()]) == 1

@@ -2,6 +2,7 @@
 message and a failing exit code; the bus database is left untouched (detect-only)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ from tests.support import free_port
 
 from . import nmea
 from .harness import REPO, day_fixture
+from .redate import redate_lines
 
 
 def watch(tmp_path: Path, port: int, *args: str) -> subprocess.CompletedProcess[str]:
@@ -43,6 +45,27 @@ def test_watch_text_output_is_bilingual(gpsfake_factory, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "到站 / arrived: 县政务服务中心 (depot)" in result.stdout
     assert "3D" in result.stdout and "km/h" in result.stdout
+
+
+def test_watch_prints_the_receivers_own_speed_and_heading(gpsfake_factory, tmp_path):
+    """A Quectel EG25-G modem (GGA before RMC) replayed through gpsd 3.22: gpsd first reports each fix
+    with a speed of its own (up to 16 m/s, 60 km/h, from position jitter) and no heading; the crew must
+    see what the receiver says — 0.3 to 5.5 knots, with its course."""
+    log = Path(__file__).parent / "logs" / "quectel-eg25-g.log"
+    lines = redate_lines(log.read_text().splitlines(), (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).date())
+    own = []   # (km/h, course) of every RMC with a fix, in order
+    for line in lines:
+        f = line.split("*")[0].split(",")
+        if f[0] == "$GPRMC" and f[2] == "A":
+            own.append((f"{float(f[7]) * 0.514444 * 3.6:.1f} km/h", f"航向 / heading {float(f[8]):.0f}°"))
+    run = gpsfake_factory(lines, cycle="0.005", trailing_s=3)
+    result = watch(tmp_path, run.port, "--count", str(len(own)), "--seconds", "30")
+    assert result.returncode == 0, result.stderr
+    printed = [line for line in result.stdout.splitlines() if "3D" in line and "km/h" in line]
+    assert len(printed) >= len(own) - 1, result.stdout
+    for line, (speed, heading) in zip(printed[::-1], own[::-1], strict=False):   # aligned from the last fix
+        assert f"  {speed}  {heading}" in line, line
+    assert not any(f" {v} km/h" in result.stdout for v in ("53.0", "59.7", "31.8")), "gpsd's estimates"
 
 
 def test_watch_without_gpsd_says_so_and_fails(tmp_path):

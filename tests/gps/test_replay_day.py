@@ -43,7 +43,8 @@ def day(tmp_path_factory: pytest.TempPathFactory):
             at_last_fix.update(status=source.get_status(), received_at=time.time())
         events.extend(detector.update(fix))
 
-    run = GpsFake(padded_log(tmp / "day.nmea", lines), free_port()).start()
+    # A few seconds without fix after the day: the report that tells the source the last fix is complete.
+    run = GpsFake(padded_log(tmp / "day.nmea", lines, trailing_s=3), free_port()).start()
     source = GpsdSource("127.0.0.1", run.port, timeout_s=10, reconnect_max_s=1)
     collector = Collector(source, on_fix).start()
     finished = collector.wait_for(lambda fixes: bool(fixes) and fixes[-1].ts >= last_ts, timeout=120)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +125,16 @@ def hq_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def new_hq_url(request: pytest.FixtureRequest, hq_url: str, tmp_path: Path) -> Callable[[], str]:
+    """Another empty database on the backend of ``hq_url``, for a test that needs two."""
+    def fresh() -> str:
+        if hq_url.startswith("sqlite:"):
+            return f"sqlite:///{tmp_path / uuid.uuid4().hex[:8] / 'hq.db'}"
+        return request.getfixturevalue("pg_cluster").fresh_url()
+    return fresh
+
+
+@pytest.fixture
 def hq(hq_url: str) -> Iterator[Hq]:
     h = Hq(hq_url)
     yield h
@@ -141,15 +151,15 @@ def observer(broker: Broker) -> Iterator[Observer]:
 class Server:
     """The real ``ztc hq`` process (ingest + web) against the test broker, with an admin account."""
 
-    def __init__(self, tmp: Path, broker_port: int, procs: list[Proc], url: str | None = None):
+    def __init__(self, tmp: Path, broker_port: int, procs: list[Proc], url: str | None = None,
+                 hq_extra: dict[str, Any] | None = None):
         self.http = free_port()
         self.url = f"http://127.0.0.1:{self.http}"
         self.config = tmp / "hq.yaml"
-        self.config.write_text(yaml.safe_dump({
-            "data_dir": str(tmp / "bus"),
-            "hq": {"host": "127.0.0.1", "port": self.http, "database_url": url or f"sqlite:///{tmp / 'hq' / 'hq.db'}",
-                   "client_id": f"ztc.hq.{uuid.uuid4().hex[:8]}", "map": {"tile_url": ""},  # no internet here
-                   "mqtt": {"host": "127.0.0.1", "port": broker_port, "username": "ztc.hq", "keepalive_s": 5}}}))
+        hq = {"host": "127.0.0.1", "port": self.http, "database_url": url or f"sqlite:///{tmp / 'hq' / 'hq.db'}",
+              "client_id": f"ztc.hq.{uuid.uuid4().hex[:8]}", "map": {"tile_url": ""},  # no internet here
+              "mqtt": {"host": "127.0.0.1", "port": broker_port, "username": "ztc.hq", "keepalive_s": 5}}
+        self.config.write_text(yaml.safe_dump({"data_dir": str(tmp / "bus"), "hq": hq | (hq_extra or {})}))
         r = subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(self.config), "hq", "user", "add", ADMIN,
                             "--role", "admin"], input=PASSWORD + "\n", capture_output=True, text=True, cwd=REPO,
                            timeout=60)

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from hq import quarantine
+from hq.audit import AuditLog
 from hq.auth import Accounts
 from hq.cases import Cases
 from hq.documents import Documents
@@ -51,13 +53,15 @@ def fill(store: HqStore, now: float) -> None:
     accounts = Accounts(store, failures_allowed=3)
     accounts.add_user("chief", "admin", "correct horse 1", now)
     accounts.login("chief", "correct horse 1", now)
-    with pytest.raises(Exception):  # noqa: B017 (a failed log-in leaves a login_failures row)
+    with pytest.raises(Exception):  # noqa: B017 (a failed log-in leaves a login_throttle row)
         accounts.login("chief", "wrong password", now)
     Cases(store).sync()
     docs = Documents(store)
     docs.publish_document("catalog", "", shipped_catalog(), "chief", now)
     docs.command("b1", {"cmd": "announce", "text_zh": "测试"}, "chief", now)
     store.count("events.custom", 3)
+    quarantine.hold_message(store, "b1", "ztc/v1/bus/b1/queue", b"\xff not JSON", "not JSON", now)
+    AuditLog(store).record_alone(at=now, actor="chief", client="10.0.0.5", kind="login", target="user:chief")
 
 
 def tables(store: HqStore) -> list[str]:
@@ -94,7 +98,8 @@ def test_backup_restored_into_an_empty_server_has_every_table_equal(tmp_path: Pa
     fill(store, time.time())
     before = contents(store)
     assert all(before[t] for t in ("buses", "positions", "events", "epochs", "coverage", "counters", "replies",
-                                   "users", "sessions", "login_failures", "cases", "documents", "commands"))
+                                   "users", "sessions", "login_throttle", "cases", "documents", "commands",
+                                   "quarantine", "audit_log"))
     if store.dialect == "postgresql":
         assert len([t for t in before if t.startswith("positions_2")]) >= 3  # monthly partitions
     backup = tmp_path / "hq.backup"

@@ -67,6 +67,12 @@ def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer
     wait_for(lambda: marker(browser) == pytest.approx(list(moved), abs=1e-6), 30, "the marker to move")
     rotated = browser.evaluate(f"document.querySelector('.bus-marker[data-bus=\"{BUS}\"] .arrow').style.transform")
     assert rotated == "rotate(60deg)"
+    # Heading unknown (``"track": null``): a dot, no arrow — not an arrow pointing north.
+    unknown = json.loads(position(*moved, track=0, speed=0.0)) | {"track": None}
+    observer.publish(f"{BASE}/position", json.dumps(unknown))
+    arrow = f"document.querySelector('.bus-marker[data-bus=\"{BUS}\"] .arrow')"
+    browser.wait_for(f"{arrow}.classList.contains('no-heading')", what="the marker without heading")
+    assert browser.evaluate(f"[{arrow}.style.transform, {arrow}.querySelectorAll('path').length]") == ["", 0]
     now = time.time()
     events = [("stop.arrived", {"visit_id": "v1", "stop": "nanma-xincun", "name": "南麻街道新村社区", "late_s": 420}),
               ("ticket.issued", {"ticket_id": "t1", "number": "A001", "service": "A", "stop": "nanma-xincun"}),
@@ -89,7 +95,8 @@ def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer
                      " && document.getElementById('alert-count').textContent === '1'", what="the device alert")
     browser.evaluate("document.getElementById('replay').click()")
     browser.wait_for("document.querySelector('#replay-ctl input[type=range]') !== null", what="the replay slider")
-    assert "2 个位置 positions" in browser.evaluate("document.getElementById('replay-ctl').innerText")
+    # Three positions: the two above and the one without heading.
+    assert "3 个位置 positions" in browser.evaluate("document.getElementById('replay-ctl').innerText")
     browser.evaluate("const s = document.querySelector('#replay-ctl input[type=range]'); s.value = '0'; s.oninput()")
     assert browser.evaluate("ztc.map.hasLayer && document.querySelectorAll('path.leaflet-interactive').length >= 2")
     browser.screenshot(artifacts() / "dashboard-replay.png")
@@ -103,6 +110,14 @@ def test_dashboard_login_live_map_and_catalog(server: Server, observer: Observer
     got = wait_for(lambda: observer.last(protocol.FLEET_CATALOG), 30, "the catalog at the subscriber")
     assert protocol.validate(protocol.Catalog, got).version == 1
     browser.screenshot(artifacts() / "dashboard-publish.png")
+    # An event that breaks the contract is held, and the quarantine tab shows it with the reason.
+    observer.publish(f"{BASE}/events", json.dumps({"epoch": "e1", "events": [
+        {"seq": 4, "id": "ev-bad", "type": "rating", "ts": now, "data": {"level": 1, "reasons": 5}}]}))
+    browser.evaluate("document.querySelector('nav.tabs button[data-tab=quarantine]').click()")
+    browser.wait_for("(ztcQuarantine.load(), document.getElementById('quarantine-count').textContent === '1')"
+                     " && document.getElementById('quarantine-items').innerText.includes('reasons')",
+                     what="the quarantined event in its panel")
+    browser.screenshot(artifacts() / "dashboard-quarantine.png")
     browser.evaluate("document.querySelector('nav.tabs button[data-tab=figures]').click()")
     browser.wait_for("document.querySelectorAll('#chart-hours rect').length > 0", what="the tickets-per-hour chart")
     assert "A" in browser.evaluate("document.getElementById('by-service').innerText")
@@ -149,3 +164,14 @@ def test_public_page_on_a_phone(server: Server, observer: Observer, browser: Bro
     text = browser.evaluate("document.body.innerText")
     assert "请到窗口" in text and "窗口 / window 3" in text and "王五" not in text
     browser.screenshot(artifacts() / "ticket-phone.png")
+
+
+def test_api_docs_page_works_under_the_content_security_policy(server: Server, browser: Browser) -> None:
+    """/docs is Swagger UI from the fastapi-offline package, started by our own script: it must draw
+    the routes with the strict policy in force (no inline script, no eval, nothing from a CDN)."""
+    browser.goto(f"{server.url}/docs")
+    browser.wait_for("document.querySelectorAll('.opblock').length > 10", what="the API routes drawn by Swagger UI")
+    text = browser.evaluate("document.body.innerText")
+    assert "/api/v1/events" in text and "ztc headquarters" in text
+    assert browser.console == []
+    browser.screenshot(artifacts() / "docs.png")

@@ -66,3 +66,25 @@ def test_a_browser_that_cannot_keep_up_is_dropped(monkeypatch: pytest.MonkeyPatc
     slow, fast, clients = asyncio.run(scenario())
     assert slow == [None]  # the end marker: the page reconnects to a fresh snapshot
     assert [u["n"] for u in fast] == [0, 1, 2, 3, 4] and clients == 1
+
+
+def test_a_position_with_unknown_heading_is_stored_as_unknown_and_gtfs_gives_no_bearing(hq_url: str) -> None:
+    """``"track": null`` (the receiver gave no course) is a valid position: stored and shown with no
+    heading, and GTFS-realtime leaves the bearing out instead of claiming due north."""
+    import time
+
+    from hq.gtfs import as_json, vehicle_positions
+
+    store = HqStore.open(hq_url)
+    ingest = Ingest(store, link=None)  # type: ignore[arg-type]
+    now = time.time()
+    ingest.handle(msg("b1", "position", pos(now) | {"track": None, "speed": 0.0}))
+    ingest.flush_latest()
+    assert store.counters().get("invalid.position", 0) == 0
+    [row] = store.positions("b1", 0, 1e11)
+    assert row["track"] is None
+    [bus] = [b for b in store.buses() if b["id"] == "b1"]
+    assert bus["position"]["track"] is None
+    [entity] = as_json(vehicle_positions(store, now))["entity"]
+    assert "bearing" not in entity["vehicle"]["position"] and entity["vehicle"]["position"]["latitude"]
+    store.close()

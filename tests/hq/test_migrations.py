@@ -73,6 +73,63 @@ def test_a_database_made_before_migrations_is_adopted(tmp_path: Path) -> None:
     _check_latest(hq_url)
 
 
+def test_a_database_whose_modules_made_their_own_tables_is_adopted_with_their_rows(tmp_path: Path) -> None:
+    """Releases before step 4 let the clock-step, audit, quarantine, log-in, stop and calendar
+    modules create their tables themselves (with IF NOT EXISTS, no version): step 4 keeps them and
+    their rows, and the audit log's triggers still refuse changes."""
+    hq_url = f"sqlite:///{tmp_path / 'hq.db'}"
+    conn, _ = _raw(hq_url)
+    for statement in (*migrations.STEPS[0].statements("sqlite"), *migrations.STEPS[3].statements("sqlite")[:-1]):
+        conn.execute(statement)
+    _fill(conn, 1)
+    conn.execute("INSERT INTO audit_log(at, actor, client, kind, target) VALUES (100, 'a', 'x', 'login', 'u')")
+    conn.execute("INSERT INTO quarantine(bus, key, topic, reason, raw, raw_bytes, received_at) "
+                 "VALUES ('b1', 'k', 't', 'bad', X'00ff', 2, 100)")
+    conn.close()
+    _check_latest(hq_url)
+    store = HqStore.open(hq_url)
+    try:
+        assert [(r["target"], bytes(r["raw"])) for r in store.query(
+            "SELECT target, raw FROM audit_log, quarantine")] == [("u", b"\x00\xff")]
+        with pytest.raises(sqlite3.DatabaseError, match="cannot be changed"), store.transaction() as c:
+            c.execute("UPDATE audit_log SET actor = 'b'")
+        assert store.query("SELECT COUNT(*) FROM sqlite_master WHERE name = 'login_failures'")[0][0] == 0
+    finally:
+        store.close()
+
+
+def test_the_quarantine_keeps_raw_bytes_on_both_backends(hq_url: str) -> None:
+    """BLOB on SQLite, BYTEA on PostgreSQL: the bytes that were refused come back as they were."""
+    from hq import quarantine
+    store = HqStore.open(hq_url)
+    try:
+        raw = bytes(range(256))
+        assert quarantine.hold_message(store, "b1", "ztc/v1/bus/b1/events", raw, "not JSON", 100.0)
+        assert not quarantine.hold_message(store, "b1", "ztc/v1/bus/b1/events", raw, "not JSON", 101.0)
+        assert [bytes(r["raw"]) for r in store.query("SELECT raw FROM quarantine")] == [raw]
+        assert store.counters()["quarantine.held"] == 1
+    finally:
+        store.close()
+
+
+def test_ensure_schema_creates_a_modules_table_on_both_backends(hq_url: str) -> None:
+    """Modules still being written create their tables with ensure_schema: SQLite's spelling of an
+    auto-numbered key and of bytes works on PostgreSQL too, and running it again changes nothing."""
+    store = HqStore.open(hq_url)
+    try:
+        schema = ["CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL)",
+                  "CREATE INDEX IF NOT EXISTS notes_body ON notes(body)"]
+        store.ensure_schema(schema)
+        store.ensure_schema(schema)
+        with store.transaction() as c:
+            first = c.execute("INSERT INTO notes(body) VALUES (?) RETURNING id", (b"a",)).fetchone()[0]
+            second = c.execute("INSERT INTO notes(body) VALUES (?) RETURNING id", (b"b",)).fetchone()[0]
+        assert second > first
+        assert [bytes(r[0]) for r in store.query("SELECT body FROM notes ORDER BY id")] == [b"a", b"b"]
+    finally:
+        store.close()
+
+
 def test_an_empty_database_gets_the_latest_and_opening_again_changes_nothing(hq_url: str) -> None:
     HqStore.open(hq_url).close()
     conn, dialect = _raw(hq_url)

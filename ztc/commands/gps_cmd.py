@@ -75,8 +75,9 @@ def _late_text(late_s: float | None) -> str:
 
 def _fix_text(fix: Fix, settings: Settings) -> str:
     when = dt.datetime.fromtimestamp(fix.ts, settings.tz).strftime("%H:%M:%S")
-    parts = [when, f"{fix.lat:.6f}, {fix.lon:.6f}", f"{fix.mode}D",
-             f"{(fix.speed or 0) * 3.6:.0f} km/h"]
+    speed = "速度未知 / speed unknown" if fix.speed is None else f"{fix.speed * 3.6:.1f} km/h"
+    heading = "航向未知 / heading unknown" if fix.track is None else f"航向 / heading {fix.track:.0f}°"
+    parts = [when, f"{fix.lat:.6f}, {fix.lon:.6f}", f"{fix.mode}D", speed, heading]
     if fix.eph is not None:
         parts.append(f"±{fix.eph:.0f} m")
     if fix.sats is not None:

@@ -142,7 +142,11 @@ def housekeeping_cmd(args: argparse.Namespace) -> int:
 def hq_cmd(args: argparse.Namespace) -> int:
     """Ingest and web in one process (the default), or one of them: ``--ingest-only`` N times
     (``hq.ingest_group`` set) and ``--web-only`` M times share one PostgreSQL database."""
+    import os
+
     import uvicorn
+
+    os.umask(0o077)  # whatever headquarters writes (database, logs) is its own to read
 
     from hq.api import create_app
     from hq.context import HqContext

@@ -117,13 +117,20 @@ class Database:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE): all of it commits, or none of it."""
+        """A write transaction (BEGIN IMMEDIATE): all of it commits, or none of it.
+
+        It first looks for a step of the wall clock (``ztc.wallclock.observe``), so rows made before a
+        step are corrected before anything is written with the new clock, whichever process writes.
+        """
+        from ztc import wallclock
+
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as e:
                 raise self._translate(e) from e
             try:
+                wallclock.observe(self._conn)
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException as e:
@@ -182,6 +189,8 @@ class Database:
 
 def open_database(path: str | os.PathLike) -> Database:
     """Open (creating, migrating or replacing a corrupt file) the bus database at ``path``."""
+    from ztc import wallclock
+
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -201,6 +210,7 @@ def open_database(path: str | os.PathLike) -> Database:
             migrate(conn)
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', ?)", (str(uuid.uuid4()),))
+            wallclock.mark_boot(conn)
             if aside is not None:
                 note = (f"数据库损坏，已另存为 {aside.name} / "
                         f"database was corrupt ({problem}); moved aside to {aside.name}")

@@ -17,7 +17,7 @@ from ztc.domain import appointments, feedback, snapshot, tickets, visits, window
 from ztc.domain.context import Ctx
 from ztc.domain.errors import QueueError
 from ztc.domain.estimate import estimate
-from ztc.domain.numbering import current_day
+from ztc.domain.numbering import queue_day
 from ztc.settings import Settings
 
 __all__ = ["QueueEngine", "QueueError"]
@@ -106,7 +106,7 @@ class QueueEngine:
             return
         issued = ctx.conn.execute(
             "SELECT COUNT(*) FROM tickets WHERE prefix = ? AND service_day = ? AND transferred_from IS NULL",
-            (prefix, current_day(ctx))).fetchone()[0]
+            (prefix, queue_day(ctx))).fetchone()[0]
         if issued >= cap:
             raise QueueError("cap_reached", f"{category.name_zh}今日号已发完（{cap}）",
                              f"today's {cap} tickets for {category.name_en} are all taken",

@@ -5,14 +5,14 @@ from typing import Any
 
 from ztc.domain import visits
 from ztc.domain.context import Ctx
-from ztc.domain.numbering import current_day
+from ztc.domain.numbering import queue_day
 
 
 def queue_payload(ctx: Ctx) -> dict[str, Any]:
     visit = visits.current(ctx)
     by_service = {r[0]: r[1] for r in ctx.conn.execute(
         "SELECT prefix, COUNT(*) FROM tickets WHERE state = 'waiting' GROUP BY prefix ORDER BY prefix")}
-    day = current_day(ctx, persist=False)
+    day = queue_day(ctx)
     issued, served = ctx.conn.execute(
         "SELECT COALESCE(SUM(transferred_from IS NULL), 0), COALESCE(SUM(state = 'served'), 0) "
         "FROM tickets WHERE service_day = ?", (day,)).fetchone()

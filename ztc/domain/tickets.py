@@ -11,7 +11,7 @@ from ztc.domain import calling
 from ztc.domain.context import Ctx, loads
 from ztc.domain.errors import QueueError
 from ztc.domain.estimate import estimate
-from ztc.domain.numbering import current_day, next_number, next_order_key
+from ztc.domain.numbering import next_number, next_order_key, queue_day
 from ztc.domain.vocabulary import OUTCOMES
 
 ACTIVE = ("waiting", "called", "serving")
@@ -26,11 +26,11 @@ def get(ctx: Ctx, ticket_id: str) -> sqlite3.Row:
 
 
 def find(ctx: Ctx, ref: str) -> sqlite3.Row:
-    """A ticket by id, or by number (A001) on the current service day."""
+    """A ticket by id, or by number (A001) on the day the queue counts in (``queue_day``)."""
     row = ctx.conn.execute("SELECT * FROM tickets WHERE id = ?", (ref,)).fetchone()
     if row is None:
         row = ctx.conn.execute(
-            "SELECT * FROM tickets WHERE number = ? AND service_day = ?", (ref.upper(), current_day(ctx))
+            "SELECT * FROM tickets WHERE number = ? AND service_day = ?", (ref.upper(), queue_day(ctx))
         ).fetchone()
     if row is None:
         raise QueueError("unknown_ticket", f"没有这张票：{ref}", f"no such ticket: {ref}")
@@ -56,9 +56,12 @@ def _require(row: sqlite3.Row, states: tuple[str, ...], action_zh: str, action_e
 def issue(ctx: Ctx, visit: sqlite3.Row, prefix: str, item: str | None, priority: bool,
           appointment_id: str | None = None, transferred_from: sqlite3.Row | None = None,
           cutoff_override: bool = False) -> dict[str, Any]:
-    """Create a waiting ticket (checks are the caller's: engine.issue)."""
+    """Create a waiting ticket (checks are the caller's: engine.issue).
+
+    Its service day is its visit's (see ``numbering``): past midnight an evening session keeps counting.
+    """
     est = estimate(ctx, prefix)
-    day = current_day(ctx)
+    day = str(visit["service_day"])
     _, number = next_number(ctx, prefix, day)
     ticket_id = str(uuid.uuid4())
     order_key = transferred_from["order_key"] if transferred_from is not None else next_order_key(ctx)

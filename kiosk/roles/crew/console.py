@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.i18n import STATE_NAMES, name_of, pick
+from kiosk.roles.crew.clock_line import read_clock
 from kiosk.widgets import KioskScreen, load_kv
 
 load_kv(__file__)
@@ -52,18 +53,24 @@ class ConsoleScreen(KioskScreen):
     def _show_alerts(self) -> None:
         alerts = self.app.services["alerts"]
         self.app.bridge.call(alerts.open_alerts, changes=False, on_done=self._alerts_read)
+        self.app.bridge.call(read_clock, self.app.settings.data_dir, self.app.clock(), changes=False,
+                             on_done=self._clock_read)
+
+    def _clock_read(self, status: Any) -> None:
+        self.clock_line = status.text(self.app.lang)
+        self._alerts_read(getattr(self, "alerts", []))
 
     def _alerts_read(self, alerts: list[dict[str, Any]]) -> None:
         self.alerts = alerts
-        self.ids.alert.text = "  ".join(self.t("print_alert", number=a["number"]) for a in alerts[-2:])
+        lines = [getattr(self, "clock_line", "")] + [self.t("print_alert", number=a["number"]) for a in alerts[-2:]]
+        self.ids.alert.text = "  ".join(line for line in lines if line)
         self.ids.dismiss_button.disabled = not alerts
         self.ids.dismiss_button.opacity = 1 if alerts else 0
 
     def dismiss(self) -> None:
         for a in getattr(self, "alerts", []):
             self.app.bridge.call(self.app.services["alerts"].dismiss, a["id"], changes=False)
-        self.ids.alert.text = ""
-        self.alerts = []
+        self._alerts_read([])  # the clock line stays until the clock is right
 
     # --- actions: each one engine call off the UI thread ---
     def act(self, action: str) -> None:
