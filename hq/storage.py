@@ -246,16 +246,15 @@ class HqStore:
             if kind == "position":
                 positions.append((bus, payload["ts"], "live", payload["lat"], payload["lon"], payload.get("speed"),
                                   payload.get("track"), payload.get("stop")))
-        with self._tx() as c:
-            c.executemany(
+        with self._lock:  # BEGIN … COMMIT in one pipeline: one round trip per burst (hq.pg)
+            self._conn.write_pipelined([(
                 "INSERT INTO buses(id, position, queue, health, last_seen) VALUES (?,?,?,?,?) "
                 "ON CONFLICT(id) DO UPDATE SET position = COALESCE(excluded.position, buses.position), "
                 "queue = COALESCE(excluded.queue, buses.queue), health = COALESCE(excluded.health, buses.health), "
                 "last_seen = excluded.last_seen",
-                [(bus, r["position"], r["queue"], r["health"], r["now"]) for bus, r in sorted(latest.items())])
-            if positions:
-                c.executemany("INSERT INTO positions(bus, ts, source, lat, lon, speed, track, stop) "
-                              "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", positions)
+                [(bus, r["position"], r["queue"], r["health"], r["now"]) for bus, r in sorted(latest.items())]), (
+                "INSERT INTO positions(bus, ts, source, lat, lon, speed, track, stop) "
+                "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", positions)])
 
     def _insert_position(self, c: Any, bus: str, p: dict[str, Any], source: str) -> None:
         c.execute(self._sql(

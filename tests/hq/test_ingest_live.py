@@ -88,3 +88,24 @@ def test_a_position_with_unknown_heading_is_stored_as_unknown_and_gtfs_gives_no_
     [entity] = as_json(vehicle_positions(store, now))["entity"]
     assert "bearing" not in entity["vehicle"]["position"] and entity["vehicle"]["position"]["latitude"]
     store.close()
+
+
+def test_a_latest_state_burst_that_fails_at_one_row_stores_none_of_it_and_the_store_goes_on(hq_url: str) -> None:
+    """A burst is one transaction (on PostgreSQL one pipeline, BEGIN to COMMIT): a row the database
+    refuses rolls back the whole burst, and the next burst is stored as usual."""
+    import sqlite3
+
+    import psycopg
+
+    store = HqStore.open(hq_url)
+    try:
+        now = 1796000000.0
+        with pytest.raises((sqlite3.IntegrityError, psycopg.errors.NotNullViolation)):
+            store.record_latest_many([("b1", "position", pos(now), now),
+                                      ("b2", "position", pos(now) | {"lat": None}, now)])
+        assert store.buses() == [] and store.positions("b1", 0, 1e11) == []
+        store.record_latest_many([("b1", "position", pos(now + 1), now + 1), ("b3", "queue", {"ts": now}, now)])
+        assert [(b["id"], (b["position"] or {}).get("ts")) for b in store.buses()] == [("b1", now + 1), ("b3", None)]
+        assert [p["ts"] for p in store.positions("b1", 0, 1e11)] == [now + 1]
+    finally:
+        store.close()
