@@ -29,6 +29,7 @@ setup(
         "websockets>=12",  # uvicorn's WebSocket support: the dashboard's live map
         "gtfs-realtime-bindings>=1.0",  # the reference GTFS-realtime protobuf for /gtfs-rt/vehicle-positions
         "reportlab>=4",  # the printable daily report (PDF with built-in Chinese CID font)
+        "psycopg[binary]>=3.2,<4",  # headquarters on PostgreSQL (hq.database_url postgresql://…), see hq/pg.py
         "holidays>=0.109",  # China's holidays and 调休 workdays: ztc/workdays.py
         "fastapi-offline>=1.7",  # Swagger UI files for /docs, served from this host, not a CDN (hq/headers.py)
         "zxcvbn>=4.4,<5",  # leaked-password lists and pattern finding for the staff password policy (hq/passwords.py)

@@ -4,8 +4,9 @@ Why its own table with triggers: China's graded protection scheme (等保 2.0) a
 to keep a record of every staff action that nobody can alter, for at least 180 days. The log is
 written in the same transaction as the change it records (``record(c, …)`` inside the caller's
 ``store.transaction()``), so a change without its record cannot commit. ztc offers no way to edit or
-delete it: SQLite triggers refuse every UPDATE, and every DELETE of a row younger than the retention
-(housekeeping may delete only what is older; ``retention_days`` is never below 180).
+delete it: triggers (hq/migrations.py step 4: SQLite triggers, a PostgreSQL trigger function) refuse
+every UPDATE, and every DELETE of a row younger than the retention (housekeeping may delete only what
+is older; ``retention_days`` is never below 180).
 """
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hq.migrations import AUDIT_KEEP_DAYS
 from hq.storage import HqStore
 
-MIN_RETENTION_DAYS = 180
+MIN_RETENTION_DAYS = AUDIT_KEEP_DAYS  # the triggers' figure
 
 # The kinds of staff action. A new kind is added here, so the search page can offer it.
 KINDS: dict[str, tuple[str, str]] = {
@@ -37,18 +39,6 @@ KINDS: dict[str, tuple[str, str]] = {
     "document": ("下发文档", "document"),
 }
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS audit_log (
-        id INTEGER PRIMARY KEY, at DOUBLE PRECISION NOT NULL, actor TEXT NOT NULL, client TEXT NOT NULL,
-        kind TEXT NOT NULL, target TEXT NOT NULL, before TEXT, after TEXT)""",
-    "CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at)",
-    "CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, at)",
-    """CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
-        BEGIN SELECT RAISE(ABORT, 'audit log rows cannot be changed'); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS audit_log_keep BEFORE DELETE ON audit_log
-        WHEN old.at > CAST(strftime('%s', 'now') AS REAL) - {MIN_RETENTION_DAYS} * 86400
-        BEGIN SELECT RAISE(ABORT, 'audit log rows are kept {MIN_RETENTION_DAYS} days'); END""",
-]
 
 _MAX_FIELD = 8000  # characters of before/after kept per row: enough for a form, bounded for a flood
 
@@ -90,7 +80,6 @@ class AuditLog:
     def __init__(self, store: HqStore, retention_days: int = MIN_RETENTION_DAYS):
         self.store = store
         self.retention_days = max(MIN_RETENTION_DAYS, retention_days)
-        store.ensure_schema(SCHEMA)
 
     def record(self, c: Any, *, at: float, actor: str, client: str, kind: str, target: str,
                before: Any = None, after: Any = None) -> None:

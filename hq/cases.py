@@ -128,6 +128,8 @@ class Cases:
                     continue
                 entries = self.ratings.entries(ticket)
                 worst = min(entries, key=lambda e: (e["level"] or 9, e["ts"]))
+                if worst["level"] is None:  # a level that is not a whole number (1.7, "bad") opens no case
+                    continue
                 first = entries[0]
                 data = {
                     "number": self._issued_field(ticket, "number"),

@@ -13,12 +13,6 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS clock_steps (
-        bus TEXT NOT NULL, epoch TEXT NOT NULL, step_seq BIGINT NOT NULL,
-        from_seq BIGINT NOT NULL, upto_seq BIGINT NOT NULL, delta_s DOUBLE PRECISION NOT NULL,
-        PRIMARY KEY (bus, epoch, step_seq))""",
-]
 ABSOLUTE = ("issued_at",)   # times inside event data that the bus clock stamped
 RELATIVE = ("late_s",)      # bus clock minus a planned (true) time: off by the same amount
 

@@ -15,13 +15,6 @@ CALLBACK_EVENT = "rating.callback"
 # dispute the outcome (申诉) within the month the result is published; no rule found asks for longer.
 RETENTION_DAYS = 30
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS case_contacts (
-        ticket_id TEXT PRIMARY KEY, bus TEXT NOT NULL, phone TEXT NOT NULL, consent TEXT NOT NULL,
-        source TEXT NOT NULL, received_at DOUBLE PRECISION NOT NULL, purge_after DOUBLE PRECISION)""",
-]
-
-
 def split(data: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """The event's data without the number (what is stored as the event), and the number."""
     phone = data.get("phone")

@@ -27,15 +27,6 @@ Publish = Callable[[str, dict[str, Any], int, bool], bool]  # (topic, payload, q
 KINDS = ("catalog", protocol.SCHEDULE, protocol.APPOINTMENTS)
 FLEET = ""  # the bus column of fleet-wide documents (the catalog)
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS documents (
-        kind TEXT NOT NULL, bus TEXT NOT NULL, version BIGINT NOT NULL, body TEXT NOT NULL,
-        published_at DOUBLE PRECISION NOT NULL, published_by TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (kind, bus, version))""",
-    """CREATE TABLE IF NOT EXISTS commands (
-        id TEXT PRIMARY KEY, bus TEXT NOT NULL, body TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
-        created_by TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0)""",
-]
 
 
 class DocumentError(ValueError):
@@ -58,7 +49,6 @@ class Documents:
     def __init__(self, store: HqStore, publish: Publish | None = None):
         self.store = store
         self.publish = publish
-        store.ensure_schema(SCHEMA)
 
     def current(self, kind: str, bus: str = FLEET) -> dict[str, Any] | None:
         rows = self.store.query("SELECT version, body, published_at, published_by, sent FROM documents "
@@ -93,6 +83,8 @@ class Documents:
                 raise DocumentError(f"车辆编号无效 / invalid bus id: {e}") from None
         with self.store.transaction() as c:
             # Catalog versions are one sequence over the fleet and single buses: a bus never sees one go back.
+            # Two web processes: one number each (the lock covers the whole sequence).
+            self.store.lock(c, "documents.version.catalog" if kind == "catalog" else f"documents.version.{kind}.{bus}")
             row = (c.execute(self.store.sql("SELECT MAX(version) FROM documents WHERE kind = 'catalog'")).fetchone()
                    if kind == "catalog" else
                    c.execute(self.store.sql("SELECT MAX(version) FROM documents WHERE kind = ? AND bus = ?"),

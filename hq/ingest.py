@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -34,9 +37,27 @@ LATEST_BATCH = 500  # positions/queue/health stored together in one transaction 
 
 
 def build_link(hq: HqSettings) -> MqttLink:
-    """Subscribes to each bus→HQ topic of every bus (not ``#``: our own acks would echo back)."""
+    """Subscribes to each bus→HQ topic of every bus (not ``#``: our own acks would echo back).
+
+    One ingest (``hq.ingest_group`` empty): a persistent MQTT 3.1.1 session under ``hq.client_id``,
+    so the broker keeps the messages while it restarts. Several (``ingest_group`` set): an MQTT v5
+    shared subscription ``$share/GROUP/…``, each process with its own client id and a session that
+    ends with its connection — mosquitto then gives a dead process's share to the living ones at
+    once (a persistent member would keep being dealt messages while it is down). What was in flight
+    to a killed process is resent by its bus: the ack comes from the database, not from memory."""
     topics = [f"{protocol.VERSION_PREFIX}/bus/+/{suffix}" for suffix in protocol.UPLINK_SUFFIXES]
-    return MqttLink(hq.mqtt, client_id=hq.client_id, subscriptions=topics, clean_session=False)
+    if not hq.ingest_group:
+        return MqttLink(hq.mqtt, client_id=hq.client_id, subscriptions=topics, clean_session=False)
+    shared = [f"$share/{hq.ingest_group}/{t}" for t in topics]
+    return MqttLink(hq.mqtt, client_id=ingest_client_id(hq), subscriptions=shared, clean_session=True, mqtt5=True)
+
+
+def ingest_client_id(hq: HqSettings) -> str:
+    """``hq.client_id`` plus host and process: unique among the group's processes (≤ 64 chars)."""
+    if not hq.ingest_group:
+        return hq.client_id
+    host = re.sub(r"[^A-Za-z0-9_.-]", "-", socket.gethostname())[:24]
+    return f"{hq.client_id[:30]}.{host}.{os.getpid()}"
 
 
 Update = dict[str, Any]  # what the dashboard's WebSocket receives after a commit
@@ -58,7 +79,6 @@ class Ingest:
         self._pending_acks: dict[tuple[str, str], int] = {}
         self._latest: list[tuple[str, str, dict[str, Any], float]] = []
         self.handled = 0
-        quarantine.ensure_schema(store)
 
     def run(self, stop: threading.Event) -> None:
         self.link.start()
@@ -185,7 +205,13 @@ class Ingest:
             log.error("cannot count or keep an invalid message: %s", e)
 
     def flush_acks(self) -> None:
+        """Publish each pending ack with the watermark the database holds now (another ingest
+        process may have stored more of that epoch since this one did)."""
         for (bus, epoch), upto in list(self._pending_acks.items()):
+            try:
+                upto = max(upto, self.store.ack_upto(bus, epoch))
+            except Exception as e:  # the database is away: the value from the commit is still true
+                log.warning("ack watermark not re-read: %s", e)
             ok = self.link.publish(protocol.bus_topic(bus, protocol.ACK), {"epoch": epoch, "upto": upto},
                                    qos=1, retain=True)
             if ok:

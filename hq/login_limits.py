@@ -36,12 +36,6 @@ MAX_CLIENTS = 10_000   # buckets kept (least recently used dropped first)
 FIRST_LOCK_S = 30.0    # the first lock; doubles with each failure after it, up to hq.lockout_s
 FORGET_S = 86_400      # failures older than this are forgotten
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS login_throttle (
-        name TEXT NOT NULL, client TEXT NOT NULL, failures BIGINT NOT NULL,
-        locked_until DOUBLE PRECISION, last_failure DOUBLE PRECISION NOT NULL,
-        PRIMARY KEY (name, client))""",
-]
 
 
 class TooMany(Exception):
@@ -100,7 +94,6 @@ class LoginThrottle:
         self.store = store
         self.failures_allowed = failures_allowed
         self.max_lock_s = max_lock_s
-        store.ensure_schema(SCHEMA)
 
     def locked_for(self, name: str, client: str, now: float) -> float:
         """Seconds this name stays locked from this client (0: not locked)."""

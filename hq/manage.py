@@ -43,7 +43,6 @@ class Announcement(BaseModel):
 
 
 def add_routes(app: FastAPI, ctx: HqContext) -> None:
-    quarantine.ensure_schema(ctx.store)
     gate = LoginGate(ctx.clock)
     logged_in = Depends(staff(ctx))
     operator = Depends(changer(ctx))

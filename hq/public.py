@@ -53,7 +53,7 @@ def ticket_status(store: HqStore, ticket_id: str) -> dict[str, Any] | None:
     if not TICKET_ID_RE.match(ticket_id):
         return None
     rows = store.query("SELECT bus, type, ts, data, received_at FROM events "
-                       "WHERE json_extract(data, '$.ticket_id') = ? ORDER BY ts, seq", (ticket_id,))
+                       f"WHERE {store.json_text('data', 'ticket_id')} = ? ORDER BY ts, seq", (ticket_id,))
     issued = sorted((r for r in rows if r["type"] == "ticket.issued"), key=lambda r: r["received_at"])
     if not rows:
         return None

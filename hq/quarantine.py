@@ -27,22 +27,10 @@ MAX_PER_BUS = 3000
 MAX_ROWS = 20_000
 MAX_RAW = 64_000
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS quarantine (
-        bus TEXT NOT NULL, key TEXT NOT NULL, topic TEXT NOT NULL, epoch TEXT, seq BIGINT, event_id TEXT,
-        type TEXT, reason TEXT NOT NULL, raw BLOB NOT NULL, raw_bytes BIGINT NOT NULL,
-        received_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (bus, key))""",
-    "CREATE INDEX IF NOT EXISTS quarantine_bus_topic ON quarantine(bus, topic, received_at)",
-]
-
-
-def ensure_schema(store: HqStore) -> None:
-    store.ensure_schema(SCHEMA)
 
 
 def _bump(store: HqStore, c: Any, name: str, by: int = 1) -> None:
-    c.execute(store.sql("INSERT INTO counters(name, value) VALUES (?, ?) "
-                        "ON CONFLICT(name) DO UPDATE SET value = counters.value + excluded.value"), (name, by))
+    store.bump(c, name, by)
 
 
 def _insert(store: HqStore, c: Any, bus: str, key: str, topic: str, raw: bytes, reason: str, now: float,

@@ -29,23 +29,6 @@ from hq.storage import HqStore
 from telemetry import protocol
 from ztc.workdays import WorkCalendar
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS route_templates (
-        id TEXT PRIMARY KEY, bus TEXT NOT NULL, weekday BIGINT NOT NULL, stop TEXT NOT NULL,
-        arrive TEXT NOT NULL, depart TEXT NOT NULL, services TEXT NOT NULL, theme TEXT NOT NULL,
-        updated_at DOUBLE PRECISION NOT NULL, updated_by TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS route_exceptions (
-        id TEXT PRIMARY KEY, bus TEXT NOT NULL, day TEXT NOT NULL, kind TEXT NOT NULL,
-        template_id TEXT, stop TEXT, arrive TEXT, depart TEXT, services TEXT, theme TEXT NOT NULL,
-        description TEXT NOT NULL, reason TEXT NOT NULL,
-        created_at DOUBLE PRECISION NOT NULL, created_by TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS route_publications (
-        bus TEXT NOT NULL, version BIGINT NOT NULL, start_day TEXT NOT NULL, end_day TEXT NOT NULL,
-        sessions TEXT NOT NULL, published_at DOUBLE PRECISION NOT NULL, published_by TEXT NOT NULL,
-        PRIMARY KEY (bus, version))""",
-    "CREATE INDEX IF NOT EXISTS route_templates_bus ON route_templates(bus, weekday)",
-    "CREATE INDEX IF NOT EXISTS route_exceptions_bus_day ON route_exceptions(bus, day)",
-]
 HM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 KINDS = {"template": ("定时定点", "regular"), "extra": ("错时服务", "extra session"),
@@ -110,7 +93,6 @@ class RouteCalendar:
         # Visits planned elsewhere that ride in the same schedule document (the hotline's home visits,
         # hq.bookings): publishing the calendar must send them too, or it would drop them from the bus.
         self.extra_visits: Callable[[str, float], list[dict[str, Any]]] = lambda bus, now: []
-        store.ensure_schema(SCHEMA)
 
     @property
     def workdays(self) -> WorkCalendar:

@@ -146,8 +146,8 @@ def _on_issue_day(store: HqStore, rows: list[Any], start: float, end: float, bus
     for i in range(0, len(orphans), 500):
         chunk = orphans[i:i + 500]
         earlier |= {_tid(r) for r in store.query(
-            "SELECT bus, data FROM events WHERE type = 'ticket.issued' AND ts < ? AND json_extract(data, "
-            f"'$.ticket_id') IN ({','.join('?' * len(chunk))})", (start, *chunk))}
+            "SELECT bus, data FROM events WHERE type = 'ticket.issued' AND ts < ? AND "
+            f"{store.json_text('data', 'ticket_id')} IN ({','.join('?' * len(chunk))})", (start, *chunk))}
     marks = ",".join("?" * len(OUTCOMES))
     later = store.query(f"SELECT bus, type, ts, data FROM events WHERE type IN ({marks}) AND ts >= ? AND ts < ?"
                         + (" AND bus = ?" if bus is not None else "") + " ORDER BY ts",

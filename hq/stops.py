@@ -16,13 +16,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS stops (
-        id TEXT PRIMARY KEY, name_zh TEXT NOT NULL, name_en TEXT NOT NULL, village TEXT NOT NULL,
-        lat DOUBLE PRECISION NOT NULL, lon DOUBLE PRECISION NOT NULL, radius_m DOUBLE PRECISION NOT NULL,
-        liaison_name TEXT NOT NULL, liaison_phone TEXT NOT NULL,
-        updated_at DOUBLE PRECISION NOT NULL, updated_by TEXT NOT NULL)""",
-]
 STOP_ID = r"^[a-z0-9-]{1,64}$"
 PHONE = re.compile(r"^[0-9+\- ]{0,20}$")
 
@@ -53,7 +46,6 @@ def mask_phone(phone: str) -> str:
 class Stops:
     def __init__(self, store: HqStore):
         self.store = store
-        store.ensure_schema(SCHEMA)
 
     def get(self, stop_id: str) -> dict[str, Any] | None:
         rows = self.store.query("SELECT * FROM stops WHERE id = ?", (stop_id,))

@@ -49,6 +49,11 @@ host chmod 0750 /etc/ztc
 put_file "$SRC/systemd/ztc-hq.service" /etc/systemd/system/ztc-hq.service 0644
 put_file "$SRC/systemd/ztc-hq-report.service" /etc/systemd/system/ztc-hq-report.service 0644
 put_file "$SRC/systemd/ztc-hq-report.timer" /etc/systemd/system/ztc-hq-report.timer 0644
+# A city or province (PostgreSQL): extra ingest and web processes, enabled by hand (README).
+put_file "$SRC/systemd/ztc-hq-ingest@.service" /etc/systemd/system/ztc-hq-ingest@.service 0644
+put_file "$SRC/systemd/ztc-hq-web@.service" /etc/systemd/system/ztc-hq-web@.service 0644
+put_file "$SRC/systemd/ztc-hq-housekeeping.service" /etc/systemd/system/ztc-hq-housekeeping.service 0644
+put_file "$SRC/systemd/ztc-hq-housekeeping.timer" /etc/systemd/system/ztc-hq-housekeeping.timer 0644
 put_file "$SRC/systemd/tmpfiles.d/ztc-hq.conf" /etc/tmpfiles.d/ztc-hq.conf 0644
 put_file "$SRC/systemd/journald.conf.d/ztc.conf" /etc/systemd/journald.conf.d/ztc.conf 0644
 
@@ -67,10 +72,10 @@ host "$PREFIX/venv/bin/python" -m compileall -q "$PREFIX/app" "$PREFIX/venv"
 host systemd-tmpfiles --create /etc/tmpfiles.d/ztc-hq.conf
 host systemctl daemon-reload
 host systemctl restart systemd-journald
-UNITS=(ztc-hq.service ztc-hq-report.timer)
+UNITS=(ztc-hq.service ztc-hq-report.timer ztc-hq-housekeeping.timer)
 if [ -n "$BROKER" ]; then UNITS+=(mosquitto.service); fi
 # mosquitto's own unit belongs to its package: enabled with systemctl, not with links of ours.
-if [ -n "$DESTDIR" ]; then enable_units ztc-hq.service ztc-hq-report.timer; [ -z "$BROKER" ] || host systemctl enable mosquitto.service
+if [ -n "$DESTDIR" ]; then enable_units ztc-hq.service ztc-hq-report.timer ztc-hq-housekeeping.timer; [ -z "$BROKER" ] || host systemctl enable mosquitto.service
 else host systemctl enable "${UNITS[@]}"; fi
 if [ -z "$DESTDIR" ] && [ "$CHANGES" -gt 0 ]; then host systemctl try-restart "${UNITS[@]}"; fi
 host systemctl start "${UNITS[@]}"

@@ -7,6 +7,7 @@ PKGS=(
   gpsd gpsd-clients                    # gpsd and gpsfake (replays NMEA through a real gpsd)
   cups cups-client cups-bsd printer-driver-cups-pdf  # cupsd with a PDF printer for the A4 queue
   cups-ipp-utils                       # ipptool: A4 job and printer states (media-empty, toner-low …)
+  postgresql                           # headquarters on PostgreSQL: the tests start a private cluster (initdb, pg_ctl), backups (pg_dump)
   xvfb xauth                           # virtual screen for the Kivy kiosk
   libgl1 libgl1-mesa-dri libegl1       # OpenGL (llvmpipe) for Kivy under Xvfb
   fonts-noto-cjk                       # Chinese glyphs (Simplified face extracted at run time)

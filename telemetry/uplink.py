@@ -49,12 +49,13 @@ class MqttLink:
     def __init__(self, settings: MqttSettings, client_id: str, subscriptions: list[str],
                  will: Will | None = None, clean_session: bool = True,
                  on_connect_publish: Callable[[], list[tuple[str, dict[str, Any], int, bool]]] | None = None,
-                 reconnect_min_s: float = 1.0, reconnect_max_s: float = 60.0):
+                 reconnect_min_s: float = 1.0, reconnect_max_s: float = 60.0, mqtt5: bool = False):
         self.settings = settings
         self.client_id = client_id
         self.subscriptions = list(subscriptions)
         self.will = will
         self.clean_session = clean_session
+        self.mqtt5 = mqtt5  # MQTT v5 (headquarters' shared subscriptions); the buses speak 3.1.1
         self.on_connect_publish = on_connect_publish
         self.reconnect = (max(1, round(reconnect_min_s)), max(1, round(reconnect_max_s)))
         self.inbox: queue.Queue[Inbound] = queue.Queue()
@@ -70,8 +71,11 @@ class MqttLink:
         """Begin connecting in the background; retries with backoff while no broker answers."""
         if self._client is not None:
             return
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id,
-                             clean_session=self.clean_session, protocol=mqtt.MQTTv311)
+        if self.mqtt5:  # v5 has no clean_session flag: clean start, and a session that ends with the link
+            client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5)
+        else:
+            client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id,
+                                 clean_session=self.clean_session, protocol=mqtt.MQTTv311)
         client.suppress_exceptions = True  # a bug in a callback must not kill the network thread
         if self.settings.username:
             client.username_pw_set(self.settings.username, self.settings.password or None)
@@ -85,7 +89,11 @@ class MqttLink:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_connect_fail = self._on_connect_fail
-        client.connect_async(self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s)
+        if self.mqtt5:
+            client.connect_async(self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s,
+                                 clean_start=True)
+        else:
+            client.connect_async(self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s)
         client.loop_start()
         self._client = client
 

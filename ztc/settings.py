@@ -179,6 +179,12 @@ class HqSettings(Strict):
     # GET of the read API (buses, track, events, stats) without a log-in from these networks (local
     # tools); set [] when a reverse proxy on this host forwards the public.
     open_read_networks: list[str] = ["127.0.0.1/32", "::1/128"]
+    # Several ingest processes (``ztc hq --ingest-only`` N times, PostgreSQL): the MQTT v5 shared-
+    # subscription group they split the buses' messages in; "" = one ingest with its own session.
+    ingest_group: Annotated[str, Field(pattern=r"^([A-Za-z0-9_.-]{1,64})?$")] = ""
+    # Positions (live and recorded tracks) older than this are dropped by ``ztc hq housekeeping``;
+    # events, records and cases are kept.
+    position_retention_days: Annotated[float, Field(ge=7, le=36600)] = 400
 
     @field_validator("database_url")
     @classmethod

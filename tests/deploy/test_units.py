@@ -21,10 +21,14 @@ UNITS = {
     "ztc-kiosk@display.service": ("ztc-kiosk@.service", 4.2),
     "ztc-housekeeping.service": ("ztc-housekeeping.service", 3.5),
     "ztc-hq-report.service": ("ztc-hq-report.service", 3.5),
+    "ztc-hq-ingest@1.service": ("ztc-hq-ingest@.service", 3.5),
+    "ztc-hq-web@8081.service": ("ztc-hq-web@.service", 3.5),
+    "ztc-hq-housekeeping.service": ("ztc-hq-housekeeping.service", 3.5),
 }
 # timer → the command its service runs
 TIMERS = {"ztc-housekeeping.timer": "/opt/ztc/venv/bin/ztc housekeeping",
-          "ztc-hq-report.timer": "/opt/ztc/venv/bin/ztc hq report --due"}
+          "ztc-hq-report.timer": "/opt/ztc/venv/bin/ztc hq report --due",
+          "ztc-hq-housekeeping.timer": "/opt/ztc/venv/bin/ztc hq housekeeping"}
 # Binaries that exist on the bus / headquarters but not on a development machine.
 TARGET_ONLY_BINARIES = {"/opt/ztc/venv/bin/ztc", "/usr/bin/weston"}
 
@@ -89,7 +93,8 @@ def unit_settings(name: str) -> dict[str, list[str]]:
     return settings
 
 
-@pytest.mark.parametrize("name", ["ztc-agent.service", "ztc-hq.service", "ztc-kiosk@.service", "ztc-session.service"])
+@pytest.mark.parametrize("name", ["ztc-agent.service", "ztc-hq.service", "ztc-kiosk@.service", "ztc-session.service",
+                                  "ztc-hq-ingest@.service", "ztc-hq-web@.service"])
 def test_common_hardening(name: str) -> None:
     s = unit_settings(name)
     assert s["User"] == ["ztc"]

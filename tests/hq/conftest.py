@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from hq.auth import Accounts
 from hq.context import HqContext
 from hq.storage import HqStore
 from telemetry import protocol
+from tests.pgcluster import PrivateCluster
 from tests.telemetry import conftest as telemetry_harness
 from tests.telemetry.conftest import Broker, Observer, Proc, free_port, wait_for
 from ztc.settings import HqSettings, load_settings
@@ -70,8 +71,11 @@ class Clock:
 class Hq:
     """The app in-process over a temp store; ``published`` records what would go to the broker."""
 
-    def __init__(self, tmp: Path, settings: HqSettings | None = None, connected: bool = True):
-        self.store = HqStore.open(f"sqlite:///{tmp / 'hq.db'}")
+    def __init__(self, url: str | Path, settings: HqSettings | None = None, connected: bool = True):
+        """``url``: a database URL, or a directory for an SQLite file in it."""
+        url = url if isinstance(url, str) else f"sqlite:///{url / 'hq.db'}"
+        self.url = url
+        self.store = HqStore.open(url)
         self.clock = Clock()
         self.published: list[tuple[str, dict[str, Any], int, bool]] = []
         self.connected = connected
@@ -113,9 +117,38 @@ class Hq:
         self.store.close()
 
 
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PrivateCluster]:
+    """One private PostgreSQL server for the whole session; each test takes a fresh database."""
+    problem = PrivateCluster.missing()
+    assert problem is None, problem
+    cluster = PrivateCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hq_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """``hq.database_url`` of an empty database on each backend: every HQ test runs on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hq' / 'hq.db'}"
+    cluster: PrivateCluster = request.getfixturevalue("pg_cluster")
+    return cluster.fresh_url()
+
+
 @pytest.fixture
-def hq(tmp_path: Path) -> Iterator[Hq]:
-    h = Hq(tmp_path)
+def new_hq_url(request: pytest.FixtureRequest, hq_url: str, tmp_path: Path) -> Callable[[], str]:
+    """Another empty database on the backend of ``hq_url``, for a test that needs two."""
+    def fresh() -> str:
+        if hq_url.startswith("sqlite:"):
+            return f"sqlite:///{tmp_path / uuid.uuid4().hex[:8] / 'hq.db'}"
+        return request.getfixturevalue("pg_cluster").fresh_url()
+    return fresh
+
+
+@pytest.fixture
+def hq(hq_url: str) -> Iterator[Hq]:
+    h = Hq(hq_url)
     yield h
     h.close()
 
@@ -130,12 +163,12 @@ def observer(broker: Broker) -> Iterator[Observer]:
 class Server:
     """The real ``ztc hq`` process (ingest + web) against the test broker, with an admin account."""
 
-    def __init__(self, tmp: Path, broker_port: int, procs: list[Proc], hq_extra: dict[str, Any] | None = None,
-                 env: dict[str, str] | None = None):
+    def __init__(self, tmp: Path, broker_port: int, procs: list[Proc], url: str | None = None,
+                 hq_extra: dict[str, Any] | None = None, env: dict[str, str] | None = None):
         self.http = free_port()
         self.url = f"http://127.0.0.1:{self.http}"
         self.config = tmp / "hq.yaml"
-        hq = {"host": "127.0.0.1", "port": self.http, "database_url": f"sqlite:///{tmp / 'hq' / 'hq.db'}",
+        hq = {"host": "127.0.0.1", "port": self.http, "database_url": url or f"sqlite:///{tmp / 'hq' / 'hq.db'}",
               "client_id": f"ztc.hq.{uuid.uuid4().hex[:8]}", "map": {"tile_url": ""},  # no internet here
               "mqtt": {"host": "127.0.0.1", "port": broker_port, "username": "ztc.hq", "keepalive_s": 5}}
         self.config.write_text(yaml.safe_dump({"data_dir": str(tmp / "bus"), "hq": hq | (hq_extra or {})}))
@@ -161,5 +194,5 @@ class Server:
 
 
 @pytest.fixture
-def server(tmp_path: Path, broker: Broker, procs: list[Proc]) -> Server:
-    return Server(tmp_path, broker.port, procs)
+def server(tmp_path: Path, broker: Broker, procs: list[Proc], hq_url: str) -> Server:
+    return Server(tmp_path, broker.port, procs, hq_url)

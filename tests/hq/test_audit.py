@@ -6,12 +6,14 @@ import sqlite3
 from datetime import date
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 
 from hq.audit import AuditLog
 from tests.hq.conftest import Hq
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+REFUSED = (sqlite3.DatabaseError, psycopg.DatabaseError)  # the triggers' refusal on each backend
 # 2026-12-01 23:30 Beijing = 15:30 UTC; 2026-12-02 00:30 Beijing = 16:30 UTC
 LATE, EARLY_NEXT = 1796139000.0, 1796142600.0
 
@@ -44,10 +46,18 @@ def test_rows_cannot_be_changed_or_deleted_young(hq: Hq) -> None:
     now = hq.clock()
     log.record_alone(at=now, actor="ops1", client="x", kind="case", target="case:1", after={"status": "closed"})
     log.record_alone(at=now - 200 * 86400, actor="ops1", client="x", kind="case", target="case:0")
-    with pytest.raises(sqlite3.DatabaseError, match="cannot be changed"), hq.store.transaction() as c:
+    with pytest.raises(REFUSED, match="cannot be changed"), hq.store.transaction() as c:
         c.execute("UPDATE audit_log SET actor = 'someone else'")
-    with pytest.raises(sqlite3.DatabaseError, match="kept 180 days"), hq.store.transaction() as c:
+    with pytest.raises(REFUSED, match="cannot be changed"), hq.store.transaction() as c:
+        c.execute("UPDATE audit_log SET actor = 'someone else' WHERE target = 'case:0'")  # old rows too
+    with pytest.raises(REFUSED, match="kept 180 days"), hq.store.transaction() as c:
         c.execute("DELETE FROM audit_log")
+    with pytest.raises(REFUSED, match="kept 180 days"), hq.store.transaction() as c:
+        c.execute("DELETE FROM audit_log WHERE target = 'case:1'")
+    if hq.store.dialect == "postgresql":  # TRUNCATE skips row triggers: refused by its own
+        with pytest.raises(REFUSED, match="no TRUNCATE"), hq.store.transaction() as c:
+            c.execute("TRUNCATE audit_log")
+    assert len(hq.store.query("SELECT id FROM audit_log")) == 2
     assert log.purge(now) == 1  # only the 200-day-old row
     assert [e.target for e in log.search(BEIJING)] == ["case:1"]
     assert AuditLog(hq.store, retention_days=30).retention_days == 180

@@ -93,10 +93,9 @@ def test_websocket_refuses_without_a_session(hq: Hq) -> None:
         assert ws.receive_json()["type"] == "hello"
 
 
-def test_user_add_command_reads_the_password_from_stdin(tmp_path: Path) -> None:
-    db = tmp_path / "hq.db"
+def test_user_add_command_reads_the_password_from_stdin(tmp_path: Path, hq_url: str) -> None:
     cfg = tmp_path / "ztc.yaml"
-    cfg.write_text(yaml.safe_dump({"hq": {"database_url": f"sqlite:///{db}"}, "data_dir": str(tmp_path)}))
+    cfg.write_text(yaml.safe_dump({"hq": {"database_url": hq_url}, "data_dir": str(tmp_path)}))
 
     def ztc(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(cfg), "hq", "user", *args],
@@ -112,7 +111,7 @@ def test_user_add_command_reads_the_password_from_stdin(tmp_path: Path) -> None:
     r = ztc("add", "ops2", stdin="qwertyuiop\n")  # the CLI applies the same password policy as the page
     assert r.returncode == 2 and "键盘" in r.stderr and "keyboard row" in r.stderr
     assert ztc("list").stdout.split() == ["admin1", "admin"]
-    store = HqStore.open(f"sqlite:///{db}")
+    store = HqStore.open(hq_url)
     token, session = Accounts(store).login("admin1", "a secret phrase", 1000.0)
     assert session.user.role == "admin" and token
     store.close()

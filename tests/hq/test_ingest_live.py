@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,8 +24,8 @@ def pos(ts: float) -> dict[str, Any]:
     return {"ts": ts, "lat": 36.19, "lon": 118.18, "speed": 3.0, "track": 10.0, "mode": 3, "stop": None}
 
 
-def test_positions_are_pushed_after_they_are_stored_and_in_order(tmp_path: Path) -> None:
-    store = HqStore.open(f"sqlite:///{tmp_path / 'hq.db'}")
+def test_positions_are_pushed_after_they_are_stored_and_in_order(hq_url: str) -> None:
+    store = HqStore.open(hq_url)
     seen: list[tuple[str, int]] = []  # (update type, positions stored when it was pushed)
 
     def on_stored(update: dict[str, Any]) -> None:
@@ -69,14 +68,14 @@ def test_a_browser_that_cannot_keep_up_is_dropped(monkeypatch: pytest.MonkeyPatc
     assert [u["n"] for u in fast] == [0, 1, 2, 3, 4] and clients == 1
 
 
-def test_a_position_with_unknown_heading_is_stored_as_unknown_and_gtfs_gives_no_bearing(tmp_path: Path) -> None:
+def test_a_position_with_unknown_heading_is_stored_as_unknown_and_gtfs_gives_no_bearing(hq_url: str) -> None:
     """``"track": null`` (the receiver gave no course) is a valid position: stored and shown with no
     heading, and GTFS-realtime leaves the bearing out instead of claiming due north."""
     import time
 
     from hq.gtfs import as_json, vehicle_positions
 
-    store = HqStore.open(f"sqlite:///{tmp_path / 'hq.db'}")
+    store = HqStore.open(hq_url)
     ingest = Ingest(store, link=None)  # type: ignore[arg-type]
     now = time.time()
     ingest.handle(msg("b1", "position", pos(now) | {"track": None, "speed": 0.0}))
@@ -89,3 +88,24 @@ def test_a_position_with_unknown_heading_is_stored_as_unknown_and_gtfs_gives_no_
     [entity] = as_json(vehicle_positions(store, now))["entity"]
     assert "bearing" not in entity["vehicle"]["position"] and entity["vehicle"]["position"]["latitude"]
     store.close()
+
+
+def test_a_latest_state_burst_that_fails_at_one_row_stores_none_of_it_and_the_store_goes_on(hq_url: str) -> None:
+    """A burst is one transaction (on PostgreSQL one pipeline, BEGIN to COMMIT): a row the database
+    refuses rolls back the whole burst, and the next burst is stored as usual."""
+    import sqlite3
+
+    import psycopg
+
+    store = HqStore.open(hq_url)
+    try:
+        now = 1796000000.0
+        with pytest.raises((sqlite3.IntegrityError, psycopg.errors.NotNullViolation)):
+            store.record_latest_many([("b1", "position", pos(now), now),
+                                      ("b2", "position", pos(now) | {"lat": None}, now)])
+        assert store.buses() == [] and store.positions("b1", 0, 1e11) == []
+        store.record_latest_many([("b1", "position", pos(now + 1), now + 1), ("b3", "queue", {"ts": now}, now)])
+        assert [(b["id"], (b["position"] or {}).get("ts")) for b in store.buses()] == [("b1", now + 1), ("b3", None)]
+        assert [p["ts"] for p in store.positions("b1", 0, 1e11)] == [now + 1]
+    finally:
+        store.close()

@@ -2,7 +2,7 @@
 and the attribution carrying the map's approval number (审图号)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,14 +15,15 @@ from ztc.settings import HqMapSettings, HqSettings
 APPROVAL = "GS(2024)0650号"
 
 
-def test_the_default_configuration_draws_tianditu_labels_over_the_vector_tiles(tmp_path: Path) -> None:
-    hq = Hq(tmp_path, HqSettings(map=HqMapSettings(tile_key="k123", approval_number=APPROVAL)))
+def test_the_default_configuration_draws_tianditu_labels_over_the_vector_tiles(
+        hq_url: str, new_hq_url: Callable[[], str]) -> None:
+    hq = Hq(hq_url, HqSettings(map=HqMapSettings(tile_key="k123", approval_number=APPROVAL)))
     cfg = hq.client().get("/api/v1/map-config").json()
     assert "/vec_w/wmts" in cfg["tile_url"] and "LAYER=vec" in cfg["tile_url"]
     assert "/cva_w/wmts" in cfg["label_url"] and "LAYER=cva" in cfg["label_url"] and "tk=k123" in cfg["label_url"]
     assert cfg["attribution"] == f"天地图 / Tianditu · 审图号 {APPROVAL}"
     hq.close()
-    plain = Hq(tmp_path / "b", HqSettings(map=HqMapSettings(tile_url="")))  # offline: no tiles, no labels
+    plain = Hq(new_hq_url(), HqSettings(map=HqMapSettings(tile_url="")))  # offline: no tiles, no labels
     cfg = plain.client().get("/api/v1/map-config").json()
     assert cfg["label_url"] == "" and cfg["attribution"] == "天地图 / Tianditu"
     plain.close()
@@ -36,14 +37,15 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
 
 
 def test_the_public_map_stacks_the_label_layer_over_the_vector_layer(tmp_path: Path, broker: Broker,
-                                                                      procs: list[Proc], browser: Browser) -> None:
+                                                                      procs: list[Proc], browser: Browser,
+                                                                      hq_url: str) -> None:
     # Tianditu's URL shapes on this machine (no internet here).
     base = "http://127.0.0.1:{port}/{layer}_w/wmts?LAYER={layer}&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={{key}}"
     port = free_port()  # nothing listens there: the tiles fail, the layers are what is checked
     extra = {"map": {"tile_url": base.format(port=port, layer="vec"), "subdomains": "",
                      "label_url": base.format(port=port, layer="cva"), "tile_key": "k123",
                      "approval_number": APPROVAL}}
-    server = Server(tmp_path, broker.port, procs, extra)
+    server = Server(tmp_path, broker.port, procs, hq_url, hq_extra=extra)
     browser.goto(f"{server.url}/public")
     browser.wait_for("window.ztcPublicReady === true", what="the public page")
     browser.wait_for("document.querySelectorAll('.leaflet-tile-pane .leaflet-layer').length === 2"

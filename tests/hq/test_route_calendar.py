@@ -25,8 +25,8 @@ STOP = {"name_zh": "南麻街道新村社区", "name_en": "Xincun community", "v
 
 
 @pytest.fixture
-def planned(tmp_path: Path) -> Iterator[tuple[Hq, TestClient, dict[str, str]]]:
-    hq = Hq(tmp_path)
+def planned(hq_url: str) -> Iterator[tuple[Hq, TestClient, dict[str, str]]]:
+    hq = Hq(hq_url)
     hq.clock.now = NOW
     http, csrf = hq.login()
     h = {"X-CSRF-Token": csrf}
@@ -141,11 +141,11 @@ def test_exceptions_publish_and_the_public_calendar(planned: tuple[Hq, TestClien
     assert len(protocol.validate(protocol.Schedule, hq.published[-1][1]).visits) == 5
 
 
-def test_a_bad_override_file_is_a_clear_refusal_not_a_crash(tmp_path: Path) -> None:
+def test_a_bad_override_file_is_a_clear_refusal_not_a_crash(tmp_path: Path, hq_url: str) -> None:
     from ztc.settings import HqSettings
     bad = tmp_path / "holidays.yaml"
     bad.write_text("days:\n  - date: 2026-10-10\n    kind: maybe\n    name_zh: x\n", encoding="utf-8")
-    hq = Hq(tmp_path, HqSettings(holidays_file=str(bad)))
+    hq = Hq(hq_url, HqSettings(holidays_file=str(bad)))
     http, _ = hq.login()
     r = http.get(f"/api/v1/route/{BUS}/month", params={"month": "2026-10"})
     assert r.status_code == 422 and f"{bad}: line 2" in r.json()["detail"]
@@ -156,9 +156,9 @@ def test_a_bad_override_file_is_a_clear_refusal_not_a_crash(tmp_path: Path) -> N
     hq.close()
 
 
-def test_the_notice_needs_a_log_in_and_uses_the_public_address(tmp_path: Path) -> None:
+def test_the_notice_needs_a_log_in_and_uses_the_public_address(tmp_path: Path, hq_url: str) -> None:
     from ztc.settings import HqSettings
-    hq = Hq(tmp_path, HqSettings(public_url="https://zwfw.example.gov.cn/ztc"))
+    hq = Hq(hq_url, HqSettings(public_url="https://zwfw.example.gov.cn/ztc"))
     hq.clock.now = NOW
     http, csrf = hq.login()
     assert http.put("/api/v1/stops/nanma-xincun", json=STOP, headers={"X-CSRF-Token": csrf}).status_code == 200

@@ -66,7 +66,7 @@ def test_kiosk_rating_phone_addition_and_the_case_in_the_dashboard(
     art = artifacts_dir("haochaping")
     holidays, holiday = county_holiday(tmp_path)
     (tmp_path / "hqside").mkdir()
-    server = Server(tmp_path / "hqside", broker.port, procs, {"holidays_file": str(holidays)})
+    server = Server(tmp_path / "hqside", broker.port, procs, hq_extra={"holidays_file": str(holidays)})
     http, csrf = server.login()
     assert http.post("/api/v1/users", json={"name": "duty", "role": "operator", "password": PASSWORD},
                      headers={"X-CSRF-Token": csrf}).status_code in (200, 201)

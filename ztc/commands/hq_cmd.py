@@ -1,5 +1,7 @@
 """``ztc hq``: the headquarters ingest (MQTT → database → acks), the HTTP API and the web pages in
-one process; ``ztc hq user add NAME --role admin`` creates staff accounts (the first one too)."""
+one process, or split (``--ingest-only``, ``--web-only``) over several on PostgreSQL;
+``ztc hq user add NAME --role admin`` creates staff accounts (the first one too);
+``ztc hq housekeeping``, ``ztc hq backup FILE`` and ``ztc hq restore FILE`` look after the database."""
 from __future__ import annotations
 
 import argparse
@@ -8,15 +10,20 @@ import logging
 import sys
 import threading
 import time
+from pathlib import Path
 
-from ztc.commands import settings_from
+from ztc.commands import add_json_flag, emit, settings_from
 
 log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("hq", help="run headquarters: ingest every bus over MQTT and serve the API and dashboard")
-    p.add_argument("--no-api", action="store_true", help="ingest only, no HTTP server")
+    p.add_argument("--ingest-only", action="store_true",
+                   help="ingest only, no HTTP server (run N of them with hq.ingest_group set, on PostgreSQL)")
+    p.add_argument("--no-api", action="store_true", help=argparse.SUPPRESS)  # the former name of --ingest-only
+    p.add_argument("--web-only", action="store_true",
+                   help="API and dashboard only, no ingest (PostgreSQL; live updates arrive by LISTEN/NOTIFY)")
     p.set_defaults(func=hq_cmd)
     hq_sub = p.add_subparsers(dest="hq_command", metavar="SUBCOMMAND")
     user = hq_sub.add_parser("user", help="staff accounts of the dashboard")
@@ -29,7 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls.set_defaults(func=user_list_cmd)
     hk = hq_sub.add_parser("housekeeping", help="delete callback numbers past retention, escalate overdue "
                                                 "bad-rating cases, purge audit rows past 180 days and expired "
-                                                "sessions (ztc hq runs it hourly)")
+                                                "sessions, drop positions older than hq.position_retention_days "
+                                                "(monthly partitions on PostgreSQL); ztc hq runs it hourly")
+    add_json_flag(hk)
     hk.set_defaults(func=housekeeping_cmd)
     rep = hq_sub.add_parser("report", help="make the regular reports (定期通报): --due (the timer) or one period")
     rep.add_argument("--due", action="store_true", help="the last complete week and month, each once")
@@ -37,6 +46,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     rep.add_argument("--date", help="a day in the period, YYYY-MM-DD (default: today, county time)")
     rep.add_argument("--out", help="also write the PDF and CSV into this directory")
     rep.set_defaults(func=report_cmd)
+    bk = hq_sub.add_parser("backup", help="a consistent copy of the HQ database while it runs "
+                                          "(PostgreSQL: pg_dump custom format; SQLite: online backup)")
+    bk.add_argument("file", type=Path)
+    bk.set_defaults(func=backup_cmd)
+    rs = hq_sub.add_parser("restore", help="put a backup into the (empty) database of hq.database_url")
+    rs.add_argument("file", type=Path)
+    rs.set_defaults(func=restore_cmd)
 
 
 def _open_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -85,9 +101,13 @@ def housekeeping_cmd(args: argparse.Namespace) -> int:
         out = housekeeping.run(HqContext.build(store, settings.hq), time.time())
     finally:
         store.close()
-    print(f"回访电话删除 / numbers deleted: {out['numbers_deleted']}, 超期上报 / escalated: {out['escalated']}, "
-          f"审计日志删除（超过保留期）/ audit rows past retention deleted: {out['audit_purged']}, "
-          f"过期会话 / expired sessions: {out['sessions_ended']}")
+    emit(args, {"ok": True, **out},
+         f"回访电话删除 / numbers deleted: {out['numbers_deleted']}, 超期上报 / escalated: {out['escalated']}, "
+         f"审计日志删除（超过保留期）/ audit rows past retention deleted: {out['audit_purged']}, "
+         f"过期会话 / expired sessions: {out['sessions_ended']}; "
+         f"位置删除 / positions deleted: {out['positions_deleted']}; 分区删除 / partitions dropped: "
+         f"{', '.join(out.get('partitions_dropped', [])) or '-'}; 新建 / created: "
+         f"{', '.join(out.get('partitions_created', [])) or '-'}")
     return 0
 
 
@@ -100,6 +120,34 @@ def user_list_cmd(args: argparse.Namespace) -> int:
     for u in Accounts(store).users():
         print(f"{u.name}\t{u.role}" + ("\tdisabled" if u.disabled else ""))
     store.close()
+    return 0
+
+
+def backup_cmd(args: argparse.Namespace) -> int:
+    from hq.backup import BackupError, backup
+    from hq.storage import redact_url
+
+    settings = settings_from(args)
+    try:
+        path = backup(settings.hq.database_url, args.file)
+    except BackupError as e:
+        print(e, file=sys.stderr)
+        return 3
+    print(f"已备份 / backed up {redact_url(settings.hq.database_url)} to {path} ({path.stat().st_size} bytes)")
+    return 0
+
+
+def restore_cmd(args: argparse.Namespace) -> int:
+    from hq.backup import BackupError, restore
+    from hq.storage import redact_url
+
+    settings = settings_from(args)
+    try:
+        restore(settings.hq.database_url, args.file)
+    except BackupError as e:
+        print(e, file=sys.stderr)
+        return 3
+    print(f"已恢复 / restored {args.file} into {redact_url(settings.hq.database_url)}")
     return 0
 
 
@@ -141,6 +189,8 @@ def report_cmd(args: argparse.Namespace) -> int:
 
 
 def hq_cmd(args: argparse.Namespace) -> int:
+    """Ingest and web in one process (the default), or one of them: ``--ingest-only`` N times
+    (``hq.ingest_group`` set) and ``--web-only`` M times share one PostgreSQL database."""
     import os
 
     import uvicorn
@@ -150,34 +200,56 @@ def hq_cmd(args: argparse.Namespace) -> int:
     from hq.api import create_app
     from hq.context import HqContext
     from hq.documents import Documents
-    from hq.ingest import Ingest, build_link
+    from hq.ingest import Ingest, build_link, ingest_client_id
     from hq.live import LiveHub
     from hq.storage import HqStorageError, HqStore
 
     settings = settings_from(args)
+    ingest_only = args.no_api or args.ingest_only
+    web_only = args.web_only
+    if ingest_only and web_only:
+        print("--ingest-only 与 --web-only 不能同时使用 / --ingest-only and --web-only exclude each other")
+        return 2
+    url = settings.hq.database_url
+    if (web_only or settings.hq.ingest_group) and not url.startswith("postgresql://"):
+        print("多个总部进程需要 PostgreSQL / several headquarters processes need PostgreSQL "
+              "(hq.database_url: postgresql://…); with SQLite run one 'ztc hq'")
+        return 2
     try:
-        store = HqStore.open(settings.hq.database_url)
-        reader = HqStore.open(settings.hq.database_url)  # the web side's own connection
+        store = None if web_only else HqStore.open(url, node=ingest_client_id(settings.hq))
+        reader = None if ingest_only else HqStore.open(url)  # the web side's own connection
     except HqStorageError as e:
         print(e)
         return 3
     stop = threading.Event()
-    link = build_link(settings.hq)
     hub = LiveHub()
-    ctx = HqContext.build(reader, settings.hq, publish=lambda t, p, q, r: link.publish(t, p, qos=q, retain=r), hub=hub)
-    pending = Documents(store, ctx.documents.publish)  # documents waiting for the broker, sent from the ingest loop
-    ingest = Ingest(store, link, on_stored=hub.publish, periodic=pending.flush)
-    worker = threading.Thread(target=ingest.run, args=(stop,), name="ingest", daemon=True)
-    worker.start()
-    from hq import housekeeping
-    threading.Thread(target=housekeeping.loop, args=(ctx, stop), name="housekeeping", daemon=True).start()
+    link = None if web_only else build_link(settings.hq)
+    pg = url.startswith("postgresql://")
+    notifier = listener = worker = None
+    if store is not None and link is not None:
+        if pg:  # dashboards may be connected to another process: every update goes through PostgreSQL
+            from hq.notify import Notifier
+            notifier = Notifier(url)
+        documents = Documents(store, lambda t, p, q, r: link.publish(t, p, qos=q, retain=r))
+        ingest = Ingest(store, link, on_stored=notifier.publish if notifier else hub.publish,
+                        periodic=lambda: store.run_alone("documents.flush", documents.flush))
+        worker = threading.Thread(target=ingest.run, args=(stop,), name="ingest", daemon=True)
+        worker.start()
+    if reader is not None and pg:
+        from hq.notify import Listener
+        listener = Listener(url, hub.publish)
     try:
-        if args.no_api:
+        if reader is None:
             import signal
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
             while not stop.wait(1):
                 pass
         else:
+            publish = (lambda t, p, q, r: link.publish(t, p, qos=q, retain=r)) if link is not None else None
+            # Web only: documents and commands are stored; an ingest process sends them (within 1 s).
+            ctx = HqContext.build(reader, settings.hq, publish=publish, hub=hub)
+            from hq import housekeeping  # hourly; with several web processes one at a time (run_alone)
+            threading.Thread(target=housekeeping.loop, args=(ctx, stop), name="housekeeping", daemon=True).start()
             config = uvicorn.Config(create_app(reader, ctx=ctx), host=settings.hq.host, port=settings.hq.port,
                                     log_level="warning", timeout_graceful_shutdown=5)
             uvicorn.Server(config).run()
@@ -185,8 +257,11 @@ def hq_cmd(args: argparse.Namespace) -> int:
         pass
     finally:
         stop.set()
-        worker.join(5)
-        link.stop()
-        store.close()
-        reader.close()
+        if worker is not None:
+            worker.join(5)
+        if link is not None:
+            link.stop()
+        for closing in (notifier, listener, store, reader):
+            if closing is not None:
+                closing.close()
     return 0
