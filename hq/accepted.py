@@ -16,14 +16,6 @@ from zoneinfo import ZoneInfo
 
 from hq.storage import HqStore
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS accepted_cases (
-        event_id TEXT PRIMARY KEY, bus TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL, ticket_id TEXT NOT NULL,
-        number TEXT, service TEXT, item TEXT, case_no TEXT, department TEXT, promised_date TEXT,
-        status TEXT NOT NULL DEFAULT 'open', done_at DOUBLE PRECISION, done_by TEXT, note TEXT,
-        ems_no TEXT, ems_at DOUBLE PRECISION, ems_by TEXT)""",
-    "CREATE INDEX IF NOT EXISTS accepted_cases_ticket ON accepted_cases(ticket_id)",
-]
 EMS_RE = re.compile(r"^[A-Za-z0-9]{8,20}$")
 STATUS_TEXT = {"open": ("已受理，办理中", "accepted, being processed"), "done": ("已办结", "completed")}
 
@@ -35,7 +27,6 @@ class AcceptedError(ValueError):
 class AcceptedCases:
     def __init__(self, store: HqStore):
         self.store = store
-        store.ensure_schema(SCHEMA)
 
     def sync(self) -> int:
         """A case for every stored 受理 record not yet one; returns how many were added."""

@@ -28,14 +28,6 @@ Role = Literal["admin", "operator"]
 ROLES: tuple[Role, ...] = ("admin", "operator")
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS users (
-        name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
-        disabled BIGINT NOT NULL DEFAULT 0)""",
-    """CREATE TABLE IF NOT EXISTS sessions (
-        token_hash TEXT PRIMARY KEY, name TEXT NOT NULL, csrf TEXT NOT NULL,
-        created_at DOUBLE PRECISION NOT NULL, expires_at DOUBLE PRECISION NOT NULL)""",
-]
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password of anyone")  # unknown names cost the same time as known ones
@@ -70,11 +62,6 @@ class Accounts:
         self.failures_allowed = failures_allowed
         self.lockout_s = lockout_s
         self.session_s = session_s
-        store.ensure_schema(SCHEMA)
-        try:  # a database from before accounts could be disabled
-            store.query("SELECT disabled FROM users WHERE 1 = 0")
-        except Exception:
-            store.ensure_schema(["ALTER TABLE users ADD COLUMN disabled BIGINT NOT NULL DEFAULT 0"])
         self.throttle = LoginThrottle(store, failures_allowed, lockout_s)
 
     # --- accounts ---------------------------------------------------------------------------------

@@ -34,18 +34,6 @@ from hq.storage import HqStore
 from telemetry import protocol
 from ztc.workdays import WorkCalendar
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS bookings (
-        id TEXT PRIMARY KEY, code TEXT NOT NULL, bus TEXT NOT NULL, kind TEXT NOT NULL, day TEXT NOT NULL,
-        slot_start DOUBLE PRECISION NOT NULL, slot_end DOUBLE PRECISION NOT NULL, stop TEXT NOT NULL,
-        place TEXT NOT NULL, service TEXT NOT NULL, item TEXT NOT NULL, name TEXT NOT NULL, phone TEXT NOT NULL,
-        address TEXT NOT NULL, lat DOUBLE PRECISION, lon DOUBLE PRECISION, need TEXT NOT NULL, note TEXT NOT NULL,
-        status TEXT NOT NULL, cancel_reason TEXT NOT NULL,
-        created_at DOUBLE PRECISION NOT NULL, created_by TEXT NOT NULL,
-        updated_at DOUBLE PRECISION NOT NULL, updated_by TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS bookings_bus_day ON bookings(bus, day)",
-    "CREATE INDEX IF NOT EXISTS bookings_slot ON bookings(bus, stop, slot_start)",
-]
 NEEDS: dict[str, tuple[str, str]] = {"bedridden": ("卧床", "bedridden"), "disabled": ("残疾", "disabled"),
                                      "elderly": ("高龄", "elderly"), "other": ("其他", "other")}
 KIND_TEXT = {"stop": ("站点预约", "at a stop visit"), "home": ("上门服务", "home visit")}
@@ -141,7 +129,6 @@ class Bookings:
         self.store, self.documents, self.stops, self.audit, self.sms = store, documents, stops, audit, sms
         self._workdays, self.tz, self.office = workdays, tz, office
         self.slot_s, self.capacity = slot_min * 60, slot_capacity
-        store.ensure_schema(SCHEMA)
 
     # --- reading -----------------------------------------------------------------------------------
 

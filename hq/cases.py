@@ -53,21 +53,6 @@ CASE_CLASSES: dict[str, tuple[str, str, bool]] = {
 EVIDENCE_TYPES = {"image/jpeg", "image/png", "application/pdf"}
 MAX_EVIDENCE = 5 * 1024 * 1024
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS rating_cases (
-        ticket_id TEXT PRIMARY KEY, bus TEXT NOT NULL, opened_at DOUBLE PRECISION NOT NULL,
-        rated_at DOUBLE PRECISION NOT NULL, level BIGINT NOT NULL, data TEXT NOT NULL,
-        status TEXT NOT NULL, handler TEXT, callback_wanted BIGINT NOT NULL DEFAULT 0,
-        callback_due DOUBLE PRECISION NOT NULL, deadline DOUBLE PRECISION NOT NULL,
-        justified BIGINT, reason_class TEXT, acted_by TEXT, resolution TEXT,
-        closed_at DOUBLE PRECISION, escalated_at DOUBLE PRECISION)""",
-    """CREATE TABLE IF NOT EXISTS case_steps (
-        id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, n BIGINT NOT NULL, step TEXT NOT NULL, actor TEXT NOT NULL,
-        at DOUBLE PRECISION NOT NULL, note TEXT NOT NULL, extra TEXT, UNIQUE (ticket_id, n))""",
-    """CREATE TABLE IF NOT EXISTS case_evidence (
-        id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, name TEXT NOT NULL, media_type TEXT NOT NULL,
-        body TEXT NOT NULL, size BIGINT NOT NULL, actor TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)""",
-]
 
 
 class CaseError(ValueError):
@@ -91,7 +76,6 @@ class Cases:
     ):
         self.store, self.ratings, self.calendar, self.tz, self.audit = store, ratings, calendar, tz, audit
         self.case_days, self.callback_days = case_working_days, callback_working_days
-        store.ensure_schema(SCHEMA)
 
     # --- opening ----------------------------------------------------------------------------------
 

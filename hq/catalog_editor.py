@@ -22,12 +22,6 @@ from telemetry import protocol
 from ztc.domain.catalog import parse_services
 from ztc.settings import ServiceCategory
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS catalog_draft (
-        id INTEGER PRIMARY KEY, body TEXT NOT NULL, based_on BIGINT NOT NULL,
-        saved_at DOUBLE PRECISION NOT NULL, saved_by TEXT NOT NULL)""",
-]
-
 # Field → (Chinese, English) label, in the order a diff shows them.
 CATEGORY_FIELDS = {"name_zh": ("名称", "name (zh)"), "name_en": ("英文名称", "name (en)")}
 ITEM_FIELDS = {"name_zh": ("名称", "name (zh)"), "name_en": ("英文名称", "name (en)"),
@@ -145,7 +139,6 @@ class CatalogEditor:
         self.documents = documents
         self.audit = audit
         self.shipped = _plain(shipped)
-        store.ensure_schema(SCHEMA)
 
     # --- what is published ----------------------------------------------------------------------
 

@@ -15,12 +15,6 @@ from hq.storage import HqStore
 from ztc.domain.demand import REASONS
 from ztc.domain.vocabulary import SUGGESTION_TOPICS
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS phone_suggestions (
-        id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, bus TEXT, stop TEXT, service TEXT,
-        text TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS phone_suggestions_ticket ON phone_suggestions(ticket_id)",
-]
 MAX_TEXT = 500
 PER_TICKET = 3  # a ticket's holder may write a few times, not flood the table
 

@@ -14,7 +14,6 @@ from hq import calendar_api, periodic
 from hq.accepted import AcceptedCases, AcceptedError
 from hq.auth import Session
 from hq.context import HqContext
-from hq.demand import SCHEMA as DEMAND_SCHEMA
 from hq.demand import SuggestionError, add_phone_suggestion, demand, phone_suggestions
 from hq.guard import changer, session_of, staff
 from hq.pages import NO_STORE, STATIC
@@ -54,7 +53,6 @@ def build_archive(ctx: HqContext) -> ReportArchive:
 
 
 def add_routes(app: FastAPI, ctx: HqContext) -> None:
-    ctx.store.ensure_schema(DEMAND_SCHEMA)
     published: dict[str, tuple[float, dict[str, Any]]] = {}
     accepted = AcceptedCases(ctx.store)
     archive = build_archive(ctx)

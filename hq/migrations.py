@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -34,15 +35,20 @@ class Executor(Protocol):
     def execute(self, sql: str, args: tuple = ...) -> Cursor: ...
 
 
+# SQL text, or a function of the connection for what SQL alone cannot say on that engine
+# (SQLite has no ADD COLUMN IF NOT EXISTS).
+Statement = str | Callable[["Executor"], None]
+
+
 @dataclass(frozen=True)
 class Step:
     version: int
     name: str
-    sql: tuple[str, ...]                       # both engines, unless a dialect's own list is given
-    postgresql: tuple[str, ...] | None = None
-    sqlite: tuple[str, ...] | None = None
+    sql: tuple[Statement, ...]                 # both engines, unless a dialect's own list is given
+    postgresql: tuple[Statement, ...] | None = None
+    sqlite: tuple[Statement, ...] | None = None
 
-    def statements(self, dialect: str) -> tuple[str, ...]:
+    def statements(self, dialect: str) -> tuple[Statement, ...]:
         own = self.postgresql if dialect == "postgresql" else self.sqlite
         return own if own is not None else self.sql
 
@@ -150,6 +156,67 @@ _QUARANTINE = """CREATE TABLE IF NOT EXISTS quarantine (
         received_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (bus, key))"""
 _QUARANTINE_INDEX = "CREATE INDEX IF NOT EXISTS quarantine_bus_topic ON quarantine(bus, topic, received_at)"
 
+def _users_disabled_sqlite(conn: Executor) -> None:
+    """users.disabled (hq.accounts_api), unless hq.auth already added it to this file."""
+    if "disabled" not in [r[1] for r in conn.execute("PRAGMA table_info(users)").fetchall()]:
+        conn.execute("ALTER TABLE users ADD COLUMN disabled BIGINT NOT NULL DEFAULT 0")
+
+
+_TABLES_V6 = (
+    # hq.bookings
+    """CREATE TABLE IF NOT EXISTS bookings (
+        id TEXT PRIMARY KEY, code TEXT NOT NULL, bus TEXT NOT NULL, kind TEXT NOT NULL, day TEXT NOT NULL,
+        slot_start DOUBLE PRECISION NOT NULL, slot_end DOUBLE PRECISION NOT NULL, stop TEXT NOT NULL,
+        place TEXT NOT NULL, service TEXT NOT NULL, item TEXT NOT NULL, name TEXT NOT NULL, phone TEXT NOT NULL,
+        address TEXT NOT NULL, lat DOUBLE PRECISION, lon DOUBLE PRECISION, need TEXT NOT NULL, note TEXT NOT NULL,
+        status TEXT NOT NULL, cancel_reason TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL, created_by TEXT NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL, updated_by TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS bookings_bus_day ON bookings(bus, day)",
+    "CREATE INDEX IF NOT EXISTS bookings_slot ON bookings(bus, stop, slot_start)",
+    # hq.cases (the per-ticket cases; migration 1's ``cases`` table is no longer written)
+    """CREATE TABLE IF NOT EXISTS rating_cases (
+        ticket_id TEXT PRIMARY KEY, bus TEXT NOT NULL, opened_at DOUBLE PRECISION NOT NULL,
+        rated_at DOUBLE PRECISION NOT NULL, level BIGINT NOT NULL, data TEXT NOT NULL,
+        status TEXT NOT NULL, handler TEXT, callback_wanted BIGINT NOT NULL DEFAULT 0,
+        callback_due DOUBLE PRECISION NOT NULL, deadline DOUBLE PRECISION NOT NULL,
+        justified BIGINT, reason_class TEXT, acted_by TEXT, resolution TEXT,
+        closed_at DOUBLE PRECISION, escalated_at DOUBLE PRECISION)""",
+    """CREATE TABLE IF NOT EXISTS case_steps (
+        id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, n BIGINT NOT NULL, step TEXT NOT NULL, actor TEXT NOT NULL,
+        at DOUBLE PRECISION NOT NULL, note TEXT NOT NULL, extra TEXT, UNIQUE (ticket_id, n))""",
+    """CREATE TABLE IF NOT EXISTS case_evidence (
+        id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, name TEXT NOT NULL, media_type TEXT NOT NULL,
+        body TEXT NOT NULL, size BIGINT NOT NULL, actor TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)""",
+    # hq.ratings
+    """CREATE TABLE IF NOT EXISTS phone_ratings (
+        id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, bus TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL,
+        level BIGINT, reasons TEXT NOT NULL, text TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS phone_ratings_ticket ON phone_ratings(ticket_id, ts)",
+    # hq.accepted
+    """CREATE TABLE IF NOT EXISTS accepted_cases (
+        event_id TEXT PRIMARY KEY, bus TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL, ticket_id TEXT NOT NULL,
+        number TEXT, service TEXT, item TEXT, case_no TEXT, department TEXT, promised_date TEXT,
+        status TEXT NOT NULL DEFAULT 'open', done_at DOUBLE PRECISION, done_by TEXT, note TEXT,
+        ems_no TEXT, ems_at DOUBLE PRECISION, ems_by TEXT)""",
+    "CREATE INDEX IF NOT EXISTS accepted_cases_ticket ON accepted_cases(ticket_id)",
+    # hq.demand
+    """CREATE TABLE IF NOT EXISTS phone_suggestions (
+        id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, bus TEXT, stop TEXT, service TEXT,
+        text TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS phone_suggestions_ticket ON phone_suggestions(ticket_id)",
+    # hq.report_archive
+    """CREATE TABLE IF NOT EXISTS reports (
+        id TEXT PRIMARY KEY, kind TEXT NOT NULL, label TEXT NOT NULL, first_day TEXT NOT NULL,
+        last_day TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, created_by TEXT NOT NULL,
+        figures TEXT NOT NULL, csv TEXT NOT NULL, pdf TEXT NOT NULL)""",
+    # hq.catalog_editor: one draft row (id 1)
+    """CREATE TABLE IF NOT EXISTS catalog_draft (
+        id BIGINT PRIMARY KEY, body TEXT NOT NULL, based_on BIGINT NOT NULL,
+        saved_at DOUBLE PRECISION NOT NULL, saved_by TEXT NOT NULL)""",
+)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "initial", sql=(), sqlite=(
         *_TABLES_V1, _POSITIONS,
@@ -229,6 +296,11 @@ STEPS: tuple[Step, ...] = (
         ticket_id TEXT PRIMARY KEY, bus TEXT NOT NULL, phone TEXT NOT NULL, consent TEXT NOT NULL,
         source TEXT NOT NULL, received_at DOUBLE PRECISION NOT NULL, purge_after DOUBLE PRECISION)""",
     )),
+    # The back office's tables, which its modules created with ensure_schema until now (IF NOT EXISTS
+    # adopts a database where they did): bookings, cases, ratings, follow-up, reports, the catalog
+    # draft, and the accounts' disabled flag.
+    Step(6, "back_office", sql=(), sqlite=(*_TABLES_V6, _users_disabled_sqlite), postgresql=(
+        *_TABLES_V6, "ALTER TABLE users ADD COLUMN IF NOT EXISTS disabled BIGINT NOT NULL DEFAULT 0")),
 )
 
 
@@ -272,7 +344,10 @@ def migrate(conn: Executor, dialect: str, target: int | None = None) -> int:
                 return version
             step = STEPS[version]
             for statement in step.statements(dialect):
-                conn.execute(statement)
+                if callable(statement):
+                    statement(conn)
+                else:
+                    conn.execute(statement)
             if dialect == "sqlite":
                 conn.execute(f"PRAGMA user_version = {step.version}")
             else:

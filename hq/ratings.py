@@ -28,12 +28,6 @@ from ztc.workdays import WorkCalendar
 LATER_WORKING_DAYS = 5  # the day of service counts as the first when it is a working day
 MAX_TEXT = 500
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS phone_ratings (
-        id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, bus TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL,
-        level BIGINT, reasons TEXT NOT NULL, text TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS phone_ratings_ticket ON phone_ratings(ticket_id, ts)",
-]
 
 
 class RatingError(ValueError):
@@ -53,7 +47,6 @@ def last_day(service_day: date, cal: WorkCalendar) -> date:
 class Ratings:
     def __init__(self, store: HqStore, calendar: Any, tz: ZoneInfo):
         self.store, self.calendar, self.tz = store, calendar, tz
-        store.ensure_schema(SCHEMA)
 
     def _issued(self, ticket_id: str) -> tuple[str, dict[str, Any], float] | None:
         rows = self.store.query(

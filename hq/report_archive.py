@@ -10,18 +10,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hq import demand, periodic, periodic_render
+from hq import periodic, periodic_render
 from hq.accepted import AcceptedCases
 from hq.cases import Cases
 from hq.route_calendar import RouteCalendar
 from hq.storage import HqStore
-
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS reports (
-        id TEXT PRIMARY KEY, kind TEXT NOT NULL, label TEXT NOT NULL, first_day TEXT NOT NULL,
-        last_day TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, created_by TEXT NOT NULL,
-        figures TEXT NOT NULL, csv TEXT NOT NULL, pdf TEXT NOT NULL)""",
-]
 
 
 class ReportArchive:
@@ -33,7 +26,6 @@ class ReportArchive:
         self.calendar = calendar
         self.tz = tz
         self.office = office
-        store.ensure_schema(demand.SCHEMA + SCHEMA)
 
     def make(self, kind: str, anchor: date, user: str, now: float) -> dict[str, Any]:
         """Compute, render and keep the report of the period containing ``anchor`` (replacing an older make)."""

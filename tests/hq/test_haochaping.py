@@ -218,7 +218,6 @@ def test_housekeeping_command_deletes_the_number_after_the_retention(tmp_path) -
 
     db = tmp_path / "hq.db"
     store = HqStore.open(f"sqlite:///{db}")
-    store.ensure_schema(__import__("hq.cases", fromlist=["SCHEMA"]).SCHEMA)
     with store.transaction() as c:
         c.execute("INSERT INTO case_contacts(ticket_id, bus, phone, consent, source, received_at, purge_after) "
                   "VALUES ('old', 'bus-a', ?, 'cb-1', 'kiosk', 0, ?)", (PHONE, time.time() - 86400))

@@ -164,3 +164,22 @@ def test_a_rating_level_that_is_not_a_number_opens_no_case_and_breaks_no_read(hq
     cases = HqContext.build(store, HqSettings()).cases.listing(300)
     assert sorted(c["id"] for c in cases) == ["r5"]  # 1.7 is no level (hq.ratings takes whole numbers only)
     store.close()
+
+
+def test_back_office_step_adopts_a_users_table_that_already_has_disabled(tmp_path: Path) -> None:
+    """Main's hq.auth added users.disabled itself: step 6 must neither fail on it nor lose the flag; a
+    file without the column gets it, accounts stay enabled."""
+    for has_column in (True, False):
+        hq_url = f"sqlite:///{tmp_path / str(has_column) / 'hq.db'}"
+        conn, dialect = _raw(hq_url)
+        migrations.migrate(conn, dialect, target=5)
+        if has_column:
+            conn.execute("ALTER TABLE users ADD COLUMN disabled BIGINT NOT NULL DEFAULT 0")
+            conn.execute("INSERT INTO users(name, role, hash, created_at, disabled) VALUES ('a', 'admin', 'h', 1, 1)")
+        else:
+            conn.execute("INSERT INTO users(name, role, hash, created_at) VALUES ('a', 'admin', 'h', 1)")
+        conn.close()
+        store = HqStore.open(hq_url)
+        assert [tuple(r) for r in store.query("SELECT name, disabled FROM users")] == [("a", int(has_column))]
+        assert store.query("SELECT COUNT(*) FROM bookings")[0][0] == 0  # the back office's tables exist
+        store.close()
