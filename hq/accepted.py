@@ -33,7 +33,7 @@ class AcceptedCases:
         rows = self.store.query(
             "SELECT e.id, e.bus, e.ts, e.data FROM events e LEFT JOIN accepted_cases a ON a.event_id = e.id "
             "WHERE e.type = 'ticket.served' AND a.event_id IS NULL "
-            "AND json_extract(e.data, '$.outcome') = 'accepted'")
+            f"AND {self.store.json_text('e.data', 'outcome')} = 'accepted'")
         if not rows:
             return 0
         with self.store.transaction() as c:

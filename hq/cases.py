@@ -92,8 +92,9 @@ class Cases:
         bad = {
             r["t"]: r["bus"]
             for r in self.store.query(
-                "SELECT COALESCE(json_extract(data, '$.ticket_id'), id) AS t, bus FROM events WHERE type = 'rating' "
-                "AND CAST(json_extract(data, '$.level') AS INTEGER) BETWEEN 1 AND ?",
+                f"SELECT COALESCE({self.store.json_text('data', 'ticket_id')}, id) AS t, bus FROM events "
+                "WHERE type = 'rating' "
+                f"AND {self.store.json_int('data', 'level')} BETWEEN 1 AND ?",
                 (BAD_AT_OR_BELOW,),
             )
         }
@@ -158,13 +159,15 @@ class Cases:
 
     def _issued_field(self, ticket: str, name: str) -> Any:
         rows = self.store.query(
-            "SELECT data FROM events WHERE type = 'ticket.issued' AND json_extract(data, '$.ticket_id') = ?", (ticket,)
+            f"SELECT data FROM events WHERE type = 'ticket.issued' AND {self.store.json_text('data', 'ticket_id')} = ?",
+            (ticket,),
         )
         return json.loads(rows[0]["data"]).get(name) if rows else None
 
     def _rating_context(self, ticket: str) -> dict[str, Any]:
         rows = self.store.query(
-            "SELECT data FROM events WHERE type = 'rating' AND json_extract(data, '$.ticket_id') = ?", (ticket,)
+            f"SELECT data FROM events WHERE type = 'rating' AND {self.store.json_text('data', 'ticket_id')} = ?",
+            (ticket,),
         )
         d = json.loads(rows[0]["data"]) if rows else {}
         return (

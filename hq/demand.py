@@ -99,7 +99,7 @@ def add_phone_suggestion(store: HqStore, ticket_id: str, text: str, now: float) 
     if len(text) > MAX_TEXT:
         raise SuggestionError(f"最多 {MAX_TEXT} 字 / at most {MAX_TEXT} characters")
     issued = store.query("SELECT bus, data FROM events WHERE type = 'ticket.issued' "
-                         "AND json_extract(data, '$.ticket_id') = ? LIMIT 1", (ticket_id,))
+                         f"AND {store.json_text('data', 'ticket_id')} = ? LIMIT 1", (ticket_id,))
     if not issued:
         raise SuggestionError("总部尚未收到此号 / this ticket has not reached headquarters yet")
     earlier = store.query("SELECT COUNT(*) AS n FROM phone_suggestions WHERE ticket_id = ?", (ticket_id,))[0]["n"]

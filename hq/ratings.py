@@ -50,7 +50,8 @@ class Ratings:
 
     def _issued(self, ticket_id: str) -> tuple[str, dict[str, Any], float] | None:
         rows = self.store.query(
-            "SELECT bus, data, ts FROM events WHERE type = 'ticket.issued' AND json_extract(data, '$.ticket_id') = ?",
+            "SELECT bus, data, ts FROM events WHERE type = 'ticket.issued' "
+            f"AND {self.store.json_text('data', 'ticket_id')} = ?",
             (ticket_id,),
         )
         return (rows[0]["bus"], json.loads(rows[0]["data"]), rows[0]["ts"]) if rows else None
@@ -61,7 +62,7 @@ class Ratings:
         # A rating stored before events were validated may lack its ticket: its case is keyed by the event id.
         for r in self.store.query(
             "SELECT id, ts, data FROM events WHERE type = 'rating' "
-            "AND (json_extract(data, '$.ticket_id') = ? OR id = ?)",
+            f"AND ({self.store.json_text('data', 'ticket_id')} = ? OR id = ?)",
             (ticket_id, ticket_id),
         ):
             try:
@@ -170,7 +171,7 @@ class Ratings:
         tickets = {
             r["t"]
             for r in self.store.query(
-                "SELECT json_extract(data, '$.ticket_id') AS t FROM events WHERE type = 'rating' "
+                f"SELECT {self.store.json_text('data', 'ticket_id')} AS t FROM events WHERE type = 'rating' "
                 "AND ts >= ? AND ts < ?",
                 (start, end),
             )
