@@ -6,13 +6,13 @@ read the diff, try it on one bus (the agent stores it; the other bus gets nothin
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from hq.storage import HqStore
 from telemetry import protocol
 from tests.hq.cdp import Browser
 from tests.hq.conftest import ADMIN, PASSWORD, Server, artifacts
@@ -53,7 +53,7 @@ def click(browser: Browser, selector: str) -> None:
 
 def test_edit_diff_pilot_on_one_bus_public_and_rollback(tmp_path: Path, broker: Broker, server: Server,
                                                        observer: Observer, browser: Browser,
-                                                       procs: list[Proc]) -> None:
+                                                       procs: list[Proc], hq_url: str) -> None:
     (tmp_path / "agent").mkdir()
     config = write_config(tmp_path / "agent", broker.port, periodic_s=5)
     bus_db = open_database(settings_for(config).db_path)
@@ -157,8 +157,9 @@ def test_edit_diff_pilot_on_one_bus_public_and_rollback(tmp_path: Path, broker: 
     browser.screenshot(artifacts() / "catalog-rollback.png")
 
     # Every step is in the audit log, by the person who did it.
-    with sqlite3.connect(tmp_path / "hq" / "hq.db") as conn:
-        rows = conn.execute("SELECT actor, target FROM audit_log WHERE kind = 'catalog' ORDER BY id").fetchall()
+    store = HqStore.open(hq_url)  # SQLite or PostgreSQL, as the server
+    rows = [tuple(r) for r in store.query("SELECT actor, target FROM audit_log WHERE kind = 'catalog' ORDER BY id")]
+    store.close()
     assert rows == [(ADMIN, "发布 / publish → 全部车辆 / all buses v1"), (ADMIN, "草稿 / draft"),
                     (ADMIN, f"发布 / publish → {BUS} v2"), (ADMIN, f"回退到版本 1 / roll back to 1 → {BUS} v3")]
     bus_db.close()
