@@ -43,8 +43,8 @@ def at_home(day: str, start: str, end: str, **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Iterator[tuple[Hq, TestClient, dict[str, str]]]:
-    hq = Hq(tmp_path, HqSettings(sms_outbox=str(tmp_path / "outbox"), booking_slot_capacity=2))
+def desk(tmp_path: Path, hq_url: str) -> Iterator[tuple[Hq, TestClient, dict[str, str]]]:
+    hq = Hq(hq_url, HqSettings(sms_outbox=str(tmp_path / "outbox"), booking_slot_capacity=2))
     hq.clock.now = NOW
     http, csrf = hq.login()
     h = {"X-CSRF-Token": csrf}
@@ -198,8 +198,8 @@ def test_the_phone_is_masked_except_to_the_operator_who_opens_it(
     assert hq.client().get(f"/api/v1/appointments/{b['id']}/phone").status_code == 401  # not logged in
 
 
-def test_a_bus_without_a_published_schedule_cannot_be_booked(tmp_path: Path) -> None:
-    hq = Hq(tmp_path, HqSettings(sms_outbox=str(tmp_path / "outbox")))
+def test_a_bus_without_a_published_schedule_cannot_be_booked(tmp_path: Path, hq_url: str) -> None:
+    hq = Hq(hq_url, HqSettings(sms_outbox=str(tmp_path / "outbox")))
     hq.clock.now = NOW
     http, csrf = hq.login()
     h = {"X-CSRF-Token": csrf}
@@ -209,10 +209,10 @@ def test_a_bus_without_a_published_schedule_cannot_be_booked(tmp_path: Path) -> 
     hq.close()
 
 
-def test_an_unwritable_outbox_keeps_the_booking_and_says_so(tmp_path: Path) -> None:
+def test_an_unwritable_outbox_keeps_the_booking_and_says_so(tmp_path: Path, hq_url: str) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
-    hq = Hq(tmp_path, HqSettings(sms_outbox=str(blocker / "outbox")))
+    hq = Hq(hq_url, HqSettings(sms_outbox=str(blocker / "outbox")))
     hq.clock.now = NOW
     http, csrf = hq.login()
     h = {"X-CSRF-Token": csrf}
