@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 import yaml
 
+from contract import protocol
 from hq import quarantine
 from hq.audit import AuditLog
 from hq.auth import Accounts
 from hq.context import HqContext
 from hq.documents import Documents
 from hq.storage import HqStore
-from telemetry import protocol
 from tests.hq.conftest import REPO, shipped_catalog
 from tests.pgcluster import PrivateCluster
 from ztc.settings import HqSettings

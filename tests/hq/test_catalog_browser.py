@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from contract import protocol
 from hq.storage import HqStore
-from telemetry import protocol
 from tests.hq.cdp import Browser
 from tests.hq.conftest import ADMIN, PASSWORD, Server, artifacts
 from tests.telemetry.conftest import BUS, Broker, Observer, Proc, settings_for, wait_for, write_config

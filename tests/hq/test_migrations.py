@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from contract import protocol
 from hq import migrations
 from hq.context import HqContext
 from hq.storage import HqStorageError, HqStore, sqlite_path
-from telemetry import protocol
 from ztc.settings import HqSettings
 
 

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from contract import protocol
 from hq import retention
 from hq.storage import HqStore
-from telemetry import protocol
 from tests.hq.conftest import REPO
 from tests.pgcluster import PrivateCluster
 

@@ -18,14 +18,14 @@ import httpx
 import yaml
 from websockets.sync.client import connect
 
+from contract import protocol
 from hq.storage import HqStore
-from telemetry import protocol
 from telemetry.drain import Drain
-from telemetry.uplink import MqttLink
 from tests.hq.conftest import ADMIN, PASSWORD, REPO
 from tests.pgcluster import PrivateCluster
 from tests.telemetry.conftest import Broker, Observer, Proc, free_port, wait_for
 from ztc.db import open_database, outbox
+from ztc.mqtt_link import MqttLink
 from ztc.settings import load_settings
 
 BUSES = 12
