@@ -42,12 +42,17 @@ TIME_SUITES ?= tests/core tests/hq tests/scenario
 
 test: setup
 	@$(BIN)/ruff check .
+	@$(BIN)/lint-imports --no-cache
+	@$(BIN)/mypy
 	@$(if $(FAKETIME_AT),scripts/at-instant "$(FAKETIME_AT)") $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 	@for at in $(MIDNIGHT_AT); do for suite in $(TIME_SUITES); do \
 	  scripts/at-instant "$$at" $(BIN)/python -m pytest -q -p no:cacheprovider $$suite || exit 1; done; done
 
+# ruff, then the layers (import-linter, pyproject.toml) and the contract's types (mypy): ARCHITECTURE.md, "Layers".
 lint: setup
 	@$(BIN)/ruff check .
+	@$(BIN)/lint-imports --no-cache
+	@$(BIN)/mypy
 
 bench: setup
 	@$(BIN)/python -m bench

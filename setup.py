@@ -39,7 +39,9 @@ setup(
             "fonttools>=4.40",  # write the Simplified-Chinese face of the Noto CJK .ttc out for Kivy
         ],
         "dev": ["pytest>=8", "pytest-timeout>=2.3", "hypothesis>=6.100", "ruff>=0.5", "httpx>=0.27",
-                "pypdf>=4"],  # reads the daily report back in tests (markup must come out as text)
+                "pypdf>=4",  # reads the daily report back in tests (markup must come out as text)
+                "import-linter>=2.1",  # make lint: the layers of ARCHITECTURE.md, checked (lint-imports)
+                "mypy>=1.10"],  # make lint: the contract package type-checked
     },
     entry_points={"console_scripts": ["ztc=ztc.cli:main"]},
 )

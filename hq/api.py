@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 
+from contract import protocol
 from contract.limits import depth_of
 from hq import (
     accounts_api,
@@ -33,7 +34,6 @@ from hq.limits import MAX_SEQ
 from hq.stats import day_stats
 from hq.storage import HqStore
 from hq.track import day_track
-from telemetry import protocol
 from ztc.settings import HqSettings
 
 BusId = Annotated[str, Query(pattern=protocol.BUS_ID_PATTERN)]

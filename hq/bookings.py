@@ -25,13 +25,13 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from contract import protocol
 from contract.privacy import private_number
 from hq.audit import AuditLog
 from hq.documents import Documents
 from hq.sms import SmsOutlet, SmsResult
 from hq.stops import Stops, mask_phone
 from hq.storage import HqStore
-from telemetry import protocol
 from ztc.workdays import WorkCalendar
 
 SCHEMA = [

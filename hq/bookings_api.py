@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from contract import protocol
 from hq.auth import Session
 from hq.bookings import NEEDS, BookingChange, BookingError, BookingIn, Bookings
 from hq.context import HqContext
@@ -15,7 +16,6 @@ from hq.guard import changer, day_param, session_of, staff
 from hq.pages import NO_STORE, STATIC
 from hq.sms import outlet
 from hq.stops import Stops
-from telemetry import protocol
 from ztc.workdays import HolidayFileError, calendar
 
 Day = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")]

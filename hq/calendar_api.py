@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from contract import protocol
 from hq.auth import Session
 from hq.context import HqContext
 from hq.guard import changer, session_of, staff, stamp
@@ -18,7 +19,6 @@ from hq.notice import notice_pdf
 from hq.pages import NO_STORE, STATIC
 from hq.route_calendar import MAX_WEEKS, AddedSession, CalendarError, Cancel, RouteCalendar, TemplateVisit
 from hq.stops import STOP_ID, StopError, StopIn, Stops
-from telemetry import protocol
 from ztc.workdays import HolidayFileError, calendar
 
 T = TypeVar("T")

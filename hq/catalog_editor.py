@@ -15,10 +15,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from contract import protocol
 from hq.audit import AuditLog
 from hq.documents import FLEET, DocumentError, Documents
 from hq.storage import HqStore
-from telemetry import protocol
 from ztc.domain.catalog import parse_services
 from ztc.settings import ServiceCategory
 

@@ -1,6 +1,6 @@
 """Publishing what the buses work from: the catalog, each bus's schedule and appointments, and commands.
 
-Each document is validated with the very model the bus validates it with (``telemetry/protocol.py``),
+Each document is validated with the very model the bus validates it with (``contract/protocol.py``),
 so headquarters never sends what a bus would refuse, and gets the next version number (the bus
 applies only a newer version). The document is stored first and published second: when the broker
 is unreachable it stays "not sent" and the ingest loop publishes it once connected (``flush``), so
@@ -14,9 +14,9 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from contract import protocol
 from hq import outbound
 from hq.storage import HqStore
-from telemetry import protocol
 
 if TYPE_CHECKING:
     from hq.audit import Stamp

@@ -18,13 +18,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from contract import protocol
 from contract.events import EventError, validate_event
 from contract.limits import LATEST_STATE, LimitError, check_json
 from hq import quarantine
 from hq.limits import MAX_EPOCHS_PER_BUS, epoch_allowed
 from hq.storage import HqStorageError, HqStore
-from telemetry import protocol
-from telemetry.uplink import Inbound, MqttLink
+from ztc.mqtt_link import Inbound, MqttLink
 from ztc.settings import HqSettings
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from hq.storage import HqStore
 
-MAX_SEQ = 2**62  # the protocol's bound on an event's seq (telemetry.protocol.Event)
+MAX_SEQ = 2**62  # the protocol's bound on an event's seq (contract.protocol.Event)
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)  # days any page or report may ask for
 MAX_TS = 1e11  # the protocol's bound on a time (year 5138): anything later is garbage
 MAX_EPOCHS_PER_BUS = 64  # a bus starts an epoch only when its database is replaced

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from contract import protocol
 from hq import quarantine, report
 from hq.accepted import AcceptedCases
 from hq.alerts import accepted_overdue, alerts
@@ -22,7 +23,6 @@ from hq.guard import COOKIE, changer, day_param, session_of, staff, stamp
 from hq.limits import Until
 from hq.login_limits import LoginGate, TooMany
 from hq.stats import day_stats
-from telemetry import protocol
 
 
 class Login(BaseModel):

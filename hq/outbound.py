@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from contract import protocol
 from contract.privacy import private_fields
-from telemetry import protocol
 
 
 class OutboundError(ValueError):

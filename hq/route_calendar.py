@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from contract import protocol
 from hq.documents import Documents
 from hq.stops import Stops
 from hq.storage import HqStore
-from telemetry import protocol
 from ztc.workdays import WorkCalendar
 
 SCHEMA = [

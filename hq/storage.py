@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from contract import protocol
 from hq import clock_steps, contacts
 from hq.files import private_file
-from telemetry import protocol
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from importlib import metadata
 from typing import Any
 
-from telemetry import protocol
+from contract import protocol
 from telemetry.clock_watch import ClockWatch
 from telemetry.downlink import Downlink, downlink_kind
 from telemetry.drain import Drain
@@ -28,10 +28,10 @@ from telemetry.notify import Notifier
 from telemetry.position_policy import PositionPolicy, position_payload
 from telemetry.stops import StopDetector, plan_from_database
 from telemetry.track import TrackRecorder
-from telemetry.uplink import Inbound, MqttLink, Will
 from ztc.agent_state import WRITE_EVERY_S, AgentStateWriter, state_path
 from ztc.db import Database, StorageError
 from ztc.domain.engine import QueueEngine
+from ztc.mqtt_link import Inbound, MqttLink, Will
 from ztc.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
 
-from telemetry import protocol
+from contract import protocol
+from contract.protocol import ProtocolError
 from telemetry.health import PROBLEM_KEY
-from telemetry.protocol import ProtocolError
 from ztc.db import Database, StorageError
 from ztc.domain import appointments
 from ztc.domain.catalog import effective_catalog

@@ -16,7 +16,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 
-from telemetry import protocol
+from contract import protocol
 from ztc.db import Database, StorageError, outbox
 from ztc.settings import AgentSettings
 

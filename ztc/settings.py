@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from contract.catalog import ServiceCategory  # the catalog is part of the bus ↔ HQ contract
+
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "config"
 SHIPPED_FILES = ("bus.yaml", "services.yaml", "route.yaml")
 ENV_PREFIX = "ZTC_"
@@ -294,39 +296,6 @@ class DevicesSettings(Strict):
     ticket_printer: TicketPrinterSettings = SimTicketPrinter(kind="sim")
     a4_printer: A4PrinterSettings = A4PrinterSettings()
     camera: CameraSettings = CameraSettings()
-
-
-Material = Annotated[str, Field(min_length=1, max_length=120)]
-
-
-class ServiceItem(Strict):
-    code: Annotated[str, Field(pattern=r"^[A-Z][0-9]{2}$")]
-    name_zh: str
-    name_en: str
-    minutes: Annotated[float, Field(gt=0, le=480)]
-    # 办事指南 (optional, so older lists stay valid): what to bring (申请材料) and a short policy note.
-    materials: Annotated[tuple[Material, ...], Field(max_length=30)] = ()
-    note_zh: Annotated[str, Field(max_length=300)] = ""
-    note_en: Annotated[str, Field(max_length=300)] = ""
-
-
-class ServiceCategory(Strict):
-    code: Letter
-    name_zh: str
-    name_en: str
-    items: Annotated[list[ServiceItem], Field(min_length=1)]
-
-    @model_validator(mode="after")
-    def _items_share_prefix(self) -> ServiceCategory:
-        for item in self.items:
-            if not item.code.startswith(self.code):
-                raise ValueError(f"item {item.code} must start with its category letter {self.code}")
-        return self
-
-    @property
-    def minutes(self) -> float:
-        """Expected minutes for a ticket of this category: the mean over its items."""
-        return sum(i.minutes for i in self.items) / len(self.items)
 
 
 class Stop(Strict):

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from telemetry import protocol
+from contract import protocol
 from telemetry.downlink import Downlink
 from tests.support import MORNING
 from ztc.domain.engine import QueueEngine

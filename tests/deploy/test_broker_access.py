@@ -207,7 +207,7 @@ def _shipped_max_packet_size() -> int:
 def _largest_honest_packet() -> int:
     """An MQTT PUBLISH of the protocol's largest payload on its longest topic: fixed header (≤ 5),
     topic (2 + length), packet id (2), and 1 KiB for MQTT 5 properties."""
-    from telemetry.protocol import MAX_PAYLOAD_BYTES
+    from contract.protocol import MAX_PAYLOAD_BYTES
     longest_topic = len(f"ztc/v1/bus/{'x' * 32}/cmd/reply")
     return 5 + 2 + longest_topic + 2 + 1024 + MAX_PAYLOAD_BYTES
 
@@ -218,7 +218,7 @@ def test_max_packet_size_matches_the_protocol_limit() -> None:
 
 
 def test_oversized_publish_from_a_bus_is_refused_and_a_normal_one_passes(connect: ProbeFactory) -> None:
-    from telemetry.protocol import MAX_PAYLOAD_BYTES
+    from contract.protocol import MAX_PAYLOAD_BYTES
     hq = connect(HQ)
     hq.subscribe("ztc/v1/bus/#")
     bus = connect(A)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from contract import protocol
 from drivers.gps import Fix, FixFilter, GpsdSource
-from telemetry import protocol
 from telemetry.position_policy import PositionPolicy, position_payload
 from tests.support import free_port
 from ztc.settings import load_settings

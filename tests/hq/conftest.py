@@ -18,11 +18,11 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
+from contract import protocol
 from hq.api import create_app
 from hq.auth import Accounts
 from hq.context import HqContext
 from hq.storage import HqStore
-from telemetry import protocol
 from tests.telemetry import conftest as telemetry_harness
 from tests.telemetry.conftest import Broker, Observer, Proc, free_port, wait_for
 from ztc.settings import HqSettings, load_settings

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
-from telemetry import protocol
+from contract import protocol
 from tests.hq.conftest import ADMIN, Hq, shipped_catalog
 from ztc.settings import HqSettings
 

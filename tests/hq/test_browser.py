@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from telemetry import protocol
+from contract import protocol
 from tests.hq.cdp import Browser
 from tests.hq.conftest import ADMIN, BEIJING, PASSWORD, Server, artifacts, shipped_catalog, since_midnight
 from tests.telemetry.conftest import Observer, wait_for

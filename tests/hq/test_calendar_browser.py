@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import cv2
 import pytest
 
-from telemetry import protocol
+from contract import protocol
 from tests.hq.cdp import Browser
 from tests.hq.conftest import ADMIN, PASSWORD, Server, artifacts, shipped_catalog
 from tests.telemetry.conftest import Observer, wait_for

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from telemetry import protocol
+from contract import protocol
 from tests.hq.cdp import Browser
 from tests.hq.conftest import ADMIN, PASSWORD, Server, artifacts
 from tests.telemetry.conftest import BUS, Broker, Observer, Proc, settings_for, wait_for, write_config

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from contract import protocol
 from hq.catalog_editor import diff
-from telemetry import protocol
 from tests.hq.conftest import OPERATOR, Hq, shipped_catalog
 
 NEW_ITEM = {"code": "E04", "name_zh": "残疾人证办理", "name_en": "Disability certificate", "minutes": 15,

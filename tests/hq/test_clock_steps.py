@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telemetry import protocol
+from contract import protocol
 from tests.hq.conftest import Hq
 
 TZ = ZoneInfo("Asia/Shanghai")

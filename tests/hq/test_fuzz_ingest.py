@@ -14,13 +14,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contract import protocol
 from contract.events import EVENT_MODELS, validate_event
 from hq.ingest import Ingest
-from telemetry import protocol
-from telemetry.uplink import Inbound
 from tests.hq.conftest import Hq, Server
 from tests.hq.test_hardening import READS
 from tests.telemetry.conftest import Observer, wait_for
+from ztc.mqtt_link import Inbound
 
 BUDGET = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from contract import protocol
 from hq.ingest import Ingest
 from hq.storage import HqStore
-from telemetry import protocol
-from telemetry.uplink import Inbound
 from tests.hq.conftest import ADMIN, PASSWORD, Hq, Server, shipped_catalog
 from tests.telemetry.conftest import Observer, wait_for
+from ztc.mqtt_link import Inbound
 
 READS = ("/api/v1/buses", "/api/v1/events", "/api/v1/events?after_seq=0&limit=1000", "/api/v1/stats",
          "/api/v1/ingest", "/api/v1/cases", "/api/v1/alerts", "/api/v1/quarantine", "/api/public/buses",

@@ -13,7 +13,7 @@ import hq.live
 from hq.ingest import Ingest
 from hq.live import LiveHub
 from hq.storage import HqStore
-from telemetry.uplink import Inbound
+from ztc.mqtt_link import Inbound
 
 
 def msg(bus: str, suffix: str, payload: dict[str, Any] | bytes) -> Inbound:

@@ -11,7 +11,7 @@ from datetime import datetime
 import paho.mqtt.client as mqtt
 from websockets.sync.client import connect
 
-from telemetry import protocol
+from contract import protocol
 from tests.hq.conftest import BEIJING, Server, shipped_catalog, since_midnight
 from tests.telemetry.conftest import Broker, Observer, wait_for
 

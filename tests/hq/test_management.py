@@ -6,7 +6,7 @@ import csv
 import io
 import time
 
-from telemetry import protocol
+from contract import protocol
 from tests.hq.conftest import Hq, shipped_catalog, since_midnight
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from telemetry import protocol
+from contract import protocol
 from tests.hq.conftest import Hq, shipped_catalog
 
 CREW = "王五"

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
-from telemetry import protocol
+from contract import protocol
 from tests.hq.conftest import Hq, shipped_catalog
 
 BUS = "yiyuan-07"

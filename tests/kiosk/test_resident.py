@@ -298,7 +298,7 @@ def test_suggestion_topics_are_sent_from_large_buttons(kiosk, engine):
 def test_guide_shows_the_materials_of_an_item_headquarters_added(kiosk, engine, settings):
     """A catalog from headquarters' editor (on the bus's own topic, as a pilot) through the real
     downlink: the 办事指南 lists the new item with what to bring and its note, in both languages."""
-    from telemetry import protocol
+    from contract import protocol
     from telemetry.downlink import Downlink, downlink_kind
 
     services = [c.model_dump(mode="json") for c in settings.services]

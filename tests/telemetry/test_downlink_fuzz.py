@@ -30,7 +30,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from telemetry import protocol
+from contract import protocol
 from telemetry.agent import Agent, build_link
 from telemetry.downlink import MAX_DOCUMENT_VERSION, MAX_VERSION_STEP
 from tests.telemetry.conftest import BUS, settings_for, write_config

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 
+from contract import protocol
 from hq.storage import HqStore
-from telemetry import protocol
 from tests.telemetry.conftest import BUS, Broker, Observer, Proc, api_up, free_port, hq_events, wait_for, write_config
 
 

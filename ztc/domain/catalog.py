@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from pydantic import TypeAdapter
 
+from contract.catalog import ServiceCategory, ServiceItem
 from ztc.domain.errors import QueueError
-from ztc.settings import ServiceCategory, ServiceItem, Settings
+from ztc.settings import Settings
 
 _categories = TypeAdapter(list[ServiceCategory])
 

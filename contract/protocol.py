@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
 
+from contract.catalog import ServiceCategory
 from contract.privacy import private_fields
-from ztc.settings import ServiceCategory
 
 VERSION_PREFIX = "ztc/v1"
 BUS_ID_PATTERN = r"^[a-z0-9-]{1,32}$"

@@ -1,5 +1,8 @@
 """One MQTT connection (paho-mqtt 2) that never blocks or raises into paho's network thread.
 
+In the core, not in telemetry, because both the bus agent and the HQ ingest use it and neither side
+may import the other (ARCHITECTURE.md, "Layers").
+
 paho runs callbacks on its own thread; an exception there silently kills that thread, and waiting
 for a publish inside a callback deadlocks it. So every callback here only records what happened
 into a thread-safe inbox and returns; the owner's main loop (agent or ingest) takes it from there.
@@ -18,7 +21,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from telemetry import protocol
+from contract import protocol
 from ztc.settings import MqttSettings
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,77 @@
+"""The layers of ARCHITECTURE.md ("Layers") are checked, and the checks would catch a breach.
+
+The real tree must pass import-linter and mypy as configured in pyproject.toml; and a deliberate
+breach — a bus module importing headquarters, a wrongly typed contract module — written for the
+length of one test into the real tree (removed after) must make each tool fail, so a contract that
+silently checks nothing (a typo in a module name, a config the tool no longer reads) is found.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def _run(tool: str) -> subprocess.CompletedProcess[str]:
+    args = [str(BIN / tool)] + (["--no-cache"] if tool == "lint-imports" else [])
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=240)
+
+
+@contextmanager
+def _probe(package: str, source: str) -> Iterator[Path]:
+    """A module that exists only inside the with-block (unique name, never imported by anything)."""
+    path = ROOT / package / f"_layers_probe_{uuid.uuid4().hex[:8]}.py"
+    path.write_text(source, encoding="utf-8")
+    try:
+        yield path
+    finally:
+        path.unlink()
+
+
+def test_the_real_tree_keeps_every_layer_contract() -> None:
+    result = _run("lint-imports")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "6 kept, 0 broken" in result.stdout
+
+
+def test_the_real_contract_package_type_checks() -> None:
+    result = _run("mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success" in result.stdout
+
+
+def test_a_bus_module_importing_headquarters_breaks_the_lint() -> None:
+    with _probe("telemetry", '"""Breach on purpose."""\nimport hq.api  # noqa: F401\n') as probe:
+        result = _run("lint-imports")
+    assert result.returncode != 0
+    assert "the bus side never imports headquarters BROKEN" in result.stdout
+    assert f"telemetry.{probe.stem} -> hq.api" in result.stdout
+
+
+def test_the_contract_importing_the_core_breaks_the_lint() -> None:
+    with _probe("contract", '"""Breach on purpose."""\nimport ztc.settings  # noqa: F401\n'):
+        result = _run("lint-imports")
+    assert result.returncode != 0
+    assert "contract is the bottom: it imports none of ours BROKEN" in result.stdout
+
+
+def test_a_wrongly_typed_contract_module_fails_mypy() -> None:
+    with _probe("contract", '"""Wrong on purpose."""\n\n\ndef seq() -> int:\n    return "7"\n') as probe:
+        result = _run("mypy")
+    assert result.returncode != 0
+    assert f"{probe.name}:5: error: Incompatible return value type" in result.stdout
+
+
+def test_the_core_importing_the_wiring_or_a_side_breaks_the_lint() -> None:
+    breach = '"""Breach on purpose."""\nimport kiosk  # noqa: F401\nimport ztc.commands  # noqa: F401\n'
+    with _probe("ztc/domain", breach):
+        result = _run("lint-imports")
+    assert result.returncode != 0
+    assert "the core (ztc but its wiring) imports neither side BROKEN" in result.stdout
+    assert "the wiring (CLI, commands, demo) is on top: nothing below imports it BROKEN" in result.stdout
