@@ -17,6 +17,8 @@ from bench import Row
 
 REPO = Path(__file__).resolve().parents[1]
 GAP_TARGET_MS = 100.0
+RSS_TARGET_MB = 180.0   # resident role at rest (issue 19); bare Kivy is ~130 MB
+STEADY_S = 60
 
 
 def _xvfb() -> tuple[subprocess.Popen, str]:
@@ -72,6 +74,13 @@ def run(quick: bool) -> list[Row]:
             if role == "resident":
                 rows.append(Row("kiosk resident memory (RSS) at first frame", _median([r["rss_mb"] for r in runs]),
                                 "MB", _median([b["rss_mb"] for b in bare]), "a bare Kivy app (one Label)"))
+        steady = "10" if quick else str(STEADY_S)   # RSS after a minute at the home screen, beside bare Kivy
+        bare_steady = _probe(env, "bare", "--seconds", steady)["rss_end_mb"]
+        resident_steady = _probe(env, "resident", "--seconds", steady)["rss_end_mb"]
+        rows.append(Row(f"kiosk resident memory (RSS) after {steady} s at home "
+                        f"({resident_steady / bare_steady:.2f}× bare Kivy)", resident_steady, "MB", bare_steady,
+                        "a bare Kivy app (one Label), same run", f"≤ {RSS_TARGET_MB:.0f} MB",
+                        resident_steady <= RSS_TARGET_MB))
         for mode in ("native", "raster"):
             env_mode = {**env, "ZTC_DEVICES__TICKET_PRINTER__TEXT_MODE": mode}
             printing = [_probe(env_mode, "resident", "--print", "--seconds", seconds) for _ in range(reps)]

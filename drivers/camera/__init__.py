@@ -6,15 +6,34 @@
 """
 from __future__ import annotations
 
-from drivers.camera.camera import Camera
+from typing import TYPE_CHECKING, Any
+
 from drivers.camera.errors import CameraError
-from drivers.camera.sim import SimReader
-from drivers.camera.uvc import UvcReader
-from ztc.settings import CameraSettings
+
+if TYPE_CHECKING:
+    from drivers.camera.camera import Camera
+    from drivers.camera.sim import SimReader
+    from drivers.camera.uvc import UvcReader
+    from ztc.settings import CameraSettings
+
+_LAZY = {"Camera": "drivers.camera.camera", "SimReader": "drivers.camera.sim", "UvcReader": "drivers.camera.uvc"}
+
+
+def __getattr__(name: str) -> Any:
+    """Load OpenCV-backed classes on first use: roles that never open the camera stay ~100 MB smaller."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(name)
 
 
 def camera_from_settings(cam: CameraSettings) -> Camera:
     """A Camera for ``settings.devices.camera`` (not started, nothing opened)."""
+    from drivers.camera.camera import Camera
+    from drivers.camera.sim import SimReader
+    from drivers.camera.uvc import UvcReader
+
     reader: SimReader | UvcReader = (SimReader(cam.sim_path, fps=cam.sim_fps) if cam.source == "sim"
                                      else UvcReader(cam.source, cam.width, cam.height))
     return Camera(reader, preview_width=cam.preview_width, warmup_frames=cam.warmup_frames,

@@ -10,8 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from drivers.camera.sim import IMAGE_SUFFIXES, VIDEO_SUFFIXES, default_sim_path
-from drivers.camera.uvc import parse_source
+from drivers.camera.source import IMAGE_SUFFIXES, VIDEO_SUFFIXES, default_sim_path, parse_source
 from ztc.settings import CameraSettings
 
 

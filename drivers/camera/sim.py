@@ -16,20 +16,9 @@ import cv2
 import numpy as np
 
 from drivers.camera.errors import CameraError
+from drivers.camera.source import IMAGE_SUFFIXES, VIDEO_SUFFIXES, default_sim_path, shared_dir
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".mjpg", ".mjpeg"}
-
-
-def shared_dir() -> Path:
-    """The shared folder: $ZTC_SHARED_DIR, else ``shared`` beside the checkout."""
-    env = os.environ.get("ZTC_SHARED_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / ".." / "shared"
-
-
-def default_sim_path() -> Path:
-    return shared_dir() / "fixtures" / "documents"
-
+__all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "SimReader", "default_sim_path", "shared_dir"]
 
 class SimReader:
     """Shows one image at a time (like a sheet lying under the camera) or plays a video, at ``fps``.

@@ -17,17 +17,13 @@ import cv2
 import numpy as np
 
 from drivers.camera.errors import CameraError
+from drivers.camera.source import parse_source
+
+__all__ = ["UvcReader", "parse_source"]
 
 log = logging.getLogger(__name__)
 
 CaptureFactory = Callable[[str | int, int], Any]   # (source, api) -> a cv2.VideoCapture-like object
-
-
-def parse_source(source: str | int) -> str | int:
-    """A device index (``0`` or ``"0"``) or a device path."""
-    if isinstance(source, int):
-        return source
-    return int(source) if source.strip().isdigit() else source
 
 
 class UvcReader:
