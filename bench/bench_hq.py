@@ -232,7 +232,7 @@ CONFIGS = [("sqlite", "HQ on SQLite"), ("pg1", "HQ on PostgreSQL, 1 ingest"), ("
 
 
 def run(quick: bool = False) -> list[Row]:
-    sizes = [100] if quick else [500, 1000, 2000, 3000, 4000]
+    sizes = [100] if quick else [500, 1000, 2000, 3000, 4000, 6000, 8000]
     seconds = 5 if quick else 15
     rows: list[Row] = []
     best = {mode: 0 for mode, _ in CONFIGS} | {"bare": 0}
