@@ -35,14 +35,14 @@ def beijing(ts: float, fmt: str) -> str:
 
 
 def test_pages_show_beijing_day_and_times_when_utc_is_still_the_day_before(
-        tmp_path: Path, broker: Broker, observer: Observer, procs: list[Proc]) -> None:
+        tmp_path: Path, broker: Broker, observer: Observer, procs: list[Proc], hq_url: str) -> None:
     instant, started = evening_instant(), real_now()
 
     def now() -> float:  # the instant headquarters and the browser believe it is, flowing on
         return instant + real_now() - started
 
     faked = at_instant_env(instant)
-    server = Server(tmp_path, broker.port, procs, env=faked | {"TZ": ELSEWHERE})
+    server = Server(tmp_path, broker.port, procs, hq_url, env=faked | {"TZ": ELSEWHERE})
     browser = Browser(tmp_path / "chromium", timezone=ELSEWHERE, env=faked)
     try:
         check_pages(server, observer, browser, now)

@@ -6,6 +6,7 @@ import json
 import math
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,24 +40,24 @@ def test_shift_inside_china_and_none_outside() -> None:
     assert out[2] == list(tokyo) and out[3] == list(london)
 
 
-def test_map_config_fills_the_tile_key_and_names_the_coordinate_system(tmp_path: Path) -> None:
+def test_map_config_fills_the_tile_key_and_names_the_coordinate_system(hq_url: str) -> None:
     from ztc.settings import HqMapSettings, HqSettings
-    hq = Hq(f"sqlite:///{tmp_path / 'hq.db'}", HqSettings(map=HqMapSettings(tile_key="abc123", crs="gcj02")))
+    hq = Hq(hq_url, HqSettings(map=HqMapSettings(tile_key="abc123", crs="gcj02")))
     cfg = hq.client().get("/api/v1/map-config").json()
     assert "tk=abc123" in cfg["tile_url"] and "{key}" not in cfg["tile_url"] and "tianditu" in cfg["tile_url"]
     assert cfg["crs"] == "gcj02" and cfg["offline_after_s"] == 300
     hq.close()
 
 
-def test_without_leaflet_the_pages_say_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_leaflet_the_pages_say_how_to_install_it(tmp_path: Path, hq_url: str, new_hq_url: Callable[[], str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import hq.pages
     monkeypatch.setattr(hq.pages, "LEAFLET", tmp_path / "missing")
-    hq_app = Hq(f"sqlite:///{tmp_path / 'hq.db'}")
+    hq_app = Hq(hq_url)
     r = hq_app.client().get("/vendor/leaflet/leaflet.js")
     assert r.status_code == 503 and "make setup" in r.text
     hq_app.close()
     monkeypatch.undo()
-    (tmp_path / "second").mkdir()
-    served = Hq(f"sqlite:///{tmp_path / 'second' / 'hq.db'}")
+    served = Hq(new_hq_url())
     assert served.client().get("/vendor/leaflet/leaflet.js").status_code == 200  # from make setup
     served.close()

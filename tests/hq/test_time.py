@@ -8,9 +8,8 @@ import io
 import re
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,11 +31,11 @@ def machine_in_new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_clock_route_gives_the_zone_and_day_of_headquarters_not_the_machine(
-        hq: Hq, tmp_path: Path, machine_in_new_york: None) -> None:
+        hq: Hq, new_hq_url: Callable[[], str], machine_in_new_york: None) -> None:
     hq.clock.now = EVENING
     c = hq.client()  # public: the resident's pages need it too, no log-in
     assert c.get("/api/public/clock").json() == {"timezone": "Asia/Shanghai", "now": EVENING, "today": "2026-12-02"}
-    other = Hq(tmp_path / "other", HqSettings(timezone="America/Los_Angeles"))
+    other = Hq(new_hq_url(), HqSettings(timezone="America/Los_Angeles"))
     try:
         other.clock.now = EVENING
         assert other.client().get("/api/public/clock").json()["today"] == "2026-12-01"  # hq.timezone decides
