@@ -142,9 +142,9 @@ def test_housekeeping_deletes_only_rows_past_180_days(hq: Hq, tmp_path: Path) ->
     assert sorted(e.target for e in hq.ctx.audit.search(BEIJING)) == ["0", "179"]
 
 
-def test_housekeeping_command(tmp_path: Path) -> None:
+def test_housekeeping_command(tmp_path: Path, hq_url: str) -> None:
     cfg = tmp_path / "ztc.yaml"
-    cfg.write_text(yaml.safe_dump({"hq": {"database_url": f"sqlite:///{tmp_path / 'hq.db'}"},
+    cfg.write_text(yaml.safe_dump({"hq": {"database_url": hq_url},
                                    "data_dir": str(tmp_path)}))
     r = subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(cfg), "hq", "housekeeping"],
                        capture_output=True, text=True, cwd=REPO, timeout=60)

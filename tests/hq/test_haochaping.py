@@ -205,7 +205,7 @@ def test_overdue_case_is_escalated_to_the_admins(hq: Hq) -> None:
     assert [s["step"] for s in admin.get("/api/v1/cases/t7").json()["steps"]].count("escalate") == 1
 
 
-def test_housekeeping_command_deletes_the_number_after_the_retention(tmp_path) -> None:
+def test_housekeeping_command_deletes_the_number_after_the_retention(tmp_path, hq_url: str) -> None:
     """``ztc hq housekeeping`` as a real process on the store: the number of a case closed 31 days ago
     goes, the one of an open case stays."""
     import subprocess
@@ -216,8 +216,7 @@ def test_housekeeping_command_deletes_the_number_after_the_retention(tmp_path) -
 
     from hq.storage import HqStore
 
-    db = tmp_path / "hq.db"
-    store = HqStore.open(f"sqlite:///{db}")
+    store = HqStore.open(hq_url)
     with store.transaction() as c:
         c.execute("INSERT INTO case_contacts(ticket_id, bus, phone, consent, source, received_at, purge_after) "
                   "VALUES ('old', 'bus-a', ?, 'cb-1', 'kiosk', 0, ?)", (PHONE, time.time() - 86400))
@@ -225,12 +224,12 @@ def test_housekeeping_command_deletes_the_number_after_the_retention(tmp_path) -
                   "VALUES ('open', 'bus-a', '13800001111', 'cb-1', 'kiosk', 0, NULL)")
     store.close()
     config = tmp_path / "hq.yaml"
-    config.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "bus"), "hq": {"database_url": f"sqlite:///{db}"}}))
+    config.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "bus"), "hq": {"database_url": hq_url}}))
     r = subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(config), "hq", "housekeeping"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "numbers deleted: 1" in r.stdout
-    store = HqStore.open(f"sqlite:///{db}")
+    store = HqStore.open(hq_url)
     assert [row["ticket_id"] for row in store.query("SELECT ticket_id FROM case_contacts")] == ["open"]
     store.close()
 

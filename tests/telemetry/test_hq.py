@@ -7,10 +7,16 @@ import uuid
 from pathlib import Path
 
 import httpx
+import yaml
 
 from contract import protocol
 from hq.storage import HqStore
+from tests.hq import conftest as hq_harness
 from tests.telemetry.conftest import BUS, Broker, Observer, Proc, api_up, free_port, hq_events, wait_for, write_config
+
+# Headquarters on each backend (SQLite and the private PostgreSQL cluster): the HQ suite's fixtures.
+pg_cluster = hq_harness.pg_cluster
+hq_url = hq_harness.hq_url
 
 
 def batch(seqs: list[int], epoch: str = "e1", frm: int | None = None, ids: dict[int, str] | None = None):
@@ -21,8 +27,8 @@ def batch(seqs: list[int], epoch: str = "e1", frm: int | None = None, ids: dict[
     return protocol.validate(protocol.EventBatch, payload)
 
 
-def test_store_is_idempotent_and_acks_only_contiguous(tmp_path: Path) -> None:
-    store = HqStore.open(f"sqlite:///{tmp_path / 'hq.db'}")
+def test_store_is_idempotent_and_acks_only_contiguous(hq_url: str) -> None:
+    store = HqStore.open(hq_url)
     ids: dict[int, str] = {}
     assert store.store_events(BUS, batch([1, 2, 3], ids=ids), 0) == (3, 3)
     assert store.store_events(BUS, batch([6, 7], ids=ids), 0) == (2, 3)      # 4, 5 missing: ack stays at 3
@@ -38,8 +44,8 @@ def test_store_is_idempotent_and_acks_only_contiguous(tmp_path: Path) -> None:
     store.close()
 
 
-def test_track_events_become_positions(tmp_path: Path) -> None:
-    store = HqStore.open(f"sqlite:///{tmp_path / 'hq.db'}")
+def test_track_events_become_positions(hq_url: str) -> None:
+    store = HqStore.open(hq_url)
     pos = {"ts": 100.0, "lat": 36.19, "lon": 118.18, "speed": 3.0, "track": 90, "mode": 3, "stop": None}
     b = protocol.validate(protocol.EventBatch, {"epoch": "e", "events": [
         {"seq": 1, "id": "t1", "type": "track", "ts": 100,
@@ -53,9 +59,12 @@ def test_track_events_become_positions(tmp_path: Path) -> None:
 
 
 def test_ingest_counts_invalid_messages_and_keeps_going(tmp_path: Path, broker: Broker, observer: Observer,
-                                                        procs: list[Proc]) -> None:
+                                                        procs: list[Proc], hq_url: str) -> None:
     http = free_port()
     config = write_config(tmp_path, broker.port, http)
+    cfg = yaml.safe_load(config.read_text())
+    cfg["hq"]["database_url"] = hq_url
+    config.write_text(yaml.safe_dump(cfg, allow_unicode=True))
     hq = Proc(config, ["hq"], tmp_path / "hq.log").start()
     procs.append(hq)
     wait_for(lambda: api_up(http), 30, "the HQ API")
