@@ -3,6 +3,7 @@ migrations) to the latest, on SQLite and PostgreSQL, data kept; a newer database
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -166,11 +167,11 @@ def test_a_rating_level_that_is_not_a_number_opens_no_case_and_breaks_no_read(hq
     store.close()
 
 
-def test_back_office_step_adopts_a_users_table_that_already_has_disabled(tmp_path: Path) -> None:
+def test_back_office_step_adopts_a_users_table_that_already_has_disabled(new_hq_url: Callable[[], str]) -> None:
     """Main's hq.auth added users.disabled itself: step 6 must neither fail on it nor lose the flag; a
-    file without the column gets it, accounts stay enabled."""
+    database without the column gets it, accounts stay enabled."""
     for has_column in (True, False):
-        hq_url = f"sqlite:///{tmp_path / str(has_column) / 'hq.db'}"
+        hq_url = new_hq_url()
         conn, dialect = _raw(hq_url)
         migrations.migrate(conn, dialect, target=5)
         if has_column:
