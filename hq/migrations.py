@@ -162,6 +162,10 @@ def _users_disabled_sqlite(conn: Executor) -> None:
         conn.execute("ALTER TABLE users ADD COLUMN disabled BIGINT NOT NULL DEFAULT 0")
 
 
+_CATALOG_DRAFT = """CREATE TABLE IF NOT EXISTS catalog_draft (
+        id BIGINT PRIMARY KEY, body TEXT NOT NULL, based_on BIGINT NOT NULL,
+        saved_at DOUBLE PRECISION NOT NULL, saved_by TEXT NOT NULL)"""
+
 _TABLES_V6 = (
     # hq.bookings
     """CREATE TABLE IF NOT EXISTS bookings (
@@ -211,10 +215,24 @@ _TABLES_V6 = (
         last_day TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, created_by TEXT NOT NULL,
         figures TEXT NOT NULL, csv TEXT NOT NULL, pdf TEXT NOT NULL)""",
     # hq.catalog_editor: one draft row (id 1)
-    """CREATE TABLE IF NOT EXISTS catalog_draft (
-        id BIGINT PRIMARY KEY, body TEXT NOT NULL, based_on BIGINT NOT NULL,
-        saved_at DOUBLE PRECISION NOT NULL, saved_by TEXT NOT NULL)""",
+    _CATALOG_DRAFT,
 )
+
+_CATALOG_DRAFT_COLUMNS = "id, body, based_on, saved_at, saved_by"
+
+
+def _catalog_draft_as_step_6_sqlite(conn: Executor) -> None:
+    """hq.catalog_editor made catalog_draft with ``id INTEGER PRIMARY KEY`` (a rowid alias on SQLite)
+    before step 6 took the table over as ``id BIGINT PRIMARY KEY``, which step 6 adopted as it found
+    it: rebuild such a file's table (its draft row kept) so every database has step 6's schema."""
+    kinds = {r[1]: r[2].upper() for r in conn.execute("PRAGMA table_info(catalog_draft)").fetchall()}
+    if kinds.get("id") != "INTEGER":
+        return
+    conn.execute(_CATALOG_DRAFT.replace("IF NOT EXISTS catalog_draft", "catalog_draft_step7"))
+    conn.execute(f"INSERT INTO catalog_draft_step7({_CATALOG_DRAFT_COLUMNS}) "
+                 f"SELECT {_CATALOG_DRAFT_COLUMNS} FROM catalog_draft")
+    conn.execute("DROP TABLE catalog_draft")
+    conn.execute("ALTER TABLE catalog_draft_step7 RENAME TO catalog_draft")
 
 
 STEPS: tuple[Step, ...] = (
@@ -301,6 +319,10 @@ STEPS: tuple[Step, ...] = (
     # draft, and the accounts' disabled flag.
     Step(6, "back_office", sql=(), sqlite=(*_TABLES_V6, _users_disabled_sqlite), postgresql=(
         *_TABLES_V6, "ALTER TABLE users ADD COLUMN IF NOT EXISTS disabled BIGINT NOT NULL DEFAULT 0")),
+    # Found by upgrading the schema of every earlier release (tests/hq/test_migrations_every_version.py):
+    # a file main's catalog editor made kept its own catalog_draft. Nothing to do on PostgreSQL (no
+    # release made an HQ database there before step 1).
+    Step(7, "catalog_draft_as_step_6", sql=(), sqlite=(_catalog_draft_as_step_6_sqlite,)),
 )
 
 
