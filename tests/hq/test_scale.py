@@ -20,16 +20,16 @@ from websockets.sync.client import connect
 
 from contract import protocol
 from hq.storage import HqStore
-from telemetry.drain import Drain
 from tests.hq.conftest import ADMIN, PASSWORD, REPO
+from tests.hq.simbus import SimBus
 from tests.pgcluster import PrivateCluster
 from tests.telemetry.conftest import Broker, Observer, Proc, free_port, wait_for
-from ztc.db import open_database, outbox
 from ztc.mqtt_link import MqttLink
 from ztc.settings import load_settings
 
 BUSES = 12
 EVENTS = 250  # per bus: 3,000 events in all, in batches of 20, four in flight per bus
+AGENT = {"resend_after_s": "3", "batch_max_events": "20", "linger_s": "0"}  # quick resends for a test
 
 
 def hq_config(tmp: Path, name: str, url: str, broker_port: int, http: int | None = None) -> Path:
@@ -41,39 +41,6 @@ def hq_config(tmp: Path, name: str, url: str, broker_port: int, http: int | None
         hq |= {"host": "127.0.0.1", "port": http}
     cfg.write_text(yaml.safe_dump({"data_dir": str(tmp / name), "hq": hq}))
     return cfg
-
-
-class SimBus:
-    """One bus's real outbox and real drain (telemetry/drain.py) on its own MQTT connection."""
-
-    def __init__(self, tmp: Path, bus: str, broker_port: int):
-        self.bus = bus
-        self.settings = load_settings(environ={
-            "ZTC_BUS__ID": bus, "ZTC_DATA_DIR": str(tmp / bus), "ZTC_MQTT__PORT": str(broker_port),
-            "ZTC_AGENT__RESEND_AFTER_S": "3", "ZTC_AGENT__BATCH_MAX_EVENTS": "20", "ZTC_AGENT__LINGER_S": "0"})
-        self.db = open_database(self.settings.db_path)
-        with self.db.write() as conn:
-            for k in range(EVENTS):
-                outbox.append(conn, "ticket.issued", {"number": f"A{k:03d}", "prefix": "A", "stop": "s1"}, time.time())
-        self.link = MqttLink(self.settings.mqtt, client_id=bus, subscriptions=[protocol.bus_topic(bus, protocol.ACK)])
-        topic = protocol.bus_topic(bus, protocol.EVENTS)
-        self.drain = Drain(self.db, self.settings.agent, lambda payload: self.link.publish(topic, payload))
-        self.link.start()
-
-    def turn(self) -> None:
-        while (item := self.link.get(0)) is not None:
-            if item.kind == "connected":
-                self.drain.on_connect(time.time())
-            elif item.kind == "message" and item.payload:
-                self.drain.on_ack(protocol.parse(protocol.Ack, item.payload), time.time())
-        self.drain.pump(time.time(), self.link.connected)
-
-    def pending(self) -> int:
-        with self.db.read() as conn:
-            return int(outbox.stats(conn)["pending"])
-
-    def close(self) -> None:
-        self.link.stop()
 
 
 def _connected(proc: Proc) -> bool:
@@ -96,7 +63,7 @@ def test_killing_one_ingest_process_in_a_flood_loses_and_duplicates_nothing(
     for p in ingests:
         wait_for(lambda p=p: _connected(p), 30, "an ingest process to connect")
     time.sleep(0.5)  # both shared subscriptions in place
-    buses = [SimBus(tmp_path, f"bus-{k:02d}", broker.port) for k in range(BUSES)]
+    buses = [SimBus(tmp_path, f"bus-{k:02d}", broker.port, EVENTS, AGENT) for k in range(BUSES)]
     total = BUSES * EVENTS
     killed_at = None
     by_node_at_kill: dict[str, int] = {}
