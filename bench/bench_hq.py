@@ -9,6 +9,13 @@ fsync on, as SQLite runs with synchronous=FULL. N rises per configuration until 
 (p99 ≤ 1 s, none lost) breaks; the largest N that holds is reported for each. The buses are spread
 over a few publisher connections (one per bus would measure this machine's thread count, not
 headquarters): the broker and ``ztc hq`` see the same message load.
+
+One more configuration: PostgreSQL with two ingest processes, one killed with SIGKILL mid-run. Beside
+the positions, buses flood their events as the bus agent sends them (tests/hq/simbus.py: the real
+outbox and drain, QoS 1 batches resent until acknowledged, the agent's shipped settings); the ingest
+process is killed once half of them are stored. What must not be lost is measured — events lost and
+duplicated (target 0) and the time until every bus is fully acknowledged; live positions are QoS 0,
+so those in the killed process's inbox are gone: their count is reported, not held to a target.
 """
 from __future__ import annotations
 
@@ -30,7 +37,9 @@ from bench import Row
 from bench.bench_uplink import _Broker, _free_port
 from hq.auth import Accounts
 from hq.storage import HqStore
+from tests.hq.simbus import SimBus
 from tests.pgcluster import PrivateCluster
+from ztc.settings import AgentSettings
 
 REPO = Path(__file__).resolve().parents[1]
 PUBLISHERS = 10
@@ -61,13 +70,13 @@ class _Hq:
         self.store = HqStore.open(self.url)
         hq: dict[str, object] = {"port": self.http, "database_url": self.url, "client_id": f"bench.hq.{os.getpid()}",
                                  "mqtt": {"host": "127.0.0.1", "port": broker_port, "username": "ztc.hq"}}
-        if mode == "pg2":
+        if mode in ("pg2", "pg2kill"):
             hq["ingest_group"] = "bench-hq"
         cfg = tmp / "hq.yaml"
         cfg.write_text(yaml.safe_dump({"data_dir": str(tmp), "hq": hq}))
         env = {k: v for k, v in os.environ.items() if not k.startswith("ZTC_")}
         self.log = open(tmp / "hq.log", "wb")  # noqa: SIM115 (closed in stop)
-        commands = [["hq"]] + ([["hq", "--ingest-only"]] if mode == "pg2" else [])
+        commands = [["hq"]] + ([["hq", "--ingest-only"]] if mode in ("pg2", "pg2kill") else [])
         self.procs = [subprocess.Popen([sys.executable, "-m", "ztc.cli", "--config", str(cfg), *c], cwd=REPO, env=env,
                                        stdout=self.log, stderr=subprocess.STDOUT) for c in commands]
         self.proc = self.procs[0]
@@ -90,7 +99,8 @@ class _Hq:
 
     def stop(self) -> None:
         for p in self.procs:
-            p.terminate()
+            if p.poll() is None:
+                p.terminate()
         for p in self.procs:
             p.wait(15)
         self.store.close()
@@ -127,6 +137,69 @@ def _postgres_pids(cluster: PrivateCluster | None) -> list[int]:
     return pids
 
 
+class _Flood:
+    """Buses sending a backlog of events as the bus agent does (tests/hq/simbus.py, the kill-one-ingest
+    test's buses), turned in one thread while the positions run; the ``--ingest-only`` process is
+    killed with SIGKILL once half the events are stored and both processes have stored some."""
+
+    def __init__(self, tmp: Path, broker_port: int, buses: int, events: int):
+        self.buses = [SimBus(tmp, f"bench-flood-{i:03d}", broker_port, events) for i in range(buses)]
+        self.total = buses * events
+        self.stop = threading.Event()
+        self.started = self.killed_at = self.acked_at = 0.0
+        self.thread: threading.Thread | None = None
+
+    def start(self, hq: _Hq) -> None:
+        self.thread = threading.Thread(target=self._run, args=(hq,), daemon=True)
+        self.thread.start()
+
+    def _run(self, hq: _Hq) -> None:
+        store = HqStore.open(hq.url)  # its own connection: the main thread reads hq.store
+        self.started = time.monotonic()
+        looked = 0.0
+        try:
+            while not self.stop.is_set():
+                for b in self.buses:
+                    b.turn()
+                now = time.monotonic()
+                if not self.killed_at and now - looked > 0.1:
+                    looked = now
+                    stored = int(store.query("SELECT COUNT(*) FROM events")[0][0])
+                    nodes = store.query("SELECT COUNT(*) FROM counters WHERE name = 'events.stored' AND value > 0")
+                    if stored >= self.total // 2 and int(nodes[0][0]) == 2:
+                        hq.procs[1].kill()  # SIGKILL: no goodbye; what it held is lost to MQTT
+                        self.killed_at = time.monotonic()
+                if all(b.acknowledged for b in self.buses):
+                    self.acked_at = time.monotonic()
+                    return
+                time.sleep(0.01)
+        finally:
+            store.close()
+
+    def finish(self, timeout: float) -> None:
+        """Wait until every bus is acknowledged (or ``timeout``), then close the buses."""
+        assert self.thread is not None
+        self.thread.join(timeout)
+        self.stop.set()
+        self.thread.join(5)
+        for b in self.buses:
+            b.close()
+
+    def result(self, store: HqStore) -> dict[str, float]:
+        lost = 0
+        for b in self.buses:
+            stored = store.query("SELECT COUNT(DISTINCT seq) FROM events WHERE bus = ? AND epoch = ? AND seq <= ?",
+                                 (b.bus, b.drain.epoch, b.events))
+            lost += b.events - int(stored[0][0])
+            b.db.close()
+        rows, ids = store.query("SELECT COUNT(*), COUNT(DISTINCT id) FROM events WHERE bus LIKE 'bench-flood-%'")[0]
+        return {"events": self.total, "events_lost": lost, "events_duplicated": int(rows) - int(ids),
+                "killed": bool(self.killed_at), "acked": bool(self.acked_at),
+                "acked_after_kill_s": self.acked_at - self.killed_at if self.acked_at and self.killed_at else -1.0,
+                "acked_after_start_s": self.acked_at - self.started if self.acked_at else -1.0,
+                "rewinds": sum(b.drain.rewinds for b in self.buses)}
+
+
 def _client(port: int, name: str) -> mqtt.Client:
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name)
     c.max_queued_messages_set(0)
@@ -136,7 +209,7 @@ def _client(port: int, name: str) -> mqtt.Client:
 
 
 def one_run(n: int, seconds: int, broker: _Broker, tmp: Path, mode: str = "sqlite",
-            cluster: PrivateCluster | None = None) -> dict[str, float]:
+            cluster: PrivateCluster | None = None, flood: _Flood | None = None) -> dict[str, float]:
     hq = _Hq(tmp, broker.port, mode, cluster)
     pushed: dict[tuple[str, float], float] = {}
     bare: dict[tuple[str, float], float] = {}
@@ -190,6 +263,8 @@ def one_run(n: int, seconds: int, broker: _Broker, tmp: Path, mode: str = "sqlit
     threads = [threading.Thread(target=publish, args=(k, start)) for k in range(PUBLISHERS)]
     for t in threads:
         t.start()
+    if flood is not None:
+        flood.start(hq)
     for t in threads:
         t.join()
     # Wait for every position sent (not just as many updates: a retained position of an earlier run
@@ -209,6 +284,10 @@ def one_run(n: int, seconds: int, broker: _Broker, tmp: Path, mode: str = "sqlit
         gone = [k for k in sent if k not in held]
         print(f"    {mode} N={n}: {len(sent) - stored} not stored ({len([k for k in gone if k in pushed])} of them "
               f"pushed; e.g. {gone[:3]}); counters {hq.store.counters()}; log: {problems}", file=sys.stderr)
+    flooded: dict[str, float] = {}
+    if flood is not None:  # every bus acknowledged, or a resend and a half past the kill: lost
+        flood.finish(FLOOD_WAIT_S + 1.5 * AgentSettings().resend_after_s)
+        flooded = flood.result(hq.store)
     cpu_hq = _cpu_s(hq_pids) - cpu_hq0
     cpu_db = _cpu_s(_postgres_pids(cluster) if mode != "sqlite" else []) - cpu_db0
     stop.set()
@@ -225,10 +304,41 @@ def one_run(n: int, seconds: int, broker: _Broker, tmp: Path, mode: str = "sqlit
     return {"sent": len(sent), "pushed": sum(1 for k in sent if k in pushed), "stored": stored,
             "p99": _p99(delays), "bare_p99": _p99(bare_delays), "bare_lost": len(sent) - len(bare_delays),
             "hq_cpu_ms_per_msg": 1000 * cpu_hq / max(1, len(sent)),
-            "db_cpu_ms_per_msg": 1000 * cpu_db / max(1, len(sent))}
+            "db_cpu_ms_per_msg": 1000 * cpu_db / max(1, len(sent))} | flooded
 
 
 CONFIGS = [("sqlite", "HQ on SQLite"), ("pg1", "HQ on PostgreSQL, 1 ingest"), ("pg2", "HQ on PostgreSQL, 2 ingest")]
+KILLED = "HQ on PostgreSQL, 2 ingest, one killed (SIGKILL) mid-run"
+FLOOD_WAIT_S = 120  # the flood's own time to drain, before the resend allowance
+
+
+def kill_run(quick: bool, broker: _Broker, tmp: Path, cluster: PrivateCluster) -> list[Row]:
+    """The killed-ingest configuration at one N (the target's 1,000 buses; 100 with --quick)."""
+    n, seconds = (100, 5) if quick else (1000, 15)
+    buses, events = (10, 1000) if quick else (50, 2000)  # full batches of the agent's 200: none lingers
+    run_dir = tmp / "pg2kill"
+    run_dir.mkdir()
+    flood = _Flood(run_dir / "flood", broker.port, buses, events)
+    r = one_run(n, seconds, broker, run_dir, "pg2kill", cluster, flood)
+    print(f"  {KILLED}, N={n}: positions sent {r['sent']}, stored {r['stored']}; events {r['events']:.0f} from "
+          f"{buses} buses, lost {r['events_lost']:.0f}, duplicated {r['events_duplicated']:.0f}, killed "
+          f"{r['killed']}, rewinds {r['rewinds']:.0f}, all acknowledged {r['acked_after_start_s']:.1f} s after the "
+          f"flood began, {r['acked_after_kill_s']:.1f} s after the kill", file=sys.stderr)
+    kept = r["killed"] and r["acked"]  # the kill happened mid-flood and every bus heard its last ack
+    resend = AgentSettings().resend_after_s
+    return [
+        Row(f"{KILLED}: {buses} buses × {events} events, events lost", float(r["events_lost"]), "",
+            target="0", ok=kept and r["events_lost"] == 0),
+        Row(f"{KILLED}: events stored twice", float(r["events_duplicated"]), "", target="0",
+            ok=kept and r["events_duplicated"] == 0),
+        Row(f"{KILLED}: every bus fully acknowledged, s after the kill", r["acked_after_kill_s"], "s", resend,
+            "the agent's resend_after_s (a batch lost with the process is resent after it)",
+            "every bus acknowledged", kept),
+        Row(f"{KILLED}: {n} buses' live positions lost (QoS 0, the killed process's inbox)",
+            float(r["sent"] - r["stored"]), "", float(r["sent"]), "positions sent"),
+        Row(f"{KILLED}: {n} buses at 1 Hz, p99 publish→stored→pushed", r["p99"] * 1000, "ms",
+            r["bare_p99"] * 1000, "a bare MQTT subscriber on the same broker"),
+    ]
 
 
 def run(quick: bool = False) -> list[Row]:
@@ -265,6 +375,7 @@ def run(quick: bool = False) -> list[Row]:
                                     r["hq_cpu_ms_per_msg"] + r["db_cpu_ms_per_msg"], "ms"))
                     if not holds:
                         break  # the target broke: the next N would only break it more
+            rows += kill_run(quick, broker, tmp, cluster)
         finally:
             cluster.stop()
             broker.stop()
