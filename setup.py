@@ -6,7 +6,8 @@ setup(
     version="0.1.0",
     description="Government-service bus: kiosk, devices, telemetry and headquarters",
     python_requires=">=3.11",
-    packages=find_packages(include=["ztc*", "kiosk*", "drivers*", "telemetry*", "hq*", "contract*"]),
+    packages=find_packages(include=["ztc", "ztc.*", "ztc_cli", "ztc_cli.*", "kiosk*", "drivers*", "telemetry*", "hq*",
+                                    "contract*"]),
     package_data={"ztc.db": ["migrations/*.sql"], "kiosk": ["*.kv", "roles/*/*.kv"]},  # kv: the kiosk screens
     include_package_data=True,
     install_requires=[
@@ -44,5 +45,5 @@ setup(
                 "import-linter>=2.1",  # make lint: the layers of ARCHITECTURE.md, checked (lint-imports)
                 "mypy>=1.10"],  # make lint: the contract package type-checked
     },
-    entry_points={"console_scripts": ["ztc=ztc.cli:main"]},
+    entry_points={"console_scripts": ["ztc=ztc_cli.cli:main"]},
 )

@@ -37,7 +37,7 @@ def _probe(package: str, source: str) -> Iterator[Path]:
 def test_the_real_tree_keeps_every_layer_contract() -> None:
     result = _run("lint-imports")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "6 kept, 0 broken" in result.stdout
+    assert "5 kept, 0 broken" in result.stdout
 
 
 def test_the_real_contract_package_type_checks() -> None:
@@ -69,9 +69,18 @@ def test_a_wrongly_typed_contract_module_fails_mypy() -> None:
 
 
 def test_the_core_importing_the_wiring_or_a_side_breaks_the_lint() -> None:
-    breach = '"""Breach on purpose."""\nimport kiosk  # noqa: F401\nimport ztc.commands  # noqa: F401\n'
-    with _probe("ztc/domain", breach):
+    breach = '"""Breach on purpose."""\nimport kiosk  # noqa: F401\nimport ztc_cli.commands  # noqa: F401\n'
+    with _probe("ztc/domain", breach) as probe:
         result = _run("lint-imports")
     assert result.returncode != 0
-    assert "the core (ztc but its wiring) imports neither side BROKEN" in result.stdout
-    assert "the wiring (CLI, commands, demo) is on top: nothing below imports it BROKEN" in result.stdout
+    assert "the core (ztc) imports neither side BROKEN" in result.stdout
+    assert "the wiring (ztc_cli: the ztc command, the demo) is on top: nothing imports it BROKEN" in result.stdout
+    assert f"ztc.domain.{probe.stem} -> ztc_cli.commands" in result.stdout
+
+
+def test_a_side_importing_the_wiring_breaks_the_lint() -> None:
+    with _probe("telemetry", '"""Breach on purpose."""\nimport ztc_cli.demo.plan  # noqa: F401\n') as probe:
+        result = _run("lint-imports")
+    assert result.returncode != 0
+    assert "the wiring (ztc_cli: the ztc command, the demo) is on top: nothing imports it BROKEN" in result.stdout
+    assert f"telemetry.{probe.stem} -> ztc_cli.demo.plan" in result.stdout
