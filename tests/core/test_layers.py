@@ -34,6 +34,11 @@ def _probe(package: str, source: str) -> Iterator[Path]:
         path.unlink()
 
 
+def _make_lint() -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["make", "--no-print-directory", "lint"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=240)
+
+
 def test_the_real_tree_keeps_every_layer_contract() -> None:
     result = _run("lint-imports")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -84,3 +89,19 @@ def test_a_side_importing_the_wiring_breaks_the_lint() -> None:
     assert result.returncode != 0
     assert "the wiring (ztc_cli: the ztc command, the demo) is on top: nothing imports it BROKEN" in result.stdout
     assert f"telemetry.{probe.stem} -> ztc_cli.demo.plan" in result.stdout
+
+
+def test_make_lint_is_one_line_per_tool_on_success() -> None:
+    result = _make_lint()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 5 kept, 0 broken." in result.stdout
+    assert "╔" not in result.stdout and "KEPT" not in result.stdout  # no logo, no contract-by-contract list
+
+
+def test_make_lint_fails_loudly_naming_the_broken_contract() -> None:
+    with _probe("telemetry", '"""Breach on purpose."""\nimport hq.api  # noqa: F401\n') as probe:
+        result = _make_lint()
+    assert result.returncode != 0
+    assert "the bus side never imports headquarters BROKEN" in result.stdout
+    assert f"telemetry.{probe.stem} -> hq.api" in result.stdout
+    assert "╔" not in result.stdout
