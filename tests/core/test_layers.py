@@ -73,6 +73,14 @@ def test_a_wrongly_typed_contract_module_fails_mypy() -> None:
     assert f"{probe.name}:5: error: Incompatible return value type" in result.stdout
 
 
+def test_a_wrongly_typed_telemetry_module_fails_mypy() -> None:
+    """telemetry/ is in mypy's files too (and strict: an unannotated function is an error)."""
+    with _probe("telemetry", '"""Wrong on purpose."""\n\n\ndef late(ts):\n    return ts\n') as probe:
+        result = _run("mypy")
+    assert result.returncode != 0
+    assert f"{probe.name}:4: error: Function is missing a type annotation" in result.stdout
+
+
 def test_the_core_importing_the_wiring_or_a_side_breaks_the_lint() -> None:
     breach = '"""Breach on purpose."""\nimport kiosk  # noqa: F401\nimport ztc_cli.commands  # noqa: F401\n'
     with _probe("ztc/domain", breach) as probe:
