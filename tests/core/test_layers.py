@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -73,9 +75,10 @@ def test_a_wrongly_typed_contract_module_fails_mypy() -> None:
     assert f"{probe.name}:5: error: Incompatible return value type" in result.stdout
 
 
-def test_a_wrongly_typed_telemetry_module_fails_mypy() -> None:
-    """telemetry/ is in mypy's files too (and strict: an unannotated function is an error)."""
-    with _probe("telemetry", '"""Wrong on purpose."""\n\n\ndef late(ts):\n    return ts\n') as probe:
+@pytest.mark.parametrize("package", ["telemetry", "drivers/camera"])
+def test_a_wrongly_typed_bus_module_fails_mypy(package: str) -> None:
+    """telemetry/ and drivers/ are in mypy's files too (strict: an unannotated function is an error)."""
+    with _probe(package, '"""Wrong on purpose."""\n\n\ndef late(ts):\n    return ts\n') as probe:
         result = _run("mypy")
     assert result.returncode != 0
     assert f"{probe.name}:4: error: Function is missing a type annotation" in result.stdout
