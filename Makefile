@@ -10,6 +10,10 @@ STAMP  := $(VENV)/.ztc-installed
 
 .PHONY: setup system web run test lint bench clean
 
+# lint-imports prints a logo and every contract: on success keep its summary line, on a breach all but the logo.
+LINT_IMPORTS = out=$$($(BIN)/lint-imports --no-cache 2>&1) && printf '%s\n' "$$out" | tail -n 1 \
+  || { printf '%s\n' "$$out" | grep -v -e '╔' -e '╚' -e '║'; exit 1; }
+
 setup: system $(STAMP) web
 
 # Leaflet for the headquarters map, from the npm registry (pinned in package.json, never committed).
@@ -42,7 +46,7 @@ TIME_SUITES ?= tests/core tests/hq tests/scenario
 
 test: setup
 	@$(BIN)/ruff check .
-	@$(BIN)/lint-imports --no-cache
+	@$(LINT_IMPORTS)
 	@$(BIN)/mypy
 	@$(if $(FAKETIME_AT),scripts/at-instant "$(FAKETIME_AT)") $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 	@for at in $(MIDNIGHT_AT); do for suite in $(TIME_SUITES); do \
@@ -51,7 +55,7 @@ test: setup
 # ruff, then the layers (import-linter, pyproject.toml) and the contract's types (mypy): ARCHITECTURE.md, "Layers".
 lint: setup
 	@$(BIN)/ruff check .
-	@$(BIN)/lint-imports --no-cache
+	@$(LINT_IMPORTS)
 	@$(BIN)/mypy
 
 bench: setup

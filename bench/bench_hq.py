@@ -77,7 +77,7 @@ class _Hq:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ZTC_")}
         self.log = open(tmp / "hq.log", "wb")  # noqa: SIM115 (closed in stop)
         commands = [["hq"]] + ([["hq", "--ingest-only"]] if mode in ("pg2", "pg2kill") else [])
-        self.procs = [subprocess.Popen([sys.executable, "-m", "ztc.cli", "--config", str(cfg), *c], cwd=REPO, env=env,
+        self.procs = [subprocess.Popen([sys.executable, "-m", "ztc_cli", "--config", str(cfg), *c], cwd=REPO, env=env,
                                        stdout=self.log, stderr=subprocess.STDOUT) for c in commands]
         self.proc = self.procs[0]
         deadline = time.monotonic() + 30

@@ -298,7 +298,10 @@ M = TypeVar("M", bound="Wire")
 UPLINK_MODELS: dict[str, type[Wire]] = {
     STATUS: Status, POSITION: Position, QUEUE: Queue, HEALTH: Health, EVENTS: EventBatch, CMD_REPLY: CmdReply,
 }
-DOCUMENT_MODELS: dict[str, type[Wire]] = {"catalog": Catalog, SCHEDULE: Schedule, APPOINTMENTS: Appointments}
+# Typed as the union, not Wire, so a validated document's ``version`` is known to the type checker.
+DOCUMENT_MODELS: dict[str, type[Catalog | Schedule | Appointments]] = {
+    "catalog": Catalog, SCHEDULE: Schedule, APPOINTMENTS: Appointments,
+}
 
 
 def validate(model: type[M], data: dict[str, Any]) -> M:

@@ -49,8 +49,8 @@ def find_face(family: str = SC_FAMILY, bold: bool = False) -> FontFace:
     """The face named ``family`` (Regular, or Bold when asked and installed)."""
     override = os.environ.get(FONT_ENV)
     if override:
-        path, _, index = override.partition("#")
-        return FontFace(Path(path), int(index or 0), "override")
+        file, _, face_index = override.partition("#")
+        return FontFace(Path(file), int(face_index or 0), "override")
     wanted = "Bold" if bold else "Regular"
     fallback: FontFace | None = None
     for base in FONT_DIRS:

@@ -25,7 +25,7 @@ from ztc.settings import Settings
 
 log = logging.getLogger(__name__)
 
-TICKET_PRINTER_TRANSPORTS: dict[str, type[Any]] = {
+TICKET_PRINTER_TRANSPORTS: dict[str, type[UsbTransport | SerialTransport | NetworkTransport | FileTransport]] = {
     "usb": UsbTransport,
     "serial": SerialTransport,
     "network": NetworkTransport,

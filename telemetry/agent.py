@@ -67,7 +67,7 @@ class Agent:
     def __init__(self, settings: Settings, db: Database, link: MqttLink, engine: QueueEngine,
                  fixes: Iterable[Any] | None = None, clock: Callable[[], float] = time.time,
                  notifier: Notifier | None = None, devices: Callable[[], DeviceStatus] | None = None,
-                 sw: str | None = None, boot: str | None = None, gps_status: Callable[[], dict] | None = None,
+                 sw: str | None = None, boot: str | None = None, gps_status: Callable[[], dict[str, Any]] | None = None,
                  state_writer: AgentStateWriter | None = None):
         self.settings = settings
         self.db = db

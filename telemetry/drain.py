@@ -118,12 +118,14 @@ class Drain:
             log.error("cannot read the outbox: %s", e)
             return [], []
         limit = self.settings.batch_max_kb * 1024
-        size, out, encoded = 0, [], []
-        for e in events:
-            data = protocol.encode(e.to_wire())
+        size = 0
+        out: list[outbox.Event] = []
+        encoded: list[bytes] = []
+        for event in events:
+            data = protocol.encode(event.to_wire())
             size += len(data)
             if out and size > limit:
                 break
-            out.append(e)
+            out.append(event)
             encoded.append(data)
         return out, encoded

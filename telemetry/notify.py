@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 
-import sdnotify
+import sdnotify  # type: ignore[import-untyped]  # sdnotify ships no py.typed and has no stub package
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from drivers.gps.fix import Fix
 from drivers.gps.geo import distance_m
@@ -264,9 +264,9 @@ class StopDetector:
             return
         self._planned, self._fences, self._plan_loaded_at = planned, geofences(planned), now
 
-    def _late(self, stop: str, ts: float, which: str) -> float | None:
+    def _late(self, stop: str, ts: float, which: Literal["arrive", "depart"]) -> float | None:
         """Seconds late (negative: early) against the nearest planned arrival/departure of ``stop``."""
-        times = [getattr(v, which) for v in self._planned if v.stop == stop]
+        times = [v.arrive if which == "arrive" else v.depart for v in self._planned if v.stop == stop]
         if not times:
             return None
         planned = min(times, key=lambda t: abs(t - ts))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from contract import protocol
 from ztc.settings import MqttSettings
@@ -75,9 +76,9 @@ class MqttLink:
         if self._client is not None:
             return
         if self.mqtt5:  # v5 has no clean_session flag: clean start, and a session that ends with the link
-            client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5)
+            client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5)
         else:
-            client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id,
+            client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
                                  clean_session=self.clean_session, protocol=mqtt.MQTTv311)
         client.suppress_exceptions = True  # a bug in a callback must not kill the network thread
         if self.settings.username:

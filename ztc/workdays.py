@@ -164,7 +164,7 @@ class WorkCalendar:
     def __init__(self, overrides: dict[date, DayInfo] | None = None):
         self.overrides = overrides or {}
         self._years: dict[int, dict[date, DayInfo]] = {}
-        probe = holidays.China(years=range(2020, 2041))
+        probe = holidays.country_holidays("CN", years=range(2020, 2041))
         self.official_through = max(d.year for d in probe.weekend_workdays)
 
     # --- one date --------------------------------------------------------------------------------
@@ -223,8 +223,8 @@ class WorkCalendar:
 def _package_year(year: int, estimated: bool) -> dict[date, DayInfo]:
     """The package's days of ``year`` (± the neighbouring years, whose 调休 can cross New Year)."""
     years = [year - 1, year, year + 1]
-    zh = holidays.China(years=years, language="zh_CN")
-    en = holidays.China(years=years, language="en_US")
+    zh = holidays.country_holidays("CN", years=years, language="zh_CN")
+    en = holidays.country_holidays("CN", years=years, language="en_US")
     off = set(zh)
     # A holiday period is a run of days off (holidays and the weekends inside); each day of it is
     # named after the run's main holiday: the statutory name it carries most often.

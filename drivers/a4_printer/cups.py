@@ -23,7 +23,7 @@ from ztc.settings import A4PrinterSettings
 
 log = logging.getLogger(__name__)
 
-Runner = Callable[..., subprocess.CompletedProcess]
+Runner = Callable[..., subprocess.CompletedProcess[str]]
 PRINTABLE_SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png", ".tif", ".tiff"}
 _REQUEST_ID = re.compile(r"request id is (\S+)")
 
@@ -60,7 +60,7 @@ class A4Printer:
     def _host(self) -> list[str]:
         return ["-h", self.server] if self.server else []
 
-    def _run(self, args: list[str]) -> subprocess.CompletedProcess:
+    def _run(self, args: list[str]) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "LANG": "C", "LC_ALL": "C"}
         try:
             return self._runner(args, capture_output=True, text=True, timeout=self.command_timeout_s,
@@ -120,7 +120,7 @@ class A4Printer:
             return {"state": "offline" if e.code in ("no_scheduler", "timeout") else "error", "detail": str(e)}
 
     # jobs ------------------------------------------------------------------------------------------
-    def submit(self, path: str | os.PathLike, copies: int = 1, duplex: bool | None = None,
+    def submit(self, path: str | os.PathLike[str], copies: int = 1, duplex: bool | None = None,
                fit_to_page: bool = True, title: str | None = None) -> str:
         """Queue a PDF or image on A4; returns the CUPS job id (``queue-N``)."""
         path = Path(path)

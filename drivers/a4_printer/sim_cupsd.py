@@ -41,7 +41,7 @@ class PrivateCups:
         self.server = f"127.0.0.1:{self.port}"
         self.out_dir = self.root / "out"
         self.instance = "ztc" + uuid.uuid4().hex[:10]
-        self._proc: subprocess.Popen | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._instance_conf = CUPS_PDF_CONF_DIR / f"cups-pdf-{self.instance}.conf"
 
     @staticmethod

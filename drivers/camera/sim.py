@@ -27,7 +27,7 @@ class SimReader:
     crew would put down the next sheet.
     """
 
-    def __init__(self, path: str | os.PathLike | None = None, fps: float = 5.0):
+    def __init__(self, path: str | os.PathLike[str] | None = None, fps: float = 5.0):
         self.path = Path(path) if path else default_sim_path()
         self.name = f"sim:{self.path}"
         self.fps = fps
@@ -61,10 +61,11 @@ class SimReader:
             first = self._frames[0]
         else:
             self._video = cv2.VideoCapture(str(self.path))
-            ok, first = self._video.read() if self._video.isOpened() else (False, None)
-            if not ok:
+            ok, frame = self._video.read() if self._video.isOpened() else (False, None)
+            if not ok or frame is None:
                 raise CameraError(f"无法读取视频：{self.path}", f"cannot read video: {self.path}")
             self._video.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            first = frame
         self._open = True
         self._next_at = time.monotonic()
         return first.shape[1], first.shape[0]

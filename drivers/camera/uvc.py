@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -23,20 +23,34 @@ __all__ = ["UvcReader", "parse_source"]
 
 log = logging.getLogger(__name__)
 
-CaptureFactory = Callable[[str | int, int], Any]   # (source, api) -> a cv2.VideoCapture-like object
+class Capture(Protocol):
+    """What the reader uses of a cv2.VideoCapture (tests pass a fake V4L2 device)."""
+
+    def isOpened(self) -> bool: ...
+    def release(self) -> None: ...
+    def set(self, propId: int, value: float) -> bool: ...
+    def get(self, propId: int) -> float: ...
+    def read(self) -> tuple[bool, np.ndarray | None]: ...
+
+
+CaptureFactory = Callable[[str | int, int], Capture | None]   # (source, api) -> the opened capture
+
+
+def _video_capture(source: str | int, api: int) -> Capture:
+    return cv2.VideoCapture(source, api)
 
 
 class UvcReader:
     """Opens lazily in :meth:`open` (never in the constructor), so a missing camera is a status."""
 
     def __init__(self, source: str | int, width: int, height: int,
-                 capture_factory: CaptureFactory = cv2.VideoCapture):
+                 capture_factory: CaptureFactory = _video_capture):
         self.source = parse_source(source)
         self.name = f"uvc:{self.source}"
         self.width = width
         self.height = height
         self._factory = capture_factory
-        self._cap: Any = None
+        self._cap: Capture | None = None
 
     def open(self) -> tuple[int, int]:
         if isinstance(self.source, str) and not os.path.exists(self.source):
@@ -47,7 +61,7 @@ class UvcReader:
             if cap is not None:
                 cap.release()
             raise CameraError(f"高拍仪无法打开：{self.source}", f"document camera cannot be opened: {self.source}")
-        cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))   # format first …
+        cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*"MJPG"))   # format first …
         cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)                    # … then the size
         cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)   # the newest frame, not one queued seconds ago

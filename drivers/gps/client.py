@@ -30,7 +30,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from gpsdclient import GPSDClient
+from gpsdclient.client import GPSDClient  # the package re-exports it implicitly only
 
 from drivers.gps.epoch import EpochAssembler
 from drivers.gps.filters import FixFilter
@@ -110,7 +110,7 @@ class GpsdSource:
             except (OSError, ValueError) as e:
                 problem = f"gpsd 连接失败 / gpsd connection failed: {e}"
             finally:
-                client.close()
+                client.close()  # type: ignore[no-untyped-call]  # gpsdclient leaves close() unannotated
                 self._client = None
             if self._stop.is_set():
                 break

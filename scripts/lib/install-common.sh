@@ -15,7 +15,7 @@ PYTHON=${ZTC_PYTHON:-/usr/bin/python3}
 CHANGES=0
 HOST_ACTIONS=()
 # What the application copy holds (the Python packages, shipped config, docs the units point at).
-APP_PARTS=(ztc kiosk drivers telemetry hq contract bench config setup.py pyproject.toml README.md ARCHITECTURE.md)
+APP_PARTS=(ztc ztc_cli kiosk drivers telemetry hq contract bench config setup.py pyproject.toml README.md ARCHITECTURE.md)
 
 say() { printf 'ztc-install: %s\n' "$*"; }
 die() { printf 'ztc-install: 错误 / error: %s\n' "$*" >&2; exit 1; }

@@ -9,7 +9,7 @@ import sys
 
 def ztc(tmp_path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "ZTC_DATA_DIR": str(tmp_path)}
-    return subprocess.run([sys.executable, "-m", "ztc.cli", "queue", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ztc_cli", "queue", *args], capture_output=True, text=True,
                           env=env, timeout=60)
 
 

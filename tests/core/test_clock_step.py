@@ -27,7 +27,7 @@ class Bus:
         self.env = self.fake.env({**os.environ, "ZTC_DATA_DIR": str(self.data), "TZ": "UTC"})
 
     def ok(self, *args: str) -> dict:
-        r = subprocess.run([sys.executable, "-m", "ztc.cli", "queue", *args, "--json"], capture_output=True,
+        r = subprocess.run([sys.executable, "-m", "ztc_cli", "queue", *args, "--json"], capture_output=True,
                            text=True, env=self.env, timeout=60)
         assert r.returncode == 0, r.stdout + r.stderr
         return json.loads(r.stdout)

@@ -74,7 +74,7 @@ def test_vacuum_when_much_of_the_file_is_free(engine, settings, clock):
 
 def test_housekeeping_command(tmp_path):
     env = {**os.environ, "ZTC_DATA_DIR": str(tmp_path)}
-    r = subprocess.run([sys.executable, "-m", "ztc.cli", "housekeeping", "--json"], capture_output=True, text=True,
+    r = subprocess.run([sys.executable, "-m", "ztc_cli", "housekeeping", "--json"], capture_output=True, text=True,
                        env=env, timeout=60)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -34,10 +36,15 @@ def _probe(package: str, source: str) -> Iterator[Path]:
         path.unlink()
 
 
+def _make_lint() -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["make", "--no-print-directory", "lint"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=240)
+
+
 def test_the_real_tree_keeps_every_layer_contract() -> None:
     result = _run("lint-imports")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "6 kept, 0 broken" in result.stdout
+    assert "5 kept, 0 broken" in result.stdout
 
 
 def test_the_real_contract_package_type_checks() -> None:
@@ -68,10 +75,44 @@ def test_a_wrongly_typed_contract_module_fails_mypy() -> None:
     assert f"{probe.name}:5: error: Incompatible return value type" in result.stdout
 
 
+@pytest.mark.parametrize("package", ["telemetry", "drivers/camera"])
+def test_a_wrongly_typed_bus_module_fails_mypy(package: str) -> None:
+    """telemetry/ and drivers/ are in mypy's files too (strict: an unannotated function is an error)."""
+    with _probe(package, '"""Wrong on purpose."""\n\n\ndef late(ts):\n    return ts\n') as probe:
+        result = _run("mypy")
+    assert result.returncode != 0
+    assert f"{probe.name}:4: error: Function is missing a type annotation" in result.stdout
+
+
 def test_the_core_importing_the_wiring_or_a_side_breaks_the_lint() -> None:
-    breach = '"""Breach on purpose."""\nimport kiosk  # noqa: F401\nimport ztc.commands  # noqa: F401\n'
-    with _probe("ztc/domain", breach):
+    breach = '"""Breach on purpose."""\nimport kiosk  # noqa: F401\nimport ztc_cli.commands  # noqa: F401\n'
+    with _probe("ztc/domain", breach) as probe:
         result = _run("lint-imports")
     assert result.returncode != 0
-    assert "the core (ztc but its wiring) imports neither side BROKEN" in result.stdout
-    assert "the wiring (CLI, commands, demo) is on top: nothing below imports it BROKEN" in result.stdout
+    assert "the core (ztc) imports neither side BROKEN" in result.stdout
+    assert "the wiring (ztc_cli: the ztc command, the demo) is on top: nothing imports it BROKEN" in result.stdout
+    assert f"ztc.domain.{probe.stem} -> ztc_cli.commands" in result.stdout
+
+
+def test_a_side_importing_the_wiring_breaks_the_lint() -> None:
+    with _probe("telemetry", '"""Breach on purpose."""\nimport ztc_cli.demo.plan  # noqa: F401\n') as probe:
+        result = _run("lint-imports")
+    assert result.returncode != 0
+    assert "the wiring (ztc_cli: the ztc command, the demo) is on top: nothing imports it BROKEN" in result.stdout
+    assert f"telemetry.{probe.stem} -> ztc_cli.demo.plan" in result.stdout
+
+
+def test_make_lint_is_one_line_per_tool_on_success() -> None:
+    result = _make_lint()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 5 kept, 0 broken." in result.stdout
+    assert "╔" not in result.stdout and "KEPT" not in result.stdout  # no logo, no contract-by-contract list
+
+
+def test_make_lint_fails_loudly_naming_the_broken_contract() -> None:
+    with _probe("telemetry", '"""Breach on purpose."""\nimport hq.api  # noqa: F401\n') as probe:
+        result = _make_lint()
+    assert result.returncode != 0
+    assert "the bus side never imports headquarters BROKEN" in result.stdout
+    assert f"telemetry.{probe.stem} -> hq.api" in result.stdout
+    assert "╔" not in result.stdout

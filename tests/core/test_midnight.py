@@ -90,7 +90,7 @@ def test_midnight_through_the_cli_under_libfaketime(tmp_path):
     env = fake.env({**os.environ, "ZTC_DATA_DIR": str(tmp_path / "data"), "TZ": "America/New_York"})
 
     def ok(*args: str) -> dict:
-        r = subprocess.run([sys.executable, "-m", "ztc.cli", "queue", *args, "--json"], capture_output=True,
+        r = subprocess.run([sys.executable, "-m", "ztc_cli", "queue", *args, "--json"], capture_output=True,
                            text=True, env=env, timeout=60)
         assert r.returncode == 0, r.stdout + r.stderr
         return json.loads(r.stdout)

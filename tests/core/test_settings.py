@@ -163,7 +163,7 @@ def test_masked_hides_secrets(tmp_path):
 
 
 def _ztc(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ztc.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ztc_cli", *args], capture_output=True, text=True,
                           env={**os.environ, **env}, timeout=60)
 
 

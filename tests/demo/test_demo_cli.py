@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 def demo(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k != "DISPLAY" and (not k.startswith("ZTC_")
                                                                         or k == "ZTC_SHARED_DIR")}
-    return subprocess.run([sys.executable, "-m", "ztc.cli", "demo", *args], cwd=REPO, env=base | env,
+    return subprocess.run([sys.executable, "-m", "ztc_cli", "demo", *args], cwd=REPO, env=base | env,
                           capture_output=True, text=True, timeout=60)
 
 

@@ -44,7 +44,7 @@ def ticket_at_hq(hq_url: str, ticket_id: str) -> dict | None:
 def test_headless_demo_runs_everything_delivers_a_ticket_and_leaves_nothing(tmp_path: Path) -> None:
     work, shots, log_path = tmp_path / "demo", tmp_path / "shots", tmp_path / "demo.log"
     with open(log_path, "wb") as log:
-        demo = subprocess.Popen([sys.executable, "-m", "ztc.cli", "demo", "--headless", "--data-dir", str(work),
+        demo = subprocess.Popen([sys.executable, "-m", "ztc_cli", "demo", "--headless", "--data-dir", str(work),
                                  "--screenshots", str(shots)],
                                 cwd=REPO, env=ztc_env(), stdout=log, stderr=subprocess.STDOUT)
     state_file = work / "demo.json"
@@ -68,7 +68,7 @@ def test_headless_demo_runs_everything_delivers_a_ticket_and_leaves_nothing(tmp_
             assert len(image.getcolors(maxcolors=1 << 20) or [0, 0]) > 1, f"the {role} screenshot is blank"
 
         issued = subprocess.run(
-            [sys.executable, "-m", "ztc.cli", "queue", "issue", "A", "--json"], cwd=REPO, capture_output=True,
+            [sys.executable, "-m", "ztc_cli", "queue", "issue", "A", "--json"], cwd=REPO, capture_output=True,
             text=True, timeout=120, env=ztc_env(ZTC_DATA_DIR=state["data_dir"]))
         assert issued.returncode == 0, issued.stdout + issued.stderr
         ticket = json.loads(issued.stdout)

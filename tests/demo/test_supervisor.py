@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from tests.demo.conftest import processes_in_groups, wait_for
-from ztc.demo.supervisor import ChildFailed, ChildSpec, Interrupted, Supervisor, output_matches, port_open
+from ztc_cli.demo.supervisor import ChildFailed, ChildSpec, Interrupted, Supervisor, output_matches, port_open
 
 # A child that ignores SIGTERM and leaves a grandchild in its group that ignores it too.
 STUBBORN = ("import signal, subprocess, sys, time\n"

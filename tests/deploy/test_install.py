@@ -16,8 +16,8 @@ from tests.deploy.conftest import REPO
 
 # The parts of the checkout the scripts use: copied once, so edits others make meanwhile in a shared
 # working tree cannot change the source between two runs.
-RELEASE_PARTS = ["scripts", "systemd", "config", "ztc", "kiosk", "drivers", "telemetry", "hq", "contract", "bench",
-                 "setup.py", "pyproject.toml", "README.md", "ARCHITECTURE.md"]
+RELEASE_PARTS = ["scripts", "systemd", "config", "ztc", "ztc_cli", "kiosk", "drivers", "telemetry", "hq", "contract",
+                 "bench", "setup.py", "pyproject.toml", "README.md", "ARCHITECTURE.md"]
 HOST_COMMANDS = ["systemctl", "useradd", "usermod", "userdel", "udevadm", "apt-get", "chown", "chgrp",
                  "systemd-tmpfiles"]
 # Installing ztc's dependencies would download ~200 MB into every staging root; the tree, the
@@ -92,7 +92,7 @@ def bus_stage(release: Path, host_log, tmp_path_factory: pytest.TempPathFactory)
 
 def test_bus_install_produces_the_expected_tree(bus_stage: Path, host_log) -> None:
     r = bus_stage
-    for rel in ["opt/ztc/app/ztc/cli.py", "opt/ztc/app/config/bus.yaml", "opt/ztc/app/setup.py",
+    for rel in ["opt/ztc/app/ztc_cli/cli.py", "opt/ztc/app/config/bus.yaml", "opt/ztc/app/setup.py",
                 "etc/systemd/system/ztc-agent.service", "etc/systemd/system/ztc-session.service",
                 "etc/systemd/system/ztc-kiosk@.service", "etc/systemd/system/ztc-housekeeping.service",
                 "etc/systemd/system/ztc-housekeeping.timer", "etc/tmpfiles.d/ztc.conf",

@@ -123,7 +123,7 @@ def test_agent_is_a_watched_notify_service_without_network_online() -> None:
 def test_the_agent_says_busy_before_systemd_gives_up_on_its_start() -> None:
     """A lock held on bus.db (a long VACUUM) makes the agent wait at open; it must give its clear
     'busy' message and exit before systemd kills it for starting too slowly."""
-    from ztc.commands.agent_cmd import AGENT_OPEN_WAIT_S
+    from ztc_cli.commands.agent_cmd import AGENT_OPEN_WAIT_S
 
     start_timeout = int(unit_settings("ztc-agent.service")["TimeoutStartSec"][0])
     assert start_timeout > AGENT_OPEN_WAIT_S + 5

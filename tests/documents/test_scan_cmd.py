@@ -10,18 +10,18 @@ import numpy as np
 import pikepdf
 from pikepdf import PdfImage
 
-from ztc import cli
+from ztc_cli import cli
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def ztc(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ztc.cli", *args], capture_output=True, text=True, cwd=REPO,
+    return subprocess.run([sys.executable, "-m", "ztc_cli", *args], capture_output=True, text=True, cwd=REPO,
                           timeout=120)
 
 
 def test_scan_is_a_registered_subcommand():
-    assert "ztc.commands.scan_cmd" in cli.COMMAND_MODULES
+    assert "ztc_cli.commands.scan_cmd" in cli.COMMAND_MODULES
 
 
 def test_scan_files_to_a_bw_pdf(tmp_path, documents_dir):
@@ -67,7 +67,7 @@ def test_scans_purge_deletes_only_what_the_retention_rule_allows(tmp_path):
     new = ScanStore(db, tmp_path, 1).save(b"%PDF-1.4 new", 1, "bw")
     db.close()
     env = {**os.environ, "ZTC_DATA_DIR": str(tmp_path), "ZTC_DEVICES__CAMERA__SCAN_RETENTION_DAYS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "ztc.cli", "scans", "purge", "--json"], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "ztc_cli", "scans", "purge", "--json"], capture_output=True,
                           text=True, cwd=REPO, env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"ok": True, "deleted": 1}

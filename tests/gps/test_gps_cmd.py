@@ -21,7 +21,7 @@ def watch(tmp_path: Path, port: int, *args: str) -> subprocess.CompletedProcess[
     # by the configuration loader as settings.
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZTC_")}
     env |= {"ZTC_DATA_DIR": str(tmp_path / "data"), "ZTC_GPS__PORT": str(port)}
-    return subprocess.run([sys.executable, "-m", "ztc.cli", "gps", "watch", *args], cwd=REPO, env=env,
+    return subprocess.run([sys.executable, "-m", "ztc_cli", "gps", "watch", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=60)
 
 

@@ -172,7 +172,7 @@ class Server:
               "client_id": f"ztc.hq.{uuid.uuid4().hex[:8]}", "map": {"tile_url": ""},  # no internet here
               "mqtt": {"host": "127.0.0.1", "port": broker_port, "username": "ztc.hq", "keepalive_s": 5}}
         self.config.write_text(yaml.safe_dump({"data_dir": str(tmp / "bus"), "hq": hq | (hq_extra or {})}))
-        r = subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(self.config), "hq", "user", "add", ADMIN,
+        r = subprocess.run([sys.executable, "-m", "ztc_cli", "--config", str(self.config), "hq", "user", "add", ADMIN,
                             "--role", "admin"], input=PASSWORD + "\n", capture_output=True, text=True, cwd=REPO,
                            timeout=60)
         assert r.returncode == 0, r.stderr

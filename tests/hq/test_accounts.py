@@ -146,7 +146,7 @@ def test_housekeeping_command(tmp_path: Path, hq_url: str) -> None:
     cfg = tmp_path / "ztc.yaml"
     cfg.write_text(yaml.safe_dump({"hq": {"database_url": hq_url},
                                    "data_dir": str(tmp_path)}))
-    r = subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(cfg), "hq", "housekeeping"],
+    r = subprocess.run([sys.executable, "-m", "ztc_cli", "--config", str(cfg), "hq", "housekeeping"],
                        capture_output=True, text=True, cwd=REPO, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "audit rows past retention deleted: 0" in r.stdout

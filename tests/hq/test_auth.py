@@ -98,7 +98,7 @@ def test_user_add_command_reads_the_password_from_stdin(tmp_path: Path, hq_url: 
     cfg.write_text(yaml.safe_dump({"hq": {"database_url": hq_url}, "data_dir": str(tmp_path)}))
 
     def ztc(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(cfg), "hq", "user", *args],
+        return subprocess.run([sys.executable, "-m", "ztc_cli", "--config", str(cfg), "hq", "user", *args],
                               input=stdin, capture_output=True, text=True, cwd=REPO, timeout=60)
 
     r = ztc("add", "admin1", "--role", "admin", stdin="a secret phrase\n")

@@ -83,7 +83,7 @@ def contents(store: HqStore) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def ztc(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(cfg), "hq", *args], cwd=REPO,
+    return subprocess.run([sys.executable, "-m", "ztc_cli", "--config", str(cfg), "hq", *args], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -247,7 +247,7 @@ def test_monthly_report_figures_equal_the_events(server: Server, observer: Obser
         assert r.status_code == 201, r.text
 
     def ztc(*args: str) -> str:
-        r = subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(server.config), "hq", "report", *args],
+        r = subprocess.run([sys.executable, "-m", "ztc_cli", "--config", str(server.config), "hq", "report", *args],
                            capture_output=True, text=True, cwd=REPO, timeout=120)
         assert r.returncode == 0, r.stderr
         return r.stdout

@@ -225,7 +225,7 @@ def test_housekeeping_command_deletes_the_number_after_the_retention(tmp_path, h
     store.close()
     config = tmp_path / "hq.yaml"
     config.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "bus"), "hq": {"database_url": hq_url}}))
-    r = subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(config), "hq", "housekeeping"],
+    r = subprocess.run([sys.executable, "-m", "ztc_cli", "--config", str(config), "hq", "housekeeping"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "numbers deleted: 1" in r.stdout

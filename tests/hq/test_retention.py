@@ -96,7 +96,7 @@ def test_housekeeping_command_reports_what_it_did(tmp_path: Path, hq_url: str) -
     cfg = tmp_path / "hq.yaml"
     cfg.write_text(yaml.safe_dump({"data_dir": str(tmp_path), "hq": {"database_url": hq_url,
                                                                       "position_retention_days": 30}}))
-    r = subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(cfg), "hq", "housekeeping", "--json"],
+    r = subprocess.run([sys.executable, "-m", "ztc_cli", "--config", str(cfg), "hq", "housekeeping", "--json"],
                        cwd=REPO, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)

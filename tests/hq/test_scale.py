@@ -108,7 +108,7 @@ def test_several_ingest_or_web_processes_on_sqlite_are_refused(tmp_path: Path, b
     import sys
     cfg = hq_config(tmp_path, "hq", f"sqlite:///{tmp_path / 'hq.db'}", broker.port)
     for mode in ("--ingest-only", "--web-only"):
-        r = subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(cfg), "hq", mode], cwd=REPO,
+        r = subprocess.run([sys.executable, "-m", "ztc_cli", "--config", str(cfg), "hq", mode], cwd=REPO,
                            capture_output=True, text=True, timeout=60)
         assert r.returncode == 2 and "PostgreSQL" in r.stdout, r.stdout + r.stderr
 

@@ -12,7 +12,7 @@ from tests.kiosk.conftest import REPO
 
 
 def ztc(*args: str, env: dict[str, str], input_: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ztc.cli", *args], cwd=REPO, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "ztc_cli", *args], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=120, input=input_)
 
 

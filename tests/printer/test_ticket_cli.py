@@ -26,7 +26,7 @@ def _env(tmp_path: Path, port: int | None, **extra: str) -> dict[str, str]:
 
 
 def _ztc(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ztc.cli", *args], env=env, cwd=REPO, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "ztc_cli", *args], env=env, cwd=REPO, capture_output=True,
                           text=True, timeout=60)
 
 
@@ -66,7 +66,7 @@ def test_sim_printer_command_serves_tcp_and_a_pty(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     link = tmp_path / "usb-Virtual_Printer-if00"
-    proc = subprocess.Popen([sys.executable, "-m", "ztc.cli", "devices", "sim-printer", "--tcp", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "ztc_cli", "devices", "sim-printer", "--tcp", str(port),
                              "--pty", "--pty-link", str(link), "--width", "58", "--out", str(tmp_path / "png")],
                             env=_env(tmp_path, port), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)

@@ -127,7 +127,7 @@ class ServiceDay:
 
     def _publish_documents(self) -> None:
         """Headquarters staff publish today's schedule and the booked appointments (HTTP, logged in)."""
-        subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(self.config), "hq", "user", "add",
+        subprocess.run([sys.executable, "-m", "ztc_cli", "--config", str(self.config), "hq", "user", "add",
                         HQ_USER, "--role", "operator"], input=HQ_PASSWORD + "\n", text=True, check=True,
                        cwd=REPO, capture_output=True)
         with httpx.Client(base_url=f"http://127.0.0.1:{self.http}", timeout=30) as web:

@@ -110,7 +110,7 @@ class Proc:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ZTC_")} | self.env
         self.log_file = open(self.log_path, "ab")  # noqa: SIM115 (closed in wait/kill)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ztc.cli", "--config", str(self.config), "--log-level", "INFO", *self.command],
+            [sys.executable, "-m", "ztc_cli", "--config", str(self.config), "--log-level", "INFO", *self.command],
             cwd=REPO, env=env, stdout=self.log_file, stderr=subprocess.STDOUT)
         return self
 

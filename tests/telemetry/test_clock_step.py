@@ -55,7 +55,7 @@ def test_the_agent_corrects_headquarters_when_the_clock_steps(tmp_path: Path, pr
 
     def queue(*args: str) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ZTC_")} | bus_env
-        r = subprocess.run([sys.executable, "-m", "ztc.cli", "--config", str(config), "queue", *args, "--json"],
+        r = subprocess.run([sys.executable, "-m", "ztc_cli", "--config", str(config), "queue", *args, "--json"],
                            capture_output=True, text=True, env=env, timeout=60)
         assert r.returncode == 0, r.stdout + r.stderr
         return json.loads(r.stdout)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 
 import cv2
-import img2pdf
+import img2pdf  # type: ignore[import-untyped]  # img2pdf ships no py.typed, and no stub package exists
 import numpy as np
 from PIL import Image
 
@@ -46,5 +46,6 @@ def build_pdf(encoded_pages: list[bytes], title: str = "ztc scan") -> bytes:
     """One PDF, one A4 page per encoded image, in order."""
     if not encoded_pages:
         raise ValueError("没有页面 / no pages to put into the PDF")
-    return img2pdf.convert(encoded_pages, layout_fun=_layout(A4_PT), title=title,
-                           producer="ztc", creator="ztc", nodate=True)
+    pdf: bytes = img2pdf.convert(encoded_pages, layout_fun=_layout(A4_PT), title=title,
+                                 producer="ztc", creator="ztc", nodate=True)  # bytes without an outputstream
+    return pdf

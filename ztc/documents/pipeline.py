@@ -34,9 +34,10 @@ class Page:
 
 
 def check_mode(mode: str) -> Mode:
-    if mode not in MODES:
-        raise ValueError(f"未知模式 {mode!r} / unknown mode {mode!r}: use color, gray or bw")
-    return mode  # type: ignore[return-value]
+    for known in MODES:
+        if known == mode:
+            return known
+    raise ValueError(f"未知模式 {mode!r} / unknown mode {mode!r}: use color, gray or bw")
 
 
 def process_frame(frame: np.ndarray, mode: str = "color") -> Page:

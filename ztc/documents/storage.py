@@ -39,7 +39,7 @@ class ScanStorageError(Exception):
 class ScanStore:
     """Saves scan PDFs atomically and purges them by the retention rule above."""
 
-    def __init__(self, db: Database, data_dir: str | os.PathLike, retention_days: float,
+    def __init__(self, db: Database, data_dir: str | os.PathLike[str], retention_days: float,
                  clock: Callable[[], float] = time.time):
         self.db = db
         self.root = Path(data_dir) / SCANS_DIR

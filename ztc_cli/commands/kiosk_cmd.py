@@ -10,8 +10,8 @@ import logging
 import sys
 import time
 
-from ztc.commands import settings_from
 from ztc.settings import Settings
+from ztc_cli.commands import settings_from
 
 log = logging.getLogger(__name__)
 STARTED = time.time()

@@ -5,8 +5,8 @@ import argparse
 import time
 
 from ztc import housekeeping
-from ztc.commands import add_json_flag, emit, fail, settings_from
 from ztc.db import StorageError, open_database
+from ztc_cli.commands import add_json_flag, emit, fail, settings_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -12,8 +12,8 @@ import threading
 import uuid
 from typing import Any
 
-from ztc.commands import settings_from
 from ztc.db import StorageError, open_database
+from ztc_cli.commands import settings_from
 
 AGENT_OPEN_WAIT_S = 45.0
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from drivers.gps import Fix, GpsdSource
 from telemetry.stops import StopDetector, StopEvent
-from ztc.commands import add_json_flag, settings_from
 from ztc.domain.schedule import PlannedVisit, planned_visits
 from ztc.settings import Settings
+from ztc_cli.commands import add_json_flag, settings_from
 
 STATUS_EVERY_S = 10.0   # without fixes, repeat the receiver's state this often
 

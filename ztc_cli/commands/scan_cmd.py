@@ -9,8 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ztc.commands import add_json_flag, emit, fail, settings_from
 from ztc.documents.modes import MODES
+from ztc_cli.commands import add_json_flag, emit, fail, settings_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:

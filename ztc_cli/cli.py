@@ -11,16 +11,16 @@ import logging
 import sys
 
 COMMAND_MODULES = [
-    "ztc.commands.config_cmd",
-    "ztc.commands.queue_cmd",
-    "ztc.commands.housekeeping_cmd",
-    "ztc.commands.kiosk_cmd",
-    "ztc.commands.scan_cmd",
-    "ztc.commands.agent_cmd",
-    "ztc.commands.hq_cmd",
-    "ztc.commands.devices_cmd",
-    "ztc.commands.gps_cmd",
-    "ztc.commands.demo_cmd",
+    "ztc_cli.commands.config_cmd",
+    "ztc_cli.commands.queue_cmd",
+    "ztc_cli.commands.housekeeping_cmd",
+    "ztc_cli.commands.kiosk_cmd",
+    "ztc_cli.commands.scan_cmd",
+    "ztc_cli.commands.agent_cmd",
+    "ztc_cli.commands.hq_cmd",
+    "ztc_cli.commands.devices_cmd",
+    "ztc_cli.commands.gps_cmd",
+    "ztc_cli.commands.demo_cmd",
 ]
 
 

@@ -5,10 +5,10 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from ztc.commands import add_json_flag, emit, fail, settings_from
 from ztc.db import StorageError, open_database
 from ztc.domain.engine import QueueEngine, QueueError
 from ztc.domain.vocabulary import OUTCOMES, RATING_REASONS, SUGGESTION_TOPICS
+from ztc_cli.commands import add_json_flag, emit, fail, settings_from
 
 
 def _engine(args: argparse.Namespace) -> QueueEngine:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ztc.demo import screenshots
-from ztc.demo.plan import ROLES, DemoPlan, gps_day
-from ztc.demo.supervisor import ChildFailed, Interrupted, Supervisor
+from ztc_cli.demo import screenshots
+from ztc_cli.demo.plan import ROLES, DemoPlan, gps_day
+from ztc_cli.demo.supervisor import ChildFailed, Interrupted, Supervisor
 
 # An on-demand visit (预约即开) offers every service and has no planned departure, so numbers can be
 # taken whatever the time of day; a scheduled stop would refuse them outside its hours.

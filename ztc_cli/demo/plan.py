@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ztc.demo.supervisor import ChildSpec, any_output, output_matches, port_open
+from ztc_cli.demo.supervisor import ChildSpec, any_output, output_matches, port_open
 
 REPO = Path(__file__).resolve().parents[2]
 ROLES = ("resident", "crew", "display")
@@ -86,7 +86,7 @@ class DemoPlan:
         return env
 
     def ztc(self, *args: str, log_level: str = "INFO") -> list[str]:
-        return [sys.executable, "-m", "ztc.cli", "--log-level", log_level, *args]
+        return [sys.executable, "-m", "ztc_cli", "--log-level", log_level, *args]
 
     def broker_conf(self) -> Path:
         """Anonymous access, loopback only: the bus and HQ accounts connect without passwords.

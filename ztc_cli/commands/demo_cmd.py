@@ -23,8 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def demo_cmd(args: argparse.Namespace) -> int:
-    from ztc.demo.plan import DemoPlan, Ports, gps_day
-    from ztc.demo.runner import DemoOptions, missing_tools, run
+    from ztc_cli.demo.plan import DemoPlan, Ports, gps_day
+    from ztc_cli.demo.runner import DemoOptions, missing_tools, run
 
     missing = missing_tools(args.headless)
     if missing:

@@ -7,8 +7,8 @@ import sys
 
 import yaml
 
-from ztc.commands import add_json_flag
 from ztc.settings import ConfigError, load_settings, masked
+from ztc_cli.commands import add_json_flag
 
 
 def register(sub: argparse._SubParsersAction) -> None:

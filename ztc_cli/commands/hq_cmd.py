@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from ztc.commands import add_json_flag, emit, settings_from
+from ztc_cli.commands import add_json_flag, emit, settings_from
 
 log = logging.getLogger(__name__)
 
