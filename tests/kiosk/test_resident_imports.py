@@ -36,6 +36,8 @@ def test_resident_module_graph_leaves_camera_and_hq_stack_unloaded(tmp_path: Pat
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert "kivy" in loaded and "kiosk" in loaded       # the graph really was imported
     assert not loaded & set(HEAVY), f"resident role loads {sorted(loaded & set(HEAVY))}"
+    drawing = {"escpos", "qrcode", "barcode", "usb", "serial"}   # the printer registry does not draw
+    assert not loaded & drawing, f"resident role loads {sorted(loaded & drawing)}"
 
 
 # Drawn in the render process (raster) or imported on first use; the resident at rest only polls.
