@@ -76,15 +76,11 @@ def start_lean_job(cache_dir: Path, pairs: list[tuple[Path, Path]]) -> subproces
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             break
         except FileExistsError:
-            try:
-                if time.time() - lock.stat().st_mtime < LOCK_STALE_S:
-                    return None          # another kiosk process is making them
-                lock.unlink()            # left by a job that died
-            except FileNotFoundError:
-                pass                     # it just finished: try to take it
+            if _lock_held(lock):
+                return None              # another kiosk process is making them
+            lock.unlink(missing_ok=True)  # left by a job that died (killed with the kiosk, a crash)
     else:
         return None
-    os.write(fd, str(os.getpid()).encode())
     os.close(fd)
     args = [str(p) for pair in pairs for p in pair]
     try:
@@ -94,9 +90,30 @@ def start_lean_job(cache_dir: Path, pairs: list[tuple[Path, Path]]) -> subproces
         lock.unlink(missing_ok=True)
         log.warning("cannot start the lean-font job (%s); the kiosk keeps the plain font", e)
         return None
+    lock.write_text(str(proc.pid))   # whoever finds the lock can tell whether the job still runs
     log.info("making lean copies of %s in the background (pid %d)", ", ".join(p.name for p, _ in pairs), proc.pid)
     threading.Thread(target=proc.wait, name="font-lean-reaper", daemon=True).start()  # no zombie left behind
     return proc
+
+
+def _lock_held(lock: Path) -> bool:
+    """True while the job named in ``lock`` runs (a lock just taken has no pid yet: held)."""
+    try:
+        age = time.time() - lock.stat().st_mtime
+        text = lock.read_text().strip()
+    except FileNotFoundError:
+        return False
+    if age > LOCK_STALE_S:
+        return False
+    if not text:
+        return True
+    try:
+        os.kill(int(text), 0)
+    except ProcessLookupError:
+        return False
+    except (ValueError, PermissionError):
+        return True
+    return True
 
 
 def wait_for_lean(cache_dir: Path, timeout: float) -> bool:

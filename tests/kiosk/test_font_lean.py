@@ -2,6 +2,9 @@
 face), and the kiosk switches to it once the background job has made it."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,7 +74,19 @@ def test_kiosk_uses_plain_face_until_the_background_job_made_the_lean_one(small_
 def test_a_running_job_is_not_started_twice(small_sc_font: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     cache.mkdir()
-    (cache / LOCK).write_text("12345")                        # another kiosk process is making it
+    (cache / LOCK).write_text(str(os.getpid()))              # a live process is making it
     assert lean_faces(cache, [small_sc_font]) == [small_sc_font]
+    assert (cache / LOCK).read_text() == str(os.getpid())
+    assert not wait_for_lean(cache, 1.0)                      # still "running": nothing was started
     assert not lean_path(small_sc_font, cache).exists()
-    assert (cache / LOCK).read_text() == "12345"
+
+
+def test_a_lock_left_by_a_dead_job_is_taken_over(small_sc_font: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (cache / LOCK).write_text(str(dead.pid))                  # killed with its kiosk, say
+    assert lean_faces(cache, [small_sc_font]) == [small_sc_font]
+    assert wait_for_lean(cache, 120)
+    assert lean_path(small_sc_font, cache).is_file()
