@@ -20,6 +20,7 @@ _root = logging.getLogger()
 _handlers_before = list(_root.handlers)
 
 from escpos import printer  # noqa: E402
+from escpos.exceptions import DeviceNotFoundError  # noqa: E402
 from escpos.printer import Dummy  # noqa: E402
 
 for _h in list(_root.handlers):
@@ -45,4 +46,4 @@ def dummy(width_dots: int | None = None) -> Dummy:
     return p
 
 
-__all__ = ["Dummy", "dummy", "printer"]
+__all__ = ["DeviceNotFoundError", "Dummy", "dummy", "printer"]

@@ -47,7 +47,6 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from multiprocessing import connection
 
 from drivers.ticket_printer.layout import Layout, Qr, Rule, Text
-from drivers.ticket_printer.raster import render_raster
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +60,14 @@ WARM_UP_LAYOUT = Layout(384, (Text("预热 warm-up", scale=2, bold=True, align="
 # imports nothing), so even the heavy imports of the warm-up run at low priority: when the CPU is
 # short, the kiosk's start-up and screen win over ~50 ms of ticket drawing.
 RENDER_NICE = 10
+
+
+def render_raster(layout: Layout) -> bytes:
+    """``raster.render_raster``, imported on first use: Pillow, qrcode and python-escpos load in the
+    render process (or in the parent only when it has to draw a ticket itself), never at the kiosk's rest."""
+    from drivers.ticket_printer.raster import render_raster as draw
+
+    return draw(layout)
 
 
 def _warm_up(parent: int) -> int:

@@ -1,21 +1,23 @@
 """Byte sinks for the ticket printer: USB, serial, network (port 9100), device file, and the simulator.
 
-Each transport is a thin wrapper over the matching python-escpos printer class (which opens lazily,
-never in its constructor), adding what a kiosk needs and escpos lacks: finite timeouts on every
-read and write, "no answer" told apart from "connection lost", and one exception type
-(``TransportError``) whose message names the device, so the job worker can decide to reconnect.
+Each transport opens its link lazily (never in its constructor) and adds what a kiosk needs: finite
+timeouts on every read and write, "no answer" told apart from "connection lost", and one exception
+type (``TransportError``) whose message names the device, so the job worker can decide to reconnect.
+
+Why network, serial and file links are opened here (a socket, pyserial, a file) and only USB goes
+through python-escpos's printer class: importing escpos loads its printer-capabilities database,
+Pillow, qrcode and python-barcode (~5 MB resident), and the resident kiosk polls its printer all
+day without drawing anything (tickets are drawn in the render process). USB keeps escpos for its
+device search and interface claim, imported when the transport is first opened.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import termios
 from abc import ABC, abstractmethod
 from typing import Any
-
-from escpos.exceptions import DeviceNotFoundError
-
-from drivers.ticket_printer.escpos_lib import printer
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,10 @@ CHUNK = 4096   # bytes per write: a timeout then means "no progress", not "the w
 
 class TransportError(Exception):
     """The printer cannot be reached or the link was lost; the job may be retried after reopening."""
+
+
+class _DeviceNotFound(Exception):
+    """Raised by ``_open_device`` when the device is not there (escpos's own error is mapped to it)."""
 
 
 class Transport(ABC):
@@ -52,7 +58,7 @@ class Transport(ABC):
             return
         try:
             self._open_device()
-        except (DeviceNotFoundError, *LINK_ERRORS) as e:
+        except (_DeviceNotFound, *LINK_ERRORS) as e:
             raise TransportError(f"{self.name}: {_first_line(e)}") from e
         self._open = True
 
@@ -122,7 +128,7 @@ class NetworkTransport(Transport):
     def __init__(self, host: str, port: int = 9100, timeout_s: float = 5.0):
         super().__init__()
         self.host, self.port, self.timeout_s = host, port, timeout_s
-        self._p = printer.Network(host=host, port=port, timeout=timeout_s)
+        self._socket: socket.socket | None = None
 
     @property
     def name(self) -> str:
@@ -133,16 +139,15 @@ class NetworkTransport(Transport):
         return cls(cfg.host, cfg.port, cfg.timeout_s)
 
     def _open_device(self) -> None:
-        self._p.open()
+        self._socket = socket.create_connection((self.host, self.port), timeout=self.timeout_s)
         # Status queries are 3-byte writes answered by 1 byte: without NODELAY, Nagle + delayed ACK
         # add ~40 ms to every round trip.
-        self._sock().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _sock(self) -> socket.socket:
-        sock = self._p._device
-        if not isinstance(sock, socket.socket):
+        if self._socket is None:
             raise TransportError(f"{self.name}: not connected")
-        return sock
+        return self._socket
 
     def _write(self, chunk: bytes) -> None:
         sock = self._sock()
@@ -161,7 +166,12 @@ class NetworkTransport(Transport):
         return data
 
     def _close_device(self) -> None:
-        self._p.close()
+        sock, self._socket = self._socket, None
+        if sock is None:
+            return
+        with contextlib.suppress(OSError):   # the peer may have gone already
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
 
 
 class SerialTransport(Transport):
@@ -170,8 +180,7 @@ class SerialTransport(Transport):
     def __init__(self, device: str, baudrate: int = 9600, timeout_s: float = 2.0):
         super().__init__()
         self.device, self.baudrate, self.timeout_s = device, baudrate, timeout_s
-        # dsrdtr=False: most kiosk printers wire RTS/CTS or nothing; DSR/DTR would block on a bare cable.
-        self._p = printer.Serial(devfile=device, baudrate=baudrate, timeout=timeout_s, dsrdtr=False)
+        self._port: Any = None   # a serial.Serial while open
 
     @property
     def name(self) -> str:
@@ -182,21 +191,30 @@ class SerialTransport(Transport):
         return cls(cfg.device, cfg.baudrate, cfg.timeout_s)
 
     def _open_device(self) -> None:
-        self._p.open()
-        self._p._device.write_timeout = self.timeout_s
+        import serial  # pyserial, only where a serial printer is configured
+
+        try:
+            # 8N1, no software flow control; dsrdtr=False: most kiosk printers wire RTS/CTS or
+            # nothing, and DSR/DTR would block on a bare cable.
+            self._port = serial.Serial(port=self.device, baudrate=self.baudrate, bytesize=serial.EIGHTBITS,
+                                       parity=serial.PARITY_NONE, stopbits=serial.STOPBITS_ONE,
+                                       timeout=self.timeout_s, write_timeout=self.timeout_s, xonxoff=False,
+                                       dsrdtr=False)
+        except serial.SerialException as e:
+            raise _DeviceNotFound(f"Unable to open serial printer on {self.device}: {e}") from e
 
     def _write(self, chunk: bytes) -> None:
-        self._p._device.write(chunk)
+        self._port.write(chunk)
 
     def _read(self, n: int, timeout_s: float) -> bytes:
-        port = self._p._device
+        port = self._port
         port.timeout = timeout_s
         return bytes(port.read(n))
 
     def _close_device(self) -> None:
-        # Not escpos's close(): it flushes (tcdrain), which fails or hangs on a line that is gone.
-        port, self._p._device = self._p._device, False
-        if port:
+        # No flush first (tcdrain): it fails or hangs on a line that is gone.
+        port, self._port = self._port, None
+        if port is not None:
             port.close()
 
 
@@ -208,9 +226,7 @@ class UsbTransport(Transport):
         super().__init__()
         self.vendor_id, self.product_id, self.interface = vendor_id, product_id, interface
         self.in_ep, self.out_ep, self.timeout_ms = in_ep, out_ep, timeout_ms
-        # Keywords only: the positional meaning of Usb()'s arguments changed between escpos releases.
-        self._p = printer.Usb(idVendor=vendor_id, idProduct=product_id, timeout=timeout_ms,
-                              in_ep=in_ep, out_ep=out_ep)
+        self._p: Any = None   # escpos's Usb printer, made on the first open
 
     @property
     def name(self) -> str:
@@ -221,7 +237,16 @@ class UsbTransport(Transport):
         return cls(cfg.vendor_id, cfg.product_id, cfg.interface, cfg.in_ep, cfg.out_ep, cfg.timeout_ms)
 
     def _open_device(self) -> None:
-        self._p.open()
+        from drivers.ticket_printer.escpos_lib import DeviceNotFoundError, printer
+
+        if self._p is None:
+            # Keywords only: the positional meaning of Usb()'s arguments changed between escpos releases.
+            self._p = printer.Usb(idVendor=self.vendor_id, idProduct=self.product_id, timeout=self.timeout_ms,
+                                  in_ep=self.in_ep, out_ep=self.out_ep)
+        try:
+            self._p.open()
+        except DeviceNotFoundError as e:
+            raise _DeviceNotFound(str(e)) from e
 
     def _write(self, chunk: bytes) -> None:
         self._p._device.write(self.out_ep, chunk, self.timeout_ms)
@@ -235,7 +260,8 @@ class UsbTransport(Transport):
             return b""
 
     def _close_device(self) -> None:
-        self._p.close()
+        if self._p is not None:
+            self._p.close()
 
 
 class FileTransport(Transport):
@@ -246,7 +272,7 @@ class FileTransport(Transport):
     def __init__(self, device: str):
         super().__init__()
         self.device = device
-        self._p = printer.File(devfile=device)
+        self._file: Any = None   # the device node, open for writing
 
     @property
     def name(self) -> str:
@@ -257,11 +283,13 @@ class FileTransport(Transport):
         return cls(cfg.device)
 
     def _open_device(self) -> None:
-        self._p.open()
+        self._file = open(self.device, "wb")  # noqa: SIM115 (held open until close())
 
     def _write(self, chunk: bytes) -> None:
-        self._p._device.write(chunk)
-        self._p._device.flush()
+        self._file.write(chunk)
+        self._file.flush()
 
     def _close_device(self) -> None:
-        self._p.close()
+        f, self._file = self._file, None
+        if f is not None:
+            f.close()

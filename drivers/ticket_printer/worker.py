@@ -25,8 +25,6 @@ from typing import Literal
 from drivers.ticket_printer.content import TicketContent
 from drivers.ticket_printer.jobs import PrinterFault, PrintJob
 from drivers.ticket_printer.layout import ticket_layout
-from drivers.ticket_printer.native import render_native
-from drivers.ticket_printer.raster import render_raster
 from drivers.ticket_printer.render_process import RenderProcess
 from drivers.ticket_printer.status import MESSAGES, PrinterStatus, read_status
 from drivers.ticket_printer.transports import Transport, TransportError
@@ -38,9 +36,19 @@ DEFAULT_BACKOFF_S = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
 
 def render_ticket(content: TicketContent, paper_width_mm: int, text_mode: TextMode) -> bytes:
-    """The ESC/POS bytes of one ticket in the configured mode."""
+    """The ESC/POS bytes of one ticket in the configured mode.
+
+    The renderers are imported here, not at the top: they pull in python-escpos (and Pillow and
+    qrcode for raster), which a kiosk drawing its raster tickets in the render process never needs.
+    """
     layout = ticket_layout(content, paper_width_mm)
-    return render_native(layout) if text_mode == "native" else render_raster(layout)
+    if text_mode == "native":
+        from drivers.ticket_printer.native import render_native
+
+        return render_native(layout)
+    from drivers.ticket_printer.raster import render_raster
+
+    return render_raster(layout)
 
 
 @dataclass(eq=False)
@@ -168,6 +176,8 @@ class TicketPrinter:
             if item is _WARM_UP:
                 if self.renderer is not None and self.text_mode == "raster":
                     self.renderer.start()
+                elif self.text_mode == "native":
+                    import drivers.ticket_printer.native  # noqa: F401  (drawn here: the first ticket finds it loaded)
                 continue
             try:
                 if isinstance(item, _StatusRequest):
