@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 LOCK = "lean.lock"          # in the cache folder while a job runs (one job per machine at a time)
 LOCK_STALE_S = 30 * 60      # a lock older than this was left by a job that died
+FAILED = "lean.failed"      # the last failure's reason; the job is not tried again for RETRY_AFTER_S
+RETRY_AFTER_S = 24 * 3600   # a full disk or a broken font file does not mend itself within minutes
 
 
 def lean_path(plain: Path, cache_dir: Path) -> Path:
@@ -52,9 +54,14 @@ def main(argv: list[str]) -> int:
     """Make every (SRC, OUT) pair, at the lowest priority; removes the cache folder's lock at the end."""
     os.nice(19)
     pairs = list(zip(argv[0::2], argv[1::2], strict=True))
+    folder = Path(pairs[0][1]).parent if pairs else Path(".")
     try:
         for src, out in pairs:
             make_lean(Path(src), Path(out))
+        (folder / FAILED).unlink(missing_ok=True)
+    except Exception as e:  # said where the kiosk reads it (kiosk.fonts), not lost with a closed stderr
+        (folder / FAILED).write_text(f"{type(e).__name__}: {e}"[:500], encoding="utf-8")
+        return 1
     finally:
         if pairs:
             Path(pairs[0][1]).parent.joinpath(LOCK).unlink(missing_ok=True)

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from drivers.fonts import FontFace, FontNotFound, find_face
-from kiosk.font_lean import LOCK, LOCK_STALE_S, lean_path
+from kiosk.font_lean import FAILED, LOCK, LOCK_STALE_S, RETRY_AFTER_S, lean_path
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,13 @@ def start_lean_job(cache_dir: Path, pairs: list[tuple[Path, Path]]) -> subproces
     else:
         return None
     os.close(fd)
+    failed = cache_dir / FAILED
+    if failed.is_file() and time.time() - failed.stat().st_mtime < RETRY_AFTER_S:
+        lock.unlink(missing_ok=True)
+        log.warning("字体精简副本上次未能生成 / the lean font copy could not be made last time (%s); "
+                    "the kiosk keeps the plain font and tries again after a day",
+                    failed.read_text(encoding="utf-8", errors="replace").strip())
+        return None
     args = [str(p) for pair in pairs for p in pair]
     try:
         proc = subprocess.Popen([sys.executable, "-m", "kiosk.font_lean", *args], stdin=subprocess.DEVNULL,

@@ -90,3 +90,23 @@ def test_a_lock_left_by_a_dead_job_is_taken_over(small_sc_font: Path, tmp_path: 
     assert lean_faces(cache, [small_sc_font]) == [small_sc_font]
     assert wait_for_lean(cache, 120)
     assert lean_path(small_sc_font, cache).is_file()
+
+
+def test_a_failed_job_says_why_and_is_not_retried_at_every_start(tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """A font file that cannot be read (or a full disk) leaves its reason where the kiosk logs it, and
+    the next start does not spend another 30 s of CPU on the same failure."""
+    from kiosk.font_lean import FAILED, main
+    from kiosk.fonts import start_lean_job
+
+    broken = tmp_path / "broken.otf"
+    broken.write_bytes(b"not a font")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    assert main([str(broken), str(cache / "broken-lean.otf")]) == 1
+    reason = (cache / FAILED).read_text(encoding="utf-8")
+    assert reason and not (cache / LOCK).exists()
+    with caplog.at_level("WARNING", logger="kiosk.fonts"):
+        assert start_lean_job(cache, [(broken, cache / "broken-lean.otf")]) is None
+    assert "上次未能生成" in caplog.text and reason.strip() in caplog.text
+    assert not (cache / LOCK).exists()
