@@ -44,7 +44,8 @@ setup(
                 "pypdf>=4",  # reads the daily report back in tests (markup must come out as text)
                 "import-linter>=2.1",  # make lint: the layers of ARCHITECTURE.md, checked (lint-imports)
                 "mypy>=1.10",  # make lint: the contract, the core it needs, telemetry type-checked
-                "types-PyYAML>=6"],  # yaml's types for mypy (PyYAML ships none)
+                "types-PyYAML>=6",  # yaml's types for mypy (PyYAML ships none)
+                "types-pyserial>=3.5", "types-qrcode>=8"],  # the same for the ticket printer's pyserial, qrcode
     },
     entry_points={"console_scripts": ["ztc=ztc_cli.cli:main"]},
 )

@@ -11,7 +11,7 @@ import itertools
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from drivers.ticket_printer.content import TicketContent
 
@@ -56,7 +56,7 @@ class PrintJob:
         self.finished_at = time.time()
         self._done.set()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "ticket_id": self.ticket_id, "state": self.state,
                 "error": self.error, "attempts": self.attempts, "bytes": self.bytes_sent,
                 "confirmed": self.confirmed}

@@ -104,7 +104,7 @@ class RenderProcess:
         self.processed = 0                         # tickets drawn by the render process
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
-        self._ready: Future | None = None          # the warm-up; its result is the child's pid
+        self._ready: Future[int] | None = None          # the warm-up; its result is the child's pid
         self._retry_at = 0.0
         self._started_at = 0.0
         self._outage: str | None = None            # set while in-thread fallback is in force (logged once)

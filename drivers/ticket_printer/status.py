@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from drivers.ticket_printer.transports import Transport
 
@@ -152,7 +152,7 @@ class PrinterStatus:
             return {"state": "degraded", "detail": MESSAGES["unknown"]}
         return {"state": "ok", "detail": MESSAGES["ok"]}
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("history")
         d.update(self.health())

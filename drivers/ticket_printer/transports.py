@@ -252,7 +252,7 @@ class UsbTransport(Transport):
         self._p._device.write(self.out_ep, chunk, self.timeout_ms)
 
     def _read(self, n: int, timeout_s: float) -> bytes:
-        import usb.core
+        import usb.core  # type: ignore[import-untyped]  # pyusb ships no types (no stubs package either)
 
         try:
             return bytes(self._p._device.read(self.in_ep, max(n, 64), max(1, int(timeout_s * 1000))))

@@ -14,13 +14,14 @@ only waits for the bytes, and falls back to drawing them itself if that process 
 from __future__ import annotations
 
 import collections
+import enum
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Final, Literal
 
 from drivers.ticket_printer.content import TicketContent
 from drivers.ticket_printer.jobs import PrinterFault, PrintJob
@@ -56,8 +57,15 @@ class _StatusRequest:
     done: threading.Event = field(default_factory=threading.Event)
 
 
-_STOP = object()
-_WARM_UP = object()
+class _Signal(enum.Enum):
+    """Queue items that are neither a job nor a status request."""
+
+    STOP = enum.auto()
+    WARM_UP = enum.auto()
+
+
+_STOP: Final = _Signal.STOP
+_WARM_UP: Final = _Signal.WARM_UP
 
 
 class TicketPrinter:
@@ -79,7 +87,7 @@ class TicketPrinter:
         self.failed: collections.deque[PrintJob] = collections.deque(maxlen=100)
         self._status = PrinterStatus(device=transport.name)
         self._lock = threading.Lock()
-        self._queue: queue.Queue = queue.Queue()
+        self._queue: queue.Queue[PrintJob | _StatusRequest | _Signal] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._losses = 0              # consecutive failures to reach the printer (drives the backoff)
         self._next_poll_at = 0.0
@@ -96,7 +104,7 @@ class TicketPrinter:
         """Queue already-rendered bytes (diagnostics, benchmarks)."""
         return self._enqueue(PrintJob(content=None, data=data, label=label))
 
-    def get_status(self) -> dict:
+    def get_status(self) -> dict[str, Any]:
         """The last known condition, as a dict with PROTOCOL.md's ``state`` and ``detail``."""
         with self._lock:
             self._status.jobs_pending = self._queue.qsize()
@@ -106,7 +114,7 @@ class TicketPrinter:
         with self._lock:
             return self._status.health()
 
-    def refresh_status(self, timeout: float | None = None) -> dict:
+    def refresh_status(self, timeout: float | None = None) -> dict[str, Any]:
         """Ask the printer now (on the worker thread) and wait up to ``timeout`` for the answer."""
         request = _StatusRequest()
         self._ensure_worker()

@@ -57,6 +57,15 @@ class QrCode:
     align: str
 
 
+@dataclass
+class _QrPending:
+    """The QR code being set up by GS ( k (store, size, level) until its print command."""
+
+    module: int = 3
+    ec: str = "L"
+    data: bytes = b""
+
+
 @dataclass(frozen=True)
 class Feed:
     dots: int
@@ -121,7 +130,7 @@ class EscPosDecoder:
         self.style = Style()
         self.line = bytearray()
         self.ticket = DecodedTicket()
-        self.qr = {"module": 3, "ec": "L", "data": b""}
+        self.qr = _QrPending()
 
     def feed(self, data: bytes) -> list[Event]:
         self.buf += data
@@ -290,15 +299,15 @@ class EscPosDecoder:
         if b[2] == ord("k") and length >= 2 and body[0] == 0x31:      # cn 49: QR code
             fn = body[1]
             if fn == 67 and length >= 3:
-                self.qr["module"] = body[2]
+                self.qr.module = body[2]
             elif fn == 69 and length >= 3:
-                self.qr["ec"] = {48: "L", 49: "M", 50: "Q", 51: "H"}.get(body[2], "?")
+                self.qr.ec = {48: "L", 49: "M", 50: "Q", 51: "H"}.get(body[2], "?")
             elif fn == 80:
-                self.qr["data"] = body[3:]
+                self.qr.data = body[3:]
             elif fn == 81:
                 self._flush_line(force=False)
-                self.ticket.items.append(QrCode(self.qr["data"].decode("utf-8", "replace"),
-                                                int(self.qr["module"]), str(self.qr["ec"]), self.style.align))
+                self.ticket.items.append(QrCode(self.qr.data.decode("utf-8", "replace"),
+                                                self.qr.module, self.qr.ec, self.style.align))
         elif b[2] != ord("k"):
             self.ticket.unknown.append(f"GS ( {chr(b[2])}")
         return 5 + length
