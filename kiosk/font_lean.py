@@ -36,7 +36,7 @@ def lean_path(plain: Path, cache_dir: Path) -> Path:
 def make_lean(src: Path, out: Path) -> Path:
     """Write ``src`` with its CFF subroutines expanded to ``out`` (atomically); a font without CFF
     outlines (TrueType) is copied as it is, so it is not tried again."""
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # fontTools ships no types
 
     font = TTFont(str(src))
     try:

@@ -35,7 +35,8 @@ def standalone_face(face: FontFace, cache_dir: Path) -> Path:
     out = cache_dir / f"{face.path.stem}-{face.index}-{int(stat.st_mtime)}-{stat.st_size}.otf"
     if out.is_file() and out.stat().st_size > 0:
         return out
-    from fontTools.ttLib import TTCollection  # only needed the first time
+    # Only needed the first time; fontTools ships no types (no py.typed, no stubs package).
+    from fontTools.ttLib import TTCollection  # type: ignore[import-untyped]
 
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(f".tmp{os.getpid()}")
@@ -67,7 +68,7 @@ def lean_faces(cache_dir: Path, plain: list[Path]) -> list[Path]:
     return chosen
 
 
-def start_lean_job(cache_dir: Path, pairs: list[tuple[Path, Path]]) -> subprocess.Popen | None:
+def start_lean_job(cache_dir: Path, pairs: list[tuple[Path, Path]]) -> subprocess.Popen[bytes] | None:
     """Run ``kiosk.font_lean`` for ``pairs`` in its own low-priority process; None if one runs already."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     lock = cache_dir / LOCK
@@ -135,7 +136,7 @@ def wait_for_lean(cache_dir: Path, timeout: float) -> bool:
 
 def register_sc_font(cache_dir: Path, lean: bool = True) -> tuple[Path, Path]:
     """Register the SC face (regular and bold) as Kivy's default font; returns the files used."""
-    from kivy.core.text import LabelBase
+    from kivy.core.text import LabelBase  # type: ignore[import-untyped]  # Kivy ships no types
 
     regular = standalone_face(find_face(bold=False), cache_dir)
     try:
