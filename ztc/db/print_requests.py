@@ -116,11 +116,13 @@ def give_up(db: Database, request_id: int) -> bool:
 
 
 def wait(db: Database, request_id: int, on_state: Callable[[PrintRequest], None] | None = None,
-         answer_s: float = ANSWER_S, done_s: float = DONE_S, poll_s: float = 0.2) -> PrintRequest:
+         answer_s: float | None = None, done_s: float | None = None, poll_s: float = 0.2) -> PrintRequest:
     """The requester's side, on a worker: wait for the outcome; ``on_state`` hears every change.
 
     Not claimed within ``answer_s``: the request is expired here (the owner is not answering); claimed
     but not finished within ``done_s``: returned as it stands (``printing``)."""
+    answer_s = ANSWER_S if answer_s is None else answer_s
+    done_s = DONE_S if done_s is None else done_s
     start = time.monotonic()
     seen = ""
     while True:
