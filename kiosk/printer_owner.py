@@ -23,6 +23,7 @@ from ztc.settings import Settings
 log = logging.getLogger(__name__)
 
 PROBE_S = 3.0        # ask the printer this often (the agent used to open it every 2 s for the same)
+UNREACHABLE_PROBE_S = 10.0  # … and this often while it cannot be reached (each try may wait for a timeout)
 POLL_S = 0.25        # look for print requests this often (a read; a write only when there is one)
 NAME = "ticket_printer"
 NO_PRINTER = "没有可用的号票打印机 / no ticket printer available"
@@ -108,8 +109,9 @@ class PrinterOwner:
         while not self._stop.is_set():
             try:
                 if time.monotonic() >= next_probe:
-                    self._probe_and_publish(db)
-                    next_probe = time.monotonic() + self.probe_s
+                    reached = self._probe_and_publish(db)
+                    next_probe = time.monotonic() + (self.probe_s if reached else max(self.probe_s,
+                                                                                       UNREACHABLE_PROBE_S))
                 req = print_requests.claim(db)
                 if req is not None:
                     self._carry_out(db, engine, alerts, printing, req)
@@ -131,10 +133,12 @@ class PrinterOwner:
         cfg = self.settings.devices.ticket_printer
         return dict(driver.refresh_status(timeout=3 * cfg.status_timeout_s + 2))
 
-    def _probe_and_publish(self, db: Any) -> None:
+    def _probe_and_publish(self, db: Any) -> bool:
+        """Publish the printer's state when it changed or the heartbeat is due; False while the
+        printer cannot be reached (the next probe waits longer)."""
         status = self.status()
         if status is None:
-            return
+            return True
         key = {k: v for k, v in status.items() if k not in _VOLATILE}
         now = time.monotonic()
         if key != self._published or now - self._published_at >= device_health.HEARTBEAT_S:
@@ -143,6 +147,7 @@ class PrinterOwner:
                 log.info("ticket printer: %s %s", status.get("state"), status.get("detail"))
             self._published, self._published_at = key, now
             self.published += 1
+        return status.get("connected") is not False
 
     def _carry_out(self, db: Any, engine: QueueEngine, alerts: CrewAlerts, printing: TicketPrinting,
                    req: print_requests.PrintRequest) -> None:
