@@ -103,6 +103,7 @@ class PrinterOwner:
         try:
             if print_requests.fail_interrupted(db):
                 log.warning("print requests interrupted by the last restart marked failed")
+            print_requests.purge(db)
         except Exception:
             log.exception("ticket printer owner: cannot tidy old print requests")
         next_probe = 0.0

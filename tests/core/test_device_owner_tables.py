@@ -93,6 +93,18 @@ def test_a_print_interrupted_by_a_restart_is_failed_not_retried(db):
     assert req.state == "failed" and "结果未知" in req.detail
 
 
+def test_finished_requests_are_purged_after_a_week_open_ones_never(db):
+    import time
+
+    done = print_requests.request(db, "test")
+    print_requests.claim(db)
+    print_requests.finish(db, done, True, "A001")
+    waiting = print_requests.request(db, "test")
+    assert print_requests.purge(db, now=time.time() + print_requests.KEEP_S - 60) == 0
+    assert print_requests.purge(db, now=time.time() + print_requests.KEEP_S + 60) == 1
+    assert print_requests.get(db, done) is None and print_requests.get(db, waiting).state == "pending"
+
+
 def test_unknown_kinds_are_refused_by_the_table(db):
     from ztc.db import StorageError
 

@@ -106,6 +106,17 @@ def fail_interrupted(db: Database) -> int:
                             "WHERE state = 'printing'", (INTERRUPTED_DETAIL, time.time())).rowcount
 
 
+KEEP_S = 7 * 86400   # finished requests are kept this long (what the crew asked for this week), then deleted
+
+
+def purge(db: Database, now: float | None = None) -> int:
+    """Delete finished requests older than ``KEEP_S`` (the owner does it at start): the table stays small."""
+    now = time.time() if now is None else now
+    with db.write() as conn:
+        return conn.execute("DELETE FROM print_requests WHERE state IN ('done', 'failed', 'expired') "
+                            "AND requested_at < ?", (now - KEEP_S,)).rowcount
+
+
 def give_up(db: Database, request_id: int) -> bool:
     """The requester's side: stop waiting; True when the request was still pending (it is now expired
     and will never print), False when the owner had already claimed or finished it."""
