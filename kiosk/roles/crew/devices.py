@@ -130,7 +130,10 @@ class DevicesScreen(KioskScreen):
         return None
 
     def _owned_read(self, owned: dict[str, dict[str, Any]]) -> None:
-        if self.statuses is not None and any(self.statuses.get(k) != v for k, v in owned.items()):
+        def shown(st: dict[str, Any] | None) -> tuple[Any, Any]:   # what the row says (not its age)
+            return (st or {}).get("state"), (st or {}).get("detail")
+
+        if self.statuses is not None and any(shown(self.statuses.get(k)) != shown(v) for k, v in owned.items()):
             self.statuses = {**self.statuses, **owned}
             self.refresh()
 
