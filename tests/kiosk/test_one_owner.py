@@ -149,6 +149,7 @@ def test_only_the_resident_kiosk_opens_the_ticket_printer(kiosk, settings, sim, 
             seen_at = time.monotonic()
             k.pump(until=lambda: "缺纸" in printer_row(k), timeout=10)
             shown_after_s = time.monotonic() - seen_at
+            print(f"paper out shown on the crew console after {shown_after_s:.1f} s")
             assert "故障" in printer_row(k) and shown_after_s < 8, (printer_row(k), shown_after_s)
             deadline = time.monotonic() + 10                          # the agent's health says it too
             while "缺纸" not in agent.printer.get("detail", "") and time.monotonic() < deadline:
