@@ -2,8 +2,12 @@
 
 Two explicit tables, as Moonraker does it: ``TICKET_PRINTER_TRANSPORTS`` maps the configured
 ``devices.ticket_printer.kind`` to a transport class, and ``PROVIDERS`` lists one status probe per
-device. A probe that fails reports that device as broken; it never stops the others. Other
-devices are added to ``PROVIDERS`` with one line each.
+device that can be asked without opening it. A probe that fails reports that device as broken; it
+never stops the others. Other devices are added to ``PROVIDERS`` with one line each.
+
+Devices with an owner (``OWNED``: the ticket printer, opened only by the resident kiosk) are never
+opened here: their health is the owner's row in the bus database (``ztc.db.device_health``). The
+direct probe stays for set-up without a kiosk (``ztc devices status --probe``).
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from drivers.ticket_printer.transports import (
     UsbTransport,
 )
 from drivers.ticket_printer.worker import TicketPrinter
+from ztc.db import Database
 from ztc.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,7 +56,8 @@ def open_ticket_printer(settings: Settings, **kwargs: Any) -> TicketPrinter:
 
 
 def ticket_printer_status(settings: Settings) -> dict[str, Any]:
-    """Probe the ticket printer once (opens, asks DLE EOT, closes)."""
+    """Probe the ticket printer once (opens, asks DLE EOT, closes): set-up only, when no resident
+    kiosk owns it (``ztc devices status --probe``); everyone else reads ``owned_statuses``."""
     printer = open_ticket_printer(settings, poll_interval_s=None)
     try:
         cfg = settings.devices.ticket_printer
@@ -71,17 +77,44 @@ def camera_status(settings: Settings) -> dict[str, Any]:
 
 
 Provider = tuple[str, Callable[[Settings], dict[str, Any]]]
+# The owner publishes these (kiosk/printer_owner.py); the direct probe is for set-up without it.
+OWNED: dict[str, Callable[[Settings], dict[str, Any]]] = {"ticket_printer": ticket_printer_status}
 PROVIDERS: list[Provider] = [
-    ("ticket_printer", ticket_printer_status),
     ("a4_printer", a4_printer_status),
     ("camera", camera_status),
 ]
 
 
-def device_statuses(settings: Settings) -> dict[str, dict[str, Any]]:
-    """``{name: {"state", "detail", …}}`` for every device, as PROTOCOL.md ``health.devices`` wants."""
+def owned_statuses(settings: Settings, db: Database | None = None) -> dict[str, dict[str, Any]]:
+    """The owned devices as their owner last published them (stale: says the owner is not running)."""
+    from ztc.db import device_health, open_database
+
+    own = db if db is not None else open_database(settings.db_path)
+    try:
+        return device_health.read(own, tuple(OWNED))
+    finally:
+        if db is None:
+            own.close()
+
+
+def device_statuses(settings: Settings, db: Database | None = None,
+                    probe_owned: bool = False) -> dict[str, dict[str, Any]]:
+    """``{name: {"state", "detail", …}}`` for every device, as PROTOCOL.md ``health.devices`` wants.
+
+    Owned devices come from the bus database (``db``, or the configured one); ``probe_owned`` opens
+    them instead, which only set-up without a running resident kiosk may do."""
     out: dict[str, dict[str, Any]] = {}
-    for name, probe in PROVIDERS:
+    if probe_owned:
+        probes: list[Provider] = [*OWNED.items(), *PROVIDERS]
+    else:
+        try:
+            out.update(owned_statuses(settings, db))
+        except Exception as e:
+            log.exception("owned device health")
+            failed = {"state": "error", "detail": f"状态读取失败 / status read failed: {e}"}
+            out.update({name: dict(failed) for name in OWNED})
+        probes = PROVIDERS
+    for name, probe in probes:
         try:
             out[name] = probe(settings)
         except Exception as e:

@@ -79,7 +79,7 @@ class Agent:
         self.boot = boot or str(uuid.uuid4())
         self.bus = settings.bus.id
         self.gps_status = gps_status
-        self._devices = devices or (lambda: registry_statuses(settings))
+        self._devices = devices or (lambda: registry_statuses(settings, db))
         self.clock_watch = ClockWatch(db, gps_status)
         a = settings.agent
         self.drain = Drain(db, a, self._publish_events)

@@ -25,8 +25,9 @@ PROBLEM_KEY = "document_problem.{kind}"
 DeviceStatus = dict[str, dict[str, Any]]
 
 
-def registry_statuses(settings: Settings) -> DeviceStatus:
-    """Device health from ``drivers.registry.device_statuses`` once that module exists."""
+def registry_statuses(settings: Settings, db: Database | None = None) -> DeviceStatus:
+    """Device health from ``drivers.registry.device_statuses`` once that module exists. The ticket
+    printer is read from its owner's row in ``db`` (the resident kiosk publishes it); never opened here."""
     try:
         registry = importlib.import_module("drivers.registry")
     except ImportError:
@@ -35,7 +36,7 @@ def registry_statuses(settings: Settings) -> DeviceStatus:
     if fn is None:
         return {}
     try:
-        result = fn(settings)
+        result = fn(settings, db=db)
     except Exception as e:  # one broken driver must not take the health report down
         log.warning("device status failed: %s", e)
         return {"devices": {"state": "error", "detail": f"设备状态读取失败 / device status failed: {e}"}}

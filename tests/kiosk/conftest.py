@@ -99,6 +99,21 @@ def engine(settings: Settings, clock: FakeClock) -> Iterator[QueueEngine]:
 
 
 @pytest.fixture
+def resident_owner(settings: Settings) -> Iterator[Any]:
+    """The resident role's ticket-printer owner (its real code: the configured printer, its own
+    thread and database connection), for crew tests: the crew console prints through it."""
+    from kiosk.printer_owner import PrinterOwner
+    from kiosk.printing import DriverPrinter
+
+    printer = DriverPrinter(settings)
+    owner = PrinterOwner(settings, printer, probe_s=0.5, owner="resident (test)")
+    owner.start()
+    yield owner
+    owner.stop()
+    printer.close()
+
+
+@pytest.fixture
 def kiosk(xvfb: str, settings: Settings, clock: FakeClock) -> Iterator[Callable[..., Any]]:
     from tests.kiosk.harness import Harness
 

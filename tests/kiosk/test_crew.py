@@ -168,7 +168,7 @@ def test_no_show_transfer_pause_and_depart(kiosk, engine, settings):
     k.screenshot("crew-summary")
 
 
-def test_devices_tab_and_reprint_after_failed_print(kiosk, engine, settings, virtual_printer):
+def test_devices_tab_and_reprint_after_failed_print(kiosk, engine, settings, virtual_printer, resident_owner):
     CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
     engine.arrive("nanma-xincun")
     lost = engine.issue("F", None)
@@ -312,7 +312,7 @@ def test_automatic_log_out_after_inactivity(kiosk, engine, settings):
     assert "crew" not in k.app.flow
 
 
-def test_cutoff_override_issues_and_prints(kiosk, engine, settings, clock, virtual_printer):
+def test_cutoff_override_issues_and_prints(kiosk, engine, settings, clock, virtual_printer, resident_owner):
     CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
     engine.arrive("nanma-xincun")
     clock.advance(2 * 3600 + 10 * 60)          # 11:15, the bus leaves at 11:30: the cut-off refuses B
@@ -368,7 +368,8 @@ def test_devices_tab_shows_a4_printer_state_and_recent_jobs(kiosk, engine, setti
     assert f"{first} 已完成" in k.texts()
 
 
-def test_devices_tab_test_print_sends_a_copy_marked_sample(kiosk, engine, settings, virtual_printer):
+def test_devices_tab_test_print_sends_a_copy_marked_sample(kiosk, engine, settings, virtual_printer,
+                                                           resident_owner):
     from drivers.ticket_printer.content import TicketContent
 
     CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
@@ -387,9 +388,11 @@ def test_devices_tab_test_print_sends_a_copy_marked_sample(kiosk, engine, settin
     virtual_printer.stop()                      # the cable is pulled: the failure is said in the kiosk language
     k.tap_id("test_print_button")
     printed_ok = "✓ " + k.screen.t("test_printed")
-    k.pump(until=lambda: k.screen.ids.message.text not in ("", k.screen.t("working"), printed_ok), timeout=60)
+    passing = ("", k.screen.t("working"), k.screen.t("print_waiting"), k.screen.t("print_printing"), printed_ok)
+    k.pump(until=lambda: k.screen.ids.message.text not in passing, timeout=60)
     failed = k.screen.ids.message.text
     assert "打印机" in failed and " / " not in failed, failed          # Chinese only, not "中文 / English"
+    assert failed.startswith("打印失败：")                              # the resident kiosk's reason, as it said it
 
 
 def test_devices_tab_shows_gps_and_uplink_as_the_agent_sees_them(kiosk, engine, settings, clock):

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -30,32 +31,69 @@ def _ztc(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
                           text=True, timeout=60)
 
 
-def test_status_and_test_print_against_the_virtual_printer(sim, tmp_path):
+def test_direct_status_and_test_print_against_the_virtual_printer(sim, tmp_path):
+    """Set-up without a resident kiosk: ``--direct`` opens the printer from the command."""
     env = _env(tmp_path, sim.tcp_port)
-    out = _ztc(["devices", "status", "--json"], env)
+    out = _ztc(["devices", "status", "--json", "--direct"], env)
     assert out.returncode == 0, out.stderr
     status = json.loads(out.stdout)["ticket_printer"]
     assert status["state"] == "ok" and status["paper"] == "ok"
 
-    printed = _ztc(["devices", "test-print", "ticket", "--number", "C042", "--mode", "native"], env)
+    printed = _ztc(["devices", "test-print", "ticket", "--direct", "--number", "C042", "--mode", "native"], env)
     assert printed.returncode == 0, printed.stderr
     assert "C042" in printed.stdout
     [paper] = sim.wait_for_tickets(1)
     assert "C042" in paper.lines() and "工程建设项目审批" in paper.lines()
 
     sim.faults.paper = "out"
-    failed = _ztc(["devices", "test-print", "ticket", "--json"], env)
+    failed = _ztc(["devices", "test-print", "ticket", "--json", "--direct"], env)
     assert failed.returncode == 1
     assert json.loads(failed.stdout)["job"]["error"] == "打印机缺纸 / printer out of paper"
-    text = _ztc(["devices", "status"], env)
+    text = _ztc(["devices", "status", "--direct"], env)
     assert "ticket_printer" in text.stdout and "error" in text.stdout and "缺纸" in text.stdout
+
+
+def test_status_and_test_print_go_through_the_resident_kiosk(sim, tmp_path):
+    """The resident kiosk owns the printer: ``status`` reads its table, ``test-print`` asks it to print;
+    without a kiosk the command says so (and names --direct) instead of opening the printer."""
+    from kiosk.printer_owner import PrinterOwner
+    from kiosk.printing import DriverPrinter
+    from ztc.settings import load_settings
+
+    env = _env(tmp_path, sim.tcp_port, ZTC_DEVICES__TICKET_PRINTER__TEXT_MODE="native")
+    nobody = json.loads(_ztc(["devices", "status", "--json"], env).stdout)["ticket_printer"]
+    assert nobody["state"] == "offline" and "前台未运行" in nobody["detail"]
+    refused = _ztc(["devices", "test-print", "ticket"], env)
+    assert refused.returncode == 1 and "--direct" in refused.stdout
+    assert sim.status_queries == 0 and sim.tickets == []        # neither command touched the printer
+
+    settings = load_settings(environ={k: v for k, v in env.items() if k.startswith("ZTC_")})
+    printer = DriverPrinter(settings)
+    owner = PrinterOwner(settings, printer, probe_s=0.5)
+    owner.start()
+    try:
+        sim.faults.paper = "near_end"
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            status = json.loads(_ztc(["devices", "status", "--json"], env).stdout)["ticket_printer"]
+            if status["state"] == "degraded":
+                break
+        assert status["state"] == "degraded" and status["paper"] == "near_end" and status["age_s"] < 30
+        printed = _ztc(["devices", "test-print", "ticket"], env)
+        assert printed.returncode == 0, printed.stdout + printed.stderr
+        assert "已由前台打印" in printed.stdout
+        [paper] = sim.wait_for_tickets(1)
+        assert "副本" in paper.text()
+    finally:
+        owner.stop()
+        printer.close()
 
 
 def test_status_of_an_absent_printer_is_offline_not_a_crash(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    out = _ztc(["devices", "status", "--json"], _env(tmp_path, port))
+    out = _ztc(["devices", "status", "--json", "--direct"], _env(tmp_path, port))
     assert out.returncode == 0, out.stderr
     status = json.loads(out.stdout)["ticket_printer"]
     assert status["state"] == "offline" and f"127.0.0.1:{port}" in status["detail"]
@@ -73,9 +111,9 @@ def test_sim_printer_command_serves_tcp_and_a_pty(tmp_path):
     try:
         banner = [proc.stdout.readline() for _ in range(3)]
         assert f"tcp://127.0.0.1:{port}" in banner[0] and str(link) in banner[1]
-        printed = _ztc(["devices", "test-print", "ticket", "--mode", "raster"], _env(tmp_path, port))
+        printed = _ztc(["devices", "test-print", "ticket", "--direct", "--mode", "raster"], _env(tmp_path, port))
         assert printed.returncode == 0, printed.stderr
-        serial = _ztc(["devices", "test-print", "ticket", "--mode", "native", "--number", "B007"],
+        serial = _ztc(["devices", "test-print", "ticket", "--direct", "--mode", "native", "--number", "B007"],
                       _env(tmp_path, None, ZTC_DEVICES__TICKET_PRINTER__KIND="serial",
                            ZTC_DEVICES__TICKET_PRINTER__DEVICE=str(link),
                            ZTC_DEVICES__TICKET_PRINTER__PAPER_WIDTH_MM="58"))

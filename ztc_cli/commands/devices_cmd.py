@@ -1,4 +1,9 @@
-"""``ztc devices …``: device health, a test ticket, and the virtual ticket printer."""
+"""``ztc devices …``: device health, a test ticket, and the virtual ticket printer.
+
+The ticket printer has one owner, the resident kiosk: ``status`` reads its state from the bus
+database and ``test-print`` asks the kiosk to print. ``--direct`` opens the printer from here
+instead, for set-up only, when no resident kiosk runs.
+"""
 from __future__ import annotations
 
 import argparse
@@ -10,6 +15,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from ztc.settings import Settings
 from ztc_cli.commands import add_json_flag, emit, settings_from
 
 log = logging.getLogger(__name__)
@@ -20,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     dsub = p.add_subparsers(dest="devices_command", metavar="ACTION", required=True)
 
     status = dsub.add_parser("status", help="every configured device with its state")
+    status.add_argument("--direct", action="store_true",
+                        help="open the ticket printer from here (set-up only, when no resident kiosk runs)")
     add_json_flag(status)
     status.set_defaults(func=status_cmd)
 
@@ -28,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     test.add_argument("--number", default="A001", help="number on the sample ticket (default A001)")
     test.add_argument("--copy", action="store_true", help="mark it as a reprint (副本 / COPY)")
     test.add_argument("--mode", choices=["raster", "native"], help="override devices.ticket_printer.text_mode")
+    test.add_argument("--direct", action="store_true", help="open the ticket printer from here (set-up only, "
+                      "when no resident kiosk runs; --number, --copy and --mode apply only then)")
     add_json_flag(test)
     test.set_defaults(func=test_print_cmd)
 
@@ -51,7 +61,7 @@ def status_cmd(args: argparse.Namespace) -> int:
     from drivers.registry import device_statuses
 
     settings = settings_from(args)
-    statuses = device_statuses(settings)
+    statuses = device_statuses(settings, probe_owned=args.direct)
     lines = [f"{name:<16} {s['state']:<9} {s['detail']}" for name, s in statuses.items()]
     emit(args, statuses, "\n".join(lines))
     return 0
@@ -62,6 +72,8 @@ def test_print_cmd(args: argparse.Namespace) -> int:
     from drivers.ticket_printer.content import TicketContent
 
     settings = settings_from(args)
+    if not args.direct:
+        return _request_test_print(args, settings)
     try:
         content = TicketContent.sample(settings, number=args.number.upper())
     except Exception as e:
@@ -85,6 +97,27 @@ def test_print_cmd(args: argparse.Namespace) -> int:
                            f"{printer.text_mode}, {printer.paper_width_mm} mm) to {printer.transport.name}{note}")
         return 0
     emit(args, result, f"样票打印失败 / test print failed: {job.error}")
+    return 1
+
+
+def _request_test_print(args: argparse.Namespace, settings: Settings) -> int:
+    """The resident kiosk owns the printer: ask it for the sample (a print request) and wait."""
+    from ztc.db import device_health, open_database, print_requests
+
+    db = open_database(settings.db_path)
+    try:
+        if device_health.read(db, ("ticket_printer",))["ticket_printer"].get("stale"):
+            return _fail(args, "前台未运行，号票机无人负责；设置时可用 --direct 直接打印 / "
+                               "no resident kiosk is running (it owns the ticket printer); "
+                               "for set-up without it, use --direct")
+        req = print_requests.wait(db, print_requests.request(db, "test", None, "cli"))
+    finally:
+        db.close()
+    result = {"ok": req.state == "done", "request": req.__dict__}
+    if req.state == "done":
+        emit(args, result, f"样票 {req.detail} 已由前台打印 / sample ticket printed by the resident kiosk")
+        return 0
+    emit(args, result, f"样票未打印 / test print not done ({req.state}): {req.detail}")
     return 1
 
 

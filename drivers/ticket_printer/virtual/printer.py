@@ -73,6 +73,7 @@ class VirtualPrinter:
         self.spoiled: list[DecodedTicket] = []      # received while out of paper / cover open: not printed
         self.status_queries = 0
         self.connections = 0
+        self.bytes_received = 0           # every byte any host wrote to this printer, status queries included
         self._cond = threading.Condition()
         self._running = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -228,6 +229,7 @@ class VirtualPrinter:
                     continue
                 if chunk == b"":
                     return False
+                self.bytes_received += len(chunk)
                 f = self.faults
                 if f.drop_after_bytes is not None and len(chunk) >= f.drop_after_bytes:
                     head = chunk[:f.drop_after_bytes]

@@ -1,12 +1,14 @@
-"""Devices tab: every device's health from ``drivers.registry.device_statuses`` (probed off the UI
-thread), the A4 queue and its jobs, the GPS and the uplink as the agent last saw them
-(``ztc.agent_state``), a ticket-printer test print, and a reprint (marked as a copy) of a ticket
-that failed or was lost (``reprint.py``). The GPS override is the stop-visit screen: the crew's
-arrive/depart always wins."""
+"""Devices tab: every device's health (probed off the UI thread; the ticket printer as the resident
+kiosk, its only owner, last published it, re-read every few seconds while the tab is shown), the A4
+queue and its jobs, the GPS and the uplink as the agent last saw them (``ztc.agent_state``), a
+ticket-printer test print and a reprint (marked as a copy) of a ticket that failed or was lost
+(``reprint.py``), both carried out by the resident kiosk (``print_request.py``). The GPS override is
+the stop-visit screen: the crew's arrive/depart always wins."""
 from __future__ import annotations
 
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.utils import escape_markup
 
 from kiosk.widgets import KioskScreen, load_kv
@@ -14,12 +16,20 @@ from kiosk.widgets import KioskScreen, load_kv
 load_kv(__file__)
 
 STATE_COLOURS = {"ok": "66ff88", "degraded": "ffcc33", "error": "ff5555", "offline": "ff5555", "absent": "aaaaaa"}
+OWNED_EVERY_S = 2.0   # the owner's rows are re-read this often while the tab is shown (one SELECT)
 
 
-def probe_devices(settings: Any) -> dict[str, dict[str, Any]]:
+def probe_devices(settings: Any, db: Any = None) -> dict[str, dict[str, Any]]:
+    """Every device; the ticket printer from its owner's row in ``db`` (never opened here)."""
     from drivers.registry import device_statuses
 
-    return device_statuses(settings)
+    return device_statuses(settings, db=db)
+
+
+def read_owned(settings: Any, db: Any) -> dict[str, dict[str, Any]]:
+    from drivers.registry import owned_statuses
+
+    return owned_statuses(settings, db)
 
 
 def read_link(db: Any, data_dir: Any, now: float) -> tuple[Any, dict[str, Any]]:
@@ -39,52 +49,28 @@ def a4_printer_of(app: Any) -> Any:
     return app.services.get("a4_printer") or A4Printer.from_settings(app.settings.devices.a4_printer)
 
 
-def print_sample_ticket(printer: Any, settings: Any) -> str:
-    """Print ``ztc devices test-print ticket``'s sample through the crew's ticket printer, marked as a
-    copy (副本) so nobody takes it for a real number; raises PrintFailed when it did not print."""
-    from dataclasses import replace
-
-    from drivers.ticket_printer.content import TicketContent
-    from kiosk.i18n import t
-    from kiosk.printing import DriverPrinter, PrintFailed
-
-    driver = getattr(printer, "printer", None)
-    if driver is None:
-        raise PrintFailed(f"{t('no_ticket_printer', 'zh')} / {t('no_ticket_printer', 'en')}")
-    content = replace(TicketContent.sample(settings), copy=True)
-    job = driver.submit(content)
-    if not job.wait(DriverPrinter.JOB_TIMEOUT_S):
-        raise PrintFailed("打印超时 / the printer did not finish in time")
-    if job.state != "done":
-        raise PrintFailed(job.error or "打印失败 / not printed")
-    return content.number
-
-
-def crew_printer(app: Any) -> Any:
-    """The crew role's ticket printer (``services["printer"]``), opened on first use: call it on a
-    worker. None when no ticket printer is configured."""
-    printer = app.services.get("printer")
-    if printer is None:
-        from kiosk.printing import default_printer
-
-        printer = app.services["printer"] = default_printer(app.settings)
-    return printer
-
-
 class DevicesScreen(KioskScreen):
     statuses: dict[str, dict[str, Any]] | None = None
     a4: Any = None  # kiosk.roles.crew.a4_status.A4Status of the last read
     uplink: dict[str, Any] | None = None  # ztc.db.outbox.stats: {"pending", "oldest_ts"}
     agent: Any = None  # ztc.agent_state.AgentState of the last read
+    _owned_event: Any = None
 
     def on_pre_enter(self, *args: Any) -> None:
         super().on_pre_enter(*args)
         self.probe()
+        self._owned_event = Clock.schedule_interval(self._read_owned, OWNED_EVERY_S)
+
+    def on_leave(self, *args: Any) -> None:
+        if self._owned_event is not None:
+            self._owned_event.cancel()
+            self._owned_event = None
 
     def probe(self) -> None:
         self.ids.message.text = self.t("working")
         probe = self.app.services.get("probe_devices", probe_devices)
-        self.app.bridge.call(probe, self.app.settings, changes=False, on_done=self._probed, on_error=self._error)
+        self.app.bridge.call(probe, self.app.settings, self.app.engine.db, changes=False, on_done=self._probed,
+                             on_error=self._error)
         self.app.bridge.call(read_link, self.app.engine.db, self.app.settings.data_dir, self.app.clock(),
                              changes=False, on_done=self._link_read, on_error=self._error)
         from kiosk.roles.crew.a4_status import read_a4_status
@@ -131,6 +117,26 @@ class DevicesScreen(KioskScreen):
         self.ids.message.text = ""
         self.refresh()
 
+    def _read_owned(self, _dt: float) -> bool | None:
+        """The ticket printer's state as the resident kiosk publishes it (paper out shows in seconds)."""
+        if self.manager is None or self.manager.current_screen is not self:
+            return False   # not shown any more: unscheduled
+        if self.statuses is not None and self.app.bridge.pending < 2:
+            try:
+                self.app.bridge.call(read_owned, self.app.settings, self.app.engine.db, changes=False,
+                                     on_done=self._owned_read, on_error=lambda _e: None)
+            except RuntimeError:   # the app is stopping: its workers are gone
+                return False
+        return None
+
+    def _owned_read(self, owned: dict[str, dict[str, Any]]) -> None:
+        def shown(st: dict[str, Any] | None) -> tuple[Any, Any]:   # what the row says (not its age)
+            return (st or {}).get("state"), (st or {}).get("detail")
+
+        if self.statuses is not None and any(shown(self.statuses.get(k)) != shown(v) for k, v in owned.items()):
+            self.statuses = {**self.statuses, **owned}
+            self.refresh()
+
     def refresh(self) -> None:
         from kiosk.i18n import DEVICE_NAMES, DEVICE_STATES, bilingual, pick
 
@@ -159,8 +165,12 @@ class DevicesScreen(KioskScreen):
         self.fill(self.ids.rows, rows)
 
     def test_print(self) -> None:
-        """A sample ticket on the crew's ticket printer: paper, cutter and text checked in one go."""
-        self.ids.message.text = self.t("working")
-        self.app.bridge.call(lambda: print_sample_ticket(crew_printer(self.app), self.app.settings), changes=False,
+        """A sample ticket, printed by the resident kiosk (the printer's owner): paper, cutter and text
+        checked in one go, and that the resident kiosk answers."""
+        from kiosk.roles.crew.print_request import ask_owner, progress
+
+        self.ids.message.text = self.t("print_waiting")
+        self.app.bridge.call(ask_owner, self.app.engine.db, "test", None, str(self.app.flow.get("crew", "")),
+                             progress(self), changes=False,
                              on_done=lambda _n: setattr(self.ids.message, "text", "✓ " + self.t("test_printed")),
                              on_error=self._error)

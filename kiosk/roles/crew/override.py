@@ -3,14 +3,15 @@
 Why a screen of its own with a confirm step: overriding the cut-off keeps the bus at the stop
 longer, so it is a deliberate crew decision (pick the service, then confirm, with or without the
 green channel 绿色通道); the engine records ``cutoff_override`` in the event so headquarters sees
-every override.
+every override. The resident kiosk, the ticket printer's only owner, prints the ticket (a print
+request, ``print_request.py``); a failed print raises the crew alert there, as for any ticket.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from kiosk.i18n import name_of
-from kiosk.printing import PrintFailed, TicketPrinting
+from kiosk.printing import PrintFailed
 from kiosk.widgets import KioskScreen, load_kv
 
 load_kv(__file__)
@@ -50,19 +51,6 @@ class OverrideScreen(KioskScreen):
         self.chosen = prefix
         self.refresh()
 
-    def _printing(self) -> TicketPrinting | None:
-        """The crew role's ticket printer (the same one the devices tab reprints on), if any."""
-        printing = self.app.services.get("printing")
-        if printing is None:
-            from kiosk.roles.crew.devices import crew_printer
-
-            printer = crew_printer(self.app)
-            if printer is None:
-                return None
-            printing = self.app.services["printing"] = TicketPrinting(self.app.engine, self.app.services["alerts"],
-                                                                      printer)
-        return printing
-
     def confirm(self, priority: bool) -> None:
         """Issue it; ``priority``: 绿色通道 (elderly, disabled, pregnant…), called before the others."""
         prefix = self.chosen
@@ -70,13 +58,13 @@ class OverrideScreen(KioskScreen):
             return
         self.ids.message.text = self.t("working")
 
+        from kiosk.roles.crew.print_request import ask_owner, progress
+
         def work() -> tuple[dict[str, Any], str]:
             ticket = self.app.engine.issue(prefix, None, priority, override_cutoff=True)
-            printing = self._printing()  # opening a device is I/O: on this worker, never the UI thread
-            if printing is None:
-                return ticket, "shown"
             try:
-                printing.print_ticket(ticket)
+                ask_owner(self.app.engine.db, "override", ticket["id"], str(self.app.flow.get("crew", "")),
+                          progress(self))
             except PrintFailed:
                 return ticket, "failed"
             return ticket, "printed"

@@ -2,7 +2,8 @@
 
 Why a picker and not "reprint the last failure": the crew must see which number they are about to
 print. Tickets whose print failed come first (marked), then every ticket still open today, oldest
-first; a reprint clears that ticket's print-failure alerts. Reading and printing run on a worker.
+first; a reprint clears that ticket's print-failure alerts. The resident kiosk, the ticket printer's
+only owner, prints it (a print request, ``print_request.py``); reading and waiting run on a worker.
 """
 from __future__ import annotations
 
@@ -29,21 +30,6 @@ def reprint_choices(engine: Any, alerts: Any) -> list[tuple[dict[str, Any], bool
     return out[:MAX_SHOWN]
 
 
-def reprint_copy(engine: Any, alerts: Any, printer: Any, ticket: dict[str, Any]) -> str:
-    """Print the ticket marked as a copy, count the print, clear its print-failure alerts."""
-    if printer is None:
-        from kiosk.i18n import t
-        from kiosk.printing import PrintFailed
-
-        raise PrintFailed(f"{t('no_ticket_printer', 'zh')} / {t('no_ticket_printer', 'en')}")
-    printer(ticket, True)
-    engine.mark_printed(ticket["id"])
-    for alert in alerts.open_alerts():
-        if alert["ticket_id"] == ticket["id"]:
-            alerts.dismiss(alert["id"])
-    return str(ticket["number"])
-
-
 class ReprintScreen(KioskScreen):
     choices: tuple[tuple[dict[str, Any], bool], ...] = ()
 
@@ -68,14 +54,11 @@ class ReprintScreen(KioskScreen):
         self.fill(self.ids.choices, buttons)
 
     def reprint(self, ticket: dict[str, Any]) -> None:
-        from kiosk.roles.crew.devices import crew_printer
+        from kiosk.roles.crew.print_request import ask_owner, progress
 
-        self.ids.message.text = self.t("working")
-
-        def work() -> str:
-            return reprint_copy(self.app.engine, self.app.services["alerts"], crew_printer(self.app), ticket)
-
-        self.app.bridge.call(work, on_done=self._printed, on_error=self._error)
+        self.ids.message.text = self.t("print_waiting")
+        self.app.bridge.call(ask_owner, self.app.engine.db, "reprint", ticket["id"], str(self.app.flow.get("crew", "")),
+                             progress(self), on_done=self._printed, on_error=self._error)
 
     def _printed(self, number: str) -> None:
         self.ids.message.text = "✓ " + self.t("reprinted", number=number)

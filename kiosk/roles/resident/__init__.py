@@ -29,6 +29,15 @@ def screens(app: Any) -> list[Any]:
             app.services["printer"] = default_printer(app.settings)
         printer = app.services["printer"]
         app.services["printing"] = TicketPrinting(app.engine, CrewAlerts(app.engine.db, app.clock), printer)
+    if "printer_owner" not in app.services:
+        # The only process that opens the ticket printer: it publishes its health and carries out the
+        # crew's print requests (kiosk/printer_owner.py). First in services: stopped before the printer closes.
+        from kiosk.printer_owner import PrinterOwner
+
+        printer = app.services.get("printer", getattr(app.services.get("printing"), "printer", None))
+        owner = PrinterOwner(app.settings, printer)
+        app.services = {"printer_owner": owner, **app.services}
+        owner.start()
     return [HomeScreen(name="home"), ServiceScreen(name="service"), ItemScreen(name="item"),
             ConfirmScreen(name="confirm"), TicketScreen(name="ticket"), MessageScreen(name="message"),
             CheckinScreen(name="checkin"), RateScreen(name="rate"), GuideScreen(name="guide"),
