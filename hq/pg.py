@@ -66,17 +66,17 @@ class PgConnection:
         with self.raw.cursor() as cur:
             cur.executemany(placeholders(statement), rows)
 
-    def write_pipelined(self, batches: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
-        """One transaction of ``executemany`` batches sent as a single pipeline: BEGIN, every row and
-        COMMIT go out together and the server answers once — one round trip (and one wait for the
-        commit's fsync) per burst instead of one each for BEGIN, the batches and COMMIT. An error
-        anywhere rolls the whole transaction back and is raised."""
+    def write_pipelined(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """One transaction of statements sent as a single pipeline: BEGIN, each statement and COMMIT
+        go out together and the server answers once — one round trip (and one wait for the commit's
+        fsync) per burst. A burst's rows travel as arrays in a few statements (``unnest``), not one
+        statement per row: per row, psycopg's pipeline and the server's executor cost more than the
+        row itself. An error anywhere rolls the whole transaction back and is raised."""
         try:
             with self.raw.pipeline(), self.raw.cursor() as cur:
                 cur.execute("BEGIN")
-                for statement, rows in batches:
-                    if rows:
-                        cur.executemany(placeholders(statement), rows)
+                for statement, args in statements:
+                    cur.execute(placeholders(statement), tuple(args), prepare=True)
                 cur.execute("COMMIT")
         except BaseException:
             if self.in_transaction:
