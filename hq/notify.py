@@ -56,7 +56,9 @@ class Notifier:
     def __init__(self, url: str, local: Callable[[dict[str, Any]], None] | None = None):
         self.url = url
         self.local = local
-        self.own_pids: set[int] = set()  # the backends this Notifier sent from (its Listener skips them)
+        # The backend this Notifier sends from now (its Listener skips it). Only the current one: once
+        # disconnected, a pid may be the server's for another process's Notifier later.
+        self.own_pid = 0
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(100000)
         self._thread = threading.Thread(target=self._run, name="live-notify", daemon=True)
         self.sent = 0
@@ -95,7 +97,7 @@ class Notifier:
             try:
                 if conn is None or conn.closed:
                     conn = psycopg.connect(self.url, autocommit=True, application_name="ztc-hq notify")
-                    self.own_pids.add(conn.info.backend_pid)  # before the first notification from it
+                    self.own_pid = conn.info.backend_pid  # before the first notification from it
                 with conn.transaction():  # one commit for the whole batch's notifications
                     for payload in chunks(batch):
                         conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
@@ -147,7 +149,7 @@ class Listener:
                 self._stop.wait(2)
 
     def _handle(self, payload: str, pid: int = 0) -> None:
-        if (self.own is not None and pid in self.own.own_pids) or (self.wanted is not None and not self.wanted()):
+        if (self.own is not None and pid == self.own.own_pid) or (self.wanted is not None and not self.wanted()):
             self.skipped += 1
             return
         try:
