@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 ACK_EVERY = 50  # in a long burst, ack at least every this many messages (keeps the bus's window moving)
 LATEST_BATCH = 500  # positions/queue/health stored together in one transaction (one fsync) during a burst
+# How long a latest-state message or an ack waits for more before its transaction: at 1 Hz from a
+# thousand buses the inbox is empty between most messages, and a commit each would cost more than the
+# message itself (PostgreSQL: a transaction of one position is ~0.45 ms of CPU, in a batch of 25 ~0.08).
+LINGER_S = 0.05
 
 
 def build_link(hq: HqSettings) -> MqttLink:
@@ -81,15 +85,30 @@ class Ingest:
         self.handled = 0
 
     def run(self, stop: threading.Event) -> None:
+        """Take messages as they come; what waits to be stored or acked is committed once the inbox is
+        drained ``LINGER_S`` after the first of them (at the latest after twice that, or at
+        ``LATEST_BATCH``), acks also every ``ACK_EVERY`` messages. While lingering the worker sleeps
+        instead of waiting on the inbox: a message arriving then wakes no thread (at a thousand a
+        second, waking it for each was a fifth of the ingest process's samples in py-spy)."""
         self.link.start()
         since_ack = 0
+        due: float | None = None  # when what is pending is to be committed
         while not stop.is_set():
-            item = self.link.get(0.5)
+            item = self.link.get(0.5 if due is None else 0)
+            now = time.monotonic()
+            if item is None and due is not None and now < due:
+                time.sleep(due - now)  # let the burst gather
+                continue
             if item is not None:
                 self.handle(item)
                 since_ack += 1
-            if item is None or since_ack >= ACK_EVERY or self.link.inbox.empty():
+                if due is None and (self._latest or self._pending_acks):
+                    due = now + LINGER_S
+            if item is None or (due is not None and now >= due + LINGER_S):  # drained, or falling behind
                 self.flush_latest()
+                self.flush_acks()
+                since_ack, due = 0, None
+            elif since_ack >= ACK_EVERY:
                 self.flush_acks()
                 since_ack = 0
             if self.periodic is not None and time.monotonic() >= self._next_periodic:
@@ -102,7 +121,7 @@ class Ingest:
 
     def handle(self, item: Inbound) -> None:
         """Validate and store one message. Latest-state messages (position, queue, health) are
-        collected and stored by ``flush_latest`` (the run loop calls it whenever the inbox is empty):
+        collected and stored by ``flush_latest`` (the run loop calls it ``LINGER_S`` after the first):
         at a thousand buses a second, one transaction per message would be one fsync per message."""
         if item.kind != "message":
             return

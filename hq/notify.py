@@ -7,6 +7,11 @@ JSON arrays, several updates each, under PostgreSQL's 8000-byte limit. Every web
 ``Listener`` that feeds them into its ``LiveHub``. PostgreSQL delivers a notification only after
 the sender's commit and in commit order per sender, so "pushed only once stored" still holds.
 On SQLite (one process) the ingest calls the hub directly, as before.
+
+A process that both ingests and serves hands its own updates to its hub directly (``local``, after
+the commit, as on SQLite) and its Listener ignores the notifications its own Notifier sent (by the
+sender's backend pid): each update is pushed once, and is not decoded back from JSON by the very
+process that encoded it. A Listener whose hub has no dashboard connected does not decode at all.
 """
 from __future__ import annotations
 
@@ -48,8 +53,12 @@ def chunks(updates: list[dict[str, Any]], limit: int = MAX_PAYLOAD) -> list[str]
 class Notifier:
     """``publish(update)`` from the ingest thread; a worker sends them in batches."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, local: Callable[[dict[str, Any]], None] | None = None):
         self.url = url
+        self.local = local
+        # The backend this Notifier sends from now (its Listener skips it). Only the current one: once
+        # disconnected, a pid may be the server's for another process's Notifier later.
+        self.own_pid = 0
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(100000)
         self._thread = threading.Thread(target=self._run, name="live-notify", daemon=True)
         self.sent = 0
@@ -57,6 +66,8 @@ class Notifier:
         self._thread.start()
 
     def publish(self, update: dict[str, Any]) -> None:
+        if self.local is not None:
+            self.local(update)
         try:
             self._queue.put_nowait(update)
         except queue.Full:
@@ -86,6 +97,7 @@ class Notifier:
             try:
                 if conn is None or conn.closed:
                     conn = psycopg.connect(self.url, autocommit=True, application_name="ztc-hq notify")
+                    self.own_pid = conn.info.backend_pid  # before the first notification from it
                 with conn.transaction():  # one commit for the whole batch's notifications
                     for payload in chunks(batch):
                         conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
@@ -100,11 +112,17 @@ class Notifier:
 
 
 class Listener:
-    """``LISTEN ztc_live`` on its own connection; each update goes to ``deliver`` (the hub)."""
+    """``LISTEN ztc_live`` on its own connection; each update goes to ``deliver`` (the hub).
+    ``own``: this process's Notifier, whose notifications were delivered locally already;
+    ``wanted``: whether anyone would see an update now (the hub has clients) — if not, none is decoded."""
 
-    def __init__(self, url: str, deliver: Callable[[dict[str, Any]], None]):
+    def __init__(self, url: str, deliver: Callable[[dict[str, Any]], None], own: Notifier | None = None,
+                 wanted: Callable[[], bool] | None = None):
         self.url = url
         self.deliver = deliver
+        self.own = own
+        self.wanted = wanted
+        self.skipped = 0  # notifications not decoded: our own, or no dashboard connected
         self.ready = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="live-listen", daemon=True)
@@ -124,13 +142,16 @@ class Listener:
                     self.ready.set()
                     while not self._stop.is_set():
                         for n in conn.notifies(timeout=1.0):
-                            self._handle(n.payload)
+                            self._handle(n.payload, n.pid)
             except psycopg.Error as e:
                 self.ready.clear()
                 log.warning("live updates: listening failed (%s); retrying", e)
                 self._stop.wait(2)
 
-    def _handle(self, payload: str) -> None:
+    def _handle(self, payload: str, pid: int = 0) -> None:
+        if (self.own is not None and pid == self.own.own_pid) or (self.wanted is not None and not self.wanted()):
+            self.skipped += 1
+            return
         try:
             updates = json.loads(payload)
         except ValueError:

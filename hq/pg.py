@@ -51,6 +51,12 @@ def placeholders(statement: str) -> str:
     return statement.replace("%", "%%").replace("?", "%s")
 
 
+@functools.lru_cache(maxsize=64)
+def binary_placeholders(statement: str) -> str:
+    """``?`` → ``%b``: the argument sent in PostgreSQL's binary format."""
+    return placeholders(statement).replace("%s", "%b")
+
+
 class PgConnection:
     """One psycopg connection in autocommit mode, used with explicit transactions."""
 
@@ -66,17 +72,19 @@ class PgConnection:
         with self.raw.cursor() as cur:
             cur.executemany(placeholders(statement), rows)
 
-    def write_pipelined(self, batches: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
-        """One transaction of ``executemany`` batches sent as a single pipeline: BEGIN, every row and
-        COMMIT go out together and the server answers once — one round trip (and one wait for the
-        commit's fsync) per burst instead of one each for BEGIN, the batches and COMMIT. An error
+    def write_pipelined(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """One transaction of statements sent as a single pipeline: BEGIN, each statement and COMMIT
+        go out together and the server answers once — one round trip (and one wait for the commit's
+        fsync) per burst. A burst's rows travel as arrays in a few statements (``unnest``), not one
+        statement per row: per row, psycopg's pipeline and the server's executor cost more than the
+        row itself. Arguments go in binary (``%b``): an array of text or floats is then sent as it is,
+        not quoted element by element (in-process, bursts of 25: 0.051 → 0.036 ms ingest CPU a message). An error
         anywhere rolls the whole transaction back and is raised."""
         try:
             with self.raw.pipeline(), self.raw.cursor() as cur:
                 cur.execute("BEGIN")
-                for statement, rows in batches:
-                    if rows:
-                        cur.executemany(placeholders(statement), rows)
+                for statement, args in statements:
+                    cur.execute(binary_placeholders(statement), tuple(args), prepare=True)
                 cur.execute("COMMIT")
         except BaseException:
             if self.in_transaction:

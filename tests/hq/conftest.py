@@ -136,6 +136,15 @@ def hq_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return cluster.fresh_url()
 
 
+def use_database(config: Path, url: str) -> Path:
+    """A ``--config`` file (tests/telemetry's ``write_config``) with ``hq.database_url`` set to ``url``:
+    the telemetry tests that start headquarters run it on each backend (``hq_url``)."""
+    cfg = yaml.safe_load(config.read_text())
+    cfg["hq"]["database_url"] = url
+    config.write_text(yaml.safe_dump(cfg, allow_unicode=True))
+    return config
+
+
 @pytest.fixture
 def new_hq_url(request: pytest.FixtureRequest, hq_url: str, tmp_path: Path) -> Callable[[], str]:
     """Another empty database on the backend of ``hq_url``, for a test that needs two."""

@@ -109,3 +109,68 @@ def test_a_latest_state_burst_that_fails_at_one_row_stores_none_of_it_and_the_st
         assert [p["ts"] for p in store.positions("b1", 0, 1e11)] == [now + 1]
     finally:
         store.close()
+
+
+class _Link:
+    """The ingest's side of ``MqttLink`` in memory: an inbox it takes from, a list of what it publishes."""
+
+    def __init__(self) -> None:
+        import queue
+        self.inbox: queue.Queue[Inbound] = queue.Queue()
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def start(self) -> None:
+        pass
+
+    def get(self, timeout_s: float) -> Inbound | None:
+        import queue
+        try:
+            return self.inbox.get(timeout=timeout_s) if timeout_s > 0 else self.inbox.get_nowait()
+        except queue.Empty:
+            return None
+
+    def publish(self, topic: str, payload: dict[str, Any], qos: int = 0, retain: bool = False) -> bool:
+        self.published.append((topic, payload))
+        return True
+
+
+def test_positions_trickling_in_are_committed_together_after_the_linger_and_pushed_after_it(
+        hq_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 1 Hz from many buses the inbox is empty between most messages: the ingest waits
+    ``LINGER_S`` after the first for more, so a trickle is one transaction, not one per message —
+    and a lone message is still stored once the linger is over. Pushed only after the commit."""
+    import threading
+    import time
+
+    import hq.ingest
+    monkeypatch.setattr(hq.ingest, "LINGER_S", 0.5)
+    store = HqStore.open(hq_url)
+    transactions: list[int] = []
+    record = store.record_latest_many
+    monkeypatch.setattr(store, "record_latest_many", lambda items: (record(items), transactions.append(len(items))))
+    pushed: list[tuple[float, int]] = []  # (position ts, positions of its bus stored when it was pushed)
+    link = _Link()
+    ingest = Ingest(store, link, on_stored=lambda u: pushed.append(  # type: ignore[arg-type]
+        (u["data"]["ts"], len(store.positions(u["bus"], 0, 1e11)))))
+    stop = threading.Event()
+    worker = threading.Thread(target=ingest.run, args=(stop,))
+    worker.start()
+    try:
+        for k in range(10):  # 10 ms apart: the inbox runs empty after each
+            link.inbox.put(msg(f"b{k}", "position", pos(100.0 + k)))
+            time.sleep(0.01)
+        deadline = time.monotonic() + 10
+        while len(pushed) < 10 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert transactions == [10]
+        assert pushed == [(100.0 + k, 1) for k in range(10)]
+        started = time.monotonic()
+        link.inbox.put(msg("b0", "position", pos(200.0)))
+        while len(pushed) < 11 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert transactions == [10, 1] and pushed[-1] == (200.0, 2)
+        assert 0.4 <= time.monotonic() - started < 5  # it waited for the linger, then did not wait for company
+    finally:
+        stop.set()
+        worker.join(5)
+        store.close()

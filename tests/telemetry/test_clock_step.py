@@ -25,9 +25,14 @@ import pytest
 from tests.fake_time import FakeTime
 from tests.gps import nmea
 from tests.gps.harness import GpsFake
+from tests.hq import conftest as hq_harness
 from tests.telemetry.conftest import Broker, Proc, api_up, free_port, hq_events, settings_for, wait_for, write_config
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+
+# Headquarters on each backend (SQLite and the private PostgreSQL cluster): the HQ suite's fixtures.
+pg_cluster = hq_harness.pg_cluster
+hq_url = hq_harness.hq_url
 
 
 def gps_log(path: Path, seconds: int) -> Path:
@@ -40,13 +45,13 @@ def gps_log(path: Path, seconds: int) -> Path:
 
 @pytest.mark.parametrize("wrong_by_s", [-15 * 3600, 3 * 3600], ids=["15h-behind", "3h-ahead"])
 def test_the_agent_corrects_headquarters_when_the_clock_steps(tmp_path: Path, procs: list[Proc],
-                                                              wrong_by_s: int) -> None:
+                                                              wrong_by_s: int, hq_url: str) -> None:
     bdir = tmp_path / "broker"
     bdir.mkdir()
     broker = Broker(bdir)
     broker.start()
     http, gps_port = free_port(), free_port()
-    config = write_config(tmp_path, broker.port, http)
+    config = hq_harness.use_database(write_config(tmp_path, broker.port, http), hq_url)
     config.write_text(config.read_text() + f"gps:\n  port: {gps_port}\n  timeout_s: 5\n")
     settings = settings_for(config)
     fake = FakeTime(tmp_path)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.hq import conftest as hq_harness
 from tests.telemetry.conftest import (
     Broker,
     Proc,
@@ -22,6 +23,10 @@ from tests.telemetry.conftest import (
 from ztc.agent_state import read_agent_state
 from ztc.db import open_database, outbox
 from ztc.domain.engine import QueueEngine
+
+# Headquarters on each backend (SQLite and the private PostgreSQL cluster): the HQ suite's fixtures.
+pg_cluster = hq_harness.pg_cluster
+hq_url = hq_harness.hq_url
 
 
 class Bus:
@@ -51,10 +56,11 @@ class Bus:
 
 
 @pytest.fixture
-def setup(tmp_path: Path, broker: Broker, procs: list[Proc]):
+def setup(tmp_path: Path, broker: Broker, procs: list[Proc], hq_url: str):
     http = free_port()
     # Small batches and a narrow window: a 3000-event drain takes long enough to be interrupted.
-    config = write_config(tmp_path, broker.port, http, batch_max_events=10, inflight_batches=2)
+    config = hq_harness.use_database(write_config(tmp_path, broker.port, http, batch_max_events=10,
+                                                  inflight_batches=2), hq_url)
 
     def start(command: list[str], name: str) -> Proc:
         p = Proc(config, command, tmp_path / f"{name}.log").start()

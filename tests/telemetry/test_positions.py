@@ -12,6 +12,7 @@ import httpx
 from telemetry.health import health_payload
 from telemetry.track import TrackRecorder
 from tests.gps.harness import GpsFake, day_fixture, padded_log  # the GPS tests' shared gpsfake harness
+from tests.hq import conftest as hq_harness
 from tests.telemetry.conftest import (
     BUS,
     Broker,
@@ -26,6 +27,10 @@ from tests.telemetry.conftest import (
 from ztc.agent_state import read_agent_state
 from ztc.db import open_database, outbox
 
+# Headquarters on each backend (SQLite and the private PostgreSQL cluster): the HQ suite's fixtures.
+pg_cluster = hq_harness.pg_cluster
+hq_url = hq_harness.hq_url
+
 
 def recorded_positions(db) -> int:
     with db.read() as conn:
@@ -33,13 +38,14 @@ def recorded_positions(db) -> int:
     return sum(len(json.loads(r[0])["positions"]) for r in rows)
 
 
-def test_positions_reach_hq_recorded_while_down_and_live_when_up(tmp_path: Path, procs: list[Proc]) -> None:
+def test_positions_reach_hq_recorded_while_down_and_live_when_up(tmp_path: Path, procs: list[Proc],
+                                                                 hq_url: str) -> None:
     bdir = tmp_path / "broker"
     bdir.mkdir()
     broker = Broker(bdir)  # not started yet: the link is down when the day begins
     http = free_port()
     gps_port = free_port()
-    config = write_config(tmp_path, broker.port, http)
+    config = hq_harness.use_database(write_config(tmp_path, broker.port, http), hq_url)
     text = config.read_text() + f"gps:\n  port: {gps_port}\n  timeout_s: 5\n"
     config.write_text(text)
     settings = settings_for(config)

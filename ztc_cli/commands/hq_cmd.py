@@ -227,9 +227,9 @@ def hq_cmd(args: argparse.Namespace) -> int:
     pg = url.startswith("postgresql://")
     notifier = listener = worker = None
     if store is not None and link is not None:
-        if pg:  # dashboards may be connected to another process: every update goes through PostgreSQL
+        if pg:  # dashboards of other processes: every update goes through PostgreSQL (ours: to the hub too)
             from hq.notify import Notifier
-            notifier = Notifier(url)
+            notifier = Notifier(url, local=hub.publish if reader is not None else None)
         documents = Documents(store, lambda t, p, q, r: link.publish(t, p, qos=q, retain=r))
         ingest = Ingest(store, link, on_stored=notifier.publish if notifier else hub.publish,
                         periodic=lambda: store.run_alone("documents.flush", documents.flush))
@@ -237,7 +237,7 @@ def hq_cmd(args: argparse.Namespace) -> int:
         worker.start()
     if reader is not None and pg:
         from hq.notify import Listener
-        listener = Listener(url, hub.publish)
+        listener = Listener(url, hub.publish, own=notifier, wanted=lambda: hub.clients > 0)
     try:
         if reader is None:
             import signal
