@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from contract.catalog import ServiceCategory  # the catalog is part of the bus ↔ HQ contract
+from ztc.text import Text
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "config"
 SHIPPED_FILES = ("bus.yaml", "services.yaml", "route.yaml")
@@ -54,6 +55,10 @@ class BusSettings(Strict):
     timezone: str = "Asia/Shanghai"
     hotline: str = ""
     ticket_url: str = "http://127.0.0.1:8080/t/{ticket_id}"
+
+    @property
+    def name(self) -> Text:
+        return Text.named(self)
 
     @field_validator("timezone")
     @classmethod
@@ -311,6 +316,10 @@ class Stop(Strict):
     lat: Annotated[float, Field(ge=-90, le=90)]
     lon: Annotated[float, Field(ge=-180, le=180)]
     radius_m: Annotated[float, Field(gt=5, le=5000)] = 80
+
+    @property
+    def name(self) -> Text:
+        return Text.named(self)
 
 
 class ScheduledVisit(Strict):

@@ -19,6 +19,7 @@ from ztc.domain.errors import QueueError
 from ztc.domain.estimate import estimate
 from ztc.domain.numbering import current_day, queue_day
 from ztc.settings import Settings
+from ztc.text import Text
 
 __all__ = ["QueueEngine", "QueueError"]
 
@@ -55,8 +56,8 @@ class QueueEngine:
             result = visits.depart(ctx, source, decision)
         if not result["closed"] and decision is None:
             raise QueueError("pending_tickets",
-                             f"还有 {len(result['remaining'])} 人未办理：请选择先办理、释放或改约",
-                             f"{len(result['remaining'])} tickets still open: serve, release or rebook them",
+                             Text(f"还有 {len(result['remaining'])} 人未办理：请选择先办理、释放或改约",
+                                  f"{len(result['remaining'])} tickets still open: serve, release or rebook them"),
                              remaining=result["remaining"])
         return result
 
@@ -113,18 +114,18 @@ class QueueEngine:
         with self._tx() as ctx:
             visit = visits.current(ctx)
             if visit is None:
-                raise QueueError("no_visit", "车辆尚未到站，暂不取号", "the bus is not at a stop; no tickets yet")
+                raise QueueError("no_visit", Text("车辆尚未到站，暂不取号", "the bus is not at a stop; no tickets yet"))
             if visit["closing"]:
-                raise QueueError("closing", "本站即将结束，已停止取号", "this stop is closing; no new tickets",
+                raise QueueError("closing", Text("本站即将结束，已停止取号", "this stop is closing; no new tickets"),
                                  later=visits.later_offering(ctx, prefix, ctx.now))
             category = ctx.catalog.category(prefix)
             if item is not None and item not in {i.code for i in category.items}:
-                raise QueueError("unknown_item", f"{category.name_zh} 没有这个事项：{item}",
-                                 f"{category.name_en} has no item {item}")
+                raise QueueError("unknown_item", Text(f"{category.name_zh} 没有这个事项：{item}",
+                                      f"{category.name_en} has no item {item}"))
             offered = visits.public(visit)["services"]
             if prefix not in offered:
-                raise QueueError("not_offered", f"本站不办理{category.name_zh}",
-                                 f"{category.name_en} is not offered at this stop",
+                raise QueueError("not_offered", Text(f"本站不办理{category.name_zh}",
+                                      f"{category.name_en} is not offered at this stop"),
                                  later=visits.later_offering(ctx, prefix, ctx.now))
             self._check_cap(ctx, prefix, category)
             if not override_cutoff:
@@ -139,8 +140,8 @@ class QueueEngine:
             "SELECT COUNT(*) FROM tickets WHERE prefix = ? AND service_day = ? AND transferred_from IS NULL",
             (prefix, queue_day(ctx))).fetchone()[0]
         if issued >= cap:
-            raise QueueError("cap_reached", f"{category.name_zh}今日号已发完（{cap}）",
-                             f"today's {cap} tickets for {category.name_en} are all taken",
+            raise QueueError("cap_reached", Text(f"{category.name_zh}今日号已发完（{cap}）",
+                                  f"today's {cap} tickets for {category.name_en} are all taken"),
                              later=visits.later_offering(ctx, prefix, ctx.now))
 
     def _check_cutoff(self, ctx: Ctx, visit: Any, prefix: str, category: Any) -> None:
@@ -149,8 +150,8 @@ class QueueEngine:
         est = estimate(ctx, prefix)
         deadline = visit["planned_depart"] - self.settings.queue.cutoff_margin_min * 60
         if ctx.now + est.finish_s > deadline:
-            raise QueueError("cutoff", f"本站{category.name_zh}已截止取号（车辆即将离开）",
-                             f"{category.name_en} can no longer be served before the bus leaves",
+            raise QueueError("cutoff", Text(f"本站{category.name_zh}已截止取号（车辆即将离开）",
+                                  f"{category.name_en} can no longer be served before the bus leaves"),
                              later=visits.later_offering(ctx, prefix, visit["planned_depart"]))
 
     def estimate(self, prefix: str) -> dict[str, Any]:
@@ -164,7 +165,7 @@ class QueueEngine:
         with self._tx() as ctx:
             visit = visits.current(ctx)
             if visit is None:
-                raise QueueError("no_visit", "车辆尚未到站，暂不签到", "the bus is not at a stop yet")
+                raise QueueError("no_visit", Text("车辆尚未到站，暂不签到", "the bus is not at a stop yet"))
             appt = appointments.find(ctx, code, phone_last4, prefix)
             return appointments.check_in(ctx, visit, appt)
 
@@ -226,7 +227,7 @@ class QueueEngine:
     def _window_ticket(self, ctx: Ctx, window: int) -> Any:
         row = tickets.at_window(ctx, window)
         if row is None:
-            raise QueueError("nothing_called", f"{window} 号窗口没有在办的号", f"window {window} has no ticket")
+            raise QueueError("nothing_called", Text(f"{window} 号窗口没有在办的号", f"window {window} has no ticket"))
         return row
 
     def start(self, window: int) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def _template_for(settings: Settings, day: dt.date) -> list[PlannedVisit]:
         assert stop is not None, "validated by Settings.cross_reference_problems"
         arrive = dt.datetime.combine(day, v.arrive, settings.tz).timestamp()
         depart = dt.datetime.combine(day, v.depart, settings.tz).timestamp()
-        out.append(PlannedVisit(stop.id, stop.name_zh, stop.lat, stop.lon, stop.radius_m, arrive, depart,
+        out.append(PlannedVisit(stop.id, stop.name.zh, stop.lat, stop.lon, stop.radius_m, arrive, depart,
                                 tuple(v.services), v.theme))
     return out
 

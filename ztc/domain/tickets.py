@@ -14,6 +14,7 @@ from ztc.domain.errors import QueueError
 from ztc.domain.estimate import estimate
 from ztc.domain.numbering import next_number, next_order_key, queue_day
 from ztc.domain.vocabulary import OUTCOMES
+from ztc.text import Text
 
 ACTIVE = ("waiting", "called", "serving")
 FINAL = ("served", "no_show", "transferred", "cancelled", "released", "rebooked")
@@ -22,7 +23,7 @@ FINAL = ("served", "no_show", "transferred", "cancelled", "released", "rebooked"
 def get(ctx: Ctx, ticket_id: str) -> sqlite3.Row:
     row = ctx.conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
     if row is None:
-        raise QueueError("unknown_ticket", f"没有这张票：{ticket_id}", f"no such ticket: {ticket_id}")
+        raise QueueError("unknown_ticket", Text(f"没有这张票：{ticket_id}", f"no such ticket: {ticket_id}"))
     return row
 
 
@@ -34,7 +35,7 @@ def find(ctx: Ctx, ref: str) -> sqlite3.Row:
             "SELECT * FROM tickets WHERE number = ? AND service_day = ?", (ref.upper(), queue_day(ctx))
         ).fetchone()
     if row is None:
-        raise QueueError("unknown_ticket", f"没有这张票：{ref}", f"no such ticket: {ref}")
+        raise QueueError("unknown_ticket", Text(f"没有这张票：{ref}", f"no such ticket: {ref}"))
     return row
 
 
@@ -56,8 +57,8 @@ def public(ctx: Ctx, row: sqlite3.Row) -> dict[str, Any]:
 
 def _require(row: sqlite3.Row, states: tuple[str, ...], action_zh: str, action_en: str) -> None:
     if row["state"] not in states:
-        raise QueueError("wrong_state", f"{row['number']} 当前状态为 {row['state']}，不能{action_zh}",
-                         f"{row['number']} is {row['state']}; cannot {action_en}", state=row["state"])
+        raise QueueError("wrong_state", Text(f"{row['number']} 当前状态为 {row['state']}，不能{action_zh}",
+                              f"{row['number']} is {row['state']}; cannot {action_en}"), state=row["state"])
 
 
 def issue(ctx: Ctx, visit: sqlite3.Row, prefix: str, item: str | None, priority: bool,
@@ -96,7 +97,7 @@ def issue(ctx: Ctx, visit: sqlite3.Row, prefix: str, item: str | None, priority:
 def window_row(ctx: Ctx, number: int) -> sqlite3.Row:
     row = ctx.conn.execute("SELECT * FROM windows WHERE number = ?", (number,)).fetchone()
     if row is None or not row["open"]:
-        raise QueueError("window_closed", f"{number} 号窗口未开启", f"window {number} is not open")
+        raise QueueError("window_closed", Text(f"{number} 号窗口未开启", f"window {number} is not open"))
     return row
 
 
@@ -110,11 +111,11 @@ def at_window(ctx: Ctx, number: int) -> sqlite3.Row | None:
 def call_next(ctx: Ctx, number: int) -> dict[str, Any] | None:
     win = window_row(ctx, number)
     if win["paused"]:
-        raise QueueError("window_paused", f"{number} 号窗口暂停中", f"window {number} is paused")
+        raise QueueError("window_paused", Text(f"{number} 号窗口暂停中", f"window {number} is paused"))
     busy = at_window(ctx, number)
     if busy is not None:
-        raise QueueError("window_busy", f"{number} 号窗口还有 {busy['number']} 未办完",
-                         f"window {number} still has {busy['number']}", ticket=busy["number"])
+        raise QueueError("window_busy", Text(f"{number} 号窗口还有 {busy['number']} 未办完",
+                              f"window {number} still has {busy['number']}"), ticket=busy["number"])
     rows = ctx.conn.execute(
         "SELECT t.id, t.prefix, t.priority, t.order_key, a.slot_start FROM tickets t "
         "LEFT JOIN appointments a ON a.id = t.appointment_id WHERE t.state = 'waiting'"
@@ -140,7 +141,7 @@ def recall(ctx: Ctx, number: int) -> dict[str, Any]:
     """Call the window's ticket again; past the configured number of calls it becomes a no-show."""
     row = at_window(ctx, number)
     if row is None or row["state"] != "called":
-        raise QueueError("nothing_called", f"{number} 号窗口没有待到号", f"window {number} has no called ticket")
+        raise QueueError("nothing_called", Text(f"{number} 号窗口没有待到号", f"window {number} has no called ticket"))
     if row["calls"] >= ctx.settings.queue.no_show_after_calls:
         return no_show(ctx, row)
     ctx.conn.execute("UPDATE tickets SET calls = calls + 1, called_at = ? WHERE id = ?", (ctx.now, row["id"]))
@@ -163,10 +164,10 @@ def complete(ctx: Ctx, row: sqlite3.Row, item: str, outcome: str, ems_no: str | 
     _require(row, ("called", "serving"), "办结", "complete")
     ctx.catalog.item(item)  # any catalog item: the matter may turn out to belong to another service
     if outcome not in OUTCOMES:
-        raise QueueError("unknown_outcome", f"办理结果无效：{outcome}", f"unknown outcome: {outcome}",
+        raise QueueError("unknown_outcome", Text(f"办理结果无效：{outcome}", f"unknown outcome: {outcome}"),
                          choices=sorted(OUTCOMES))
     if ems_no is not None and not (ems_no.isalnum() and 8 <= len(ems_no) <= 20):
-        raise QueueError("bad_ems", f"EMS 单号格式不对：{ems_no}", f"EMS number looks wrong: {ems_no}")
+        raise QueueError("bad_ems", Text(f"EMS 单号格式不对：{ems_no}", f"EMS number looks wrong: {ems_no}"))
     started = row["started_at"] if row["started_at"] is not None else row["called_at"]
     wait_s = max(0.0, row["called_at"] - row["issued_at"])
     service_s = max(0.0, ctx.now - started)
@@ -209,7 +210,7 @@ def transfer(ctx: Ctx, row: sqlite3.Row, visit: sqlite3.Row, to_prefix: str) -> 
     """End this ticket as transferred and issue one in ``to_prefix`` keeping its place in time."""
     ctx.catalog.category(to_prefix)
     if to_prefix == row["prefix"]:
-        raise QueueError("same_service", "转入的是同一项服务", "transfer to the same service")
+        raise QueueError("same_service", Text("转入的是同一项服务", "transfer to the same service"))
     _require(row, ACTIVE, "转办", "transfer")
     new = issue(ctx, visit, to_prefix, None, bool(row["priority"]), row["appointment_id"], transferred_from=row)
     end(ctx, row, "transferred", "ticket.transferred", ACTIVE,
@@ -219,6 +220,6 @@ def transfer(ctx: Ctx, row: sqlite3.Row, visit: sqlite3.Row, to_prefix: str) -> 
 
 def record_pages(ctx: Ctx, row: sqlite3.Row, scanned: int, printed: int) -> None:
     if scanned < 0 or printed < 0:
-        raise QueueError("bad_pages", "页数不能为负", "page counts cannot be negative")
+        raise QueueError("bad_pages", Text("页数不能为负", "page counts cannot be negative"))
     ctx.conn.execute("UPDATE tickets SET pages_scanned = pages_scanned + ?, pages_printed = pages_printed + ? "
                      "WHERE id = ?", (scanned, printed, row["id"]))

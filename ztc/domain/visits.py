@@ -16,6 +16,7 @@ from ztc.domain.context import Ctx, dumps, loads
 from ztc.domain.errors import QueueError
 from ztc.domain.numbering import current_day
 from ztc.domain.schedule import PlannedVisit, planned_visits
+from ztc.text import Text
 
 DECISIONS = ("serve", "release", "rebook")
 
@@ -54,8 +55,8 @@ def open_visit(ctx: Ctx, stop_id: str, name: str, source: str, plan: PlannedVisi
     if existing is not None:
         if existing["stop_id"] == stop_id:
             return public(existing)  # arriving twice (GPS jitter, crew and GPS both) is one visit
-        raise QueueError("visit_open", f"仍在 {existing['stop_name']} 服务中，请先结束该站",
-                         f"still serving at {existing['stop_name']}; depart first", stop=existing["stop_id"])
+        raise QueueError("visit_open", Text(f"仍在 {existing['stop_name']} 服务中，请先结束该站",
+                              f"still serving at {existing['stop_name']}; depart first"), stop=existing["stop_id"])
     services = list(plan.services) if plan else ctx.catalog.prefixes
     visit_id = str(uuid.uuid4())
     ctx.conn.execute(
@@ -79,16 +80,16 @@ def arrive(ctx: Ctx, stop_id: str, source: str) -> dict[str, Any]:
         # A stop headquarters scheduled today, reached outside its planned window: an unplanned visit there.
         known = next((v for v in planned_visits(ctx.conn, ctx.settings, ctx.now, days=1) if v.stop == stop_id), None)
         if known is None:
-            raise QueueError("unknown_stop", f"没有这个站点：{stop_id}", f"unknown stop: {stop_id}")
+            raise QueueError("unknown_stop", Text(f"没有这个站点：{stop_id}", f"unknown stop: {stop_id}"))
         return open_visit(ctx, stop_id, known.name, source, None, adhoc=True)
-    name = plan.name if plan else stop.name_zh  # type: ignore[union-attr]
+    name = plan.name if plan else stop.name.zh  # type: ignore[union-attr]
     return open_visit(ctx, stop_id, name, source, plan, adhoc=plan is None)
 
 
 def arrive_adhoc(ctx: Ctx, name: str, source: str) -> dict[str, Any]:
     """预约即开: serve where no visit is scheduled; every service is offered, no planned departure."""
     if not name.strip():
-        raise QueueError("no_name", "请给临时服务点起个名字", "an on-demand stop needs a name")
+        raise QueueError("no_name", Text("请给临时服务点起个名字", "an on-demand stop needs a name"))
     return open_visit(ctx, f"adhoc-{uuid.uuid4().hex[:8]}", name.strip(), source, None, adhoc=True)
 
 
@@ -110,7 +111,7 @@ def stay(ctx: Ctx) -> dict[str, Any]:
     """Undo a departure that was asked for but not finished (the bus was only moved): take tickets again."""
     visit = current(ctx)
     if visit is None:
-        raise QueueError("no_visit", "当前没有开放的站点", "no stop visit is open")
+        raise QueueError("no_visit", Text("当前没有开放的站点", "no stop visit is open"))
     ctx.conn.execute("UPDATE visits SET closing = 0 WHERE id = ?", (visit["id"],))
     return public(current(ctx))
 
@@ -131,12 +132,12 @@ def depart(ctx: Ctx, source: str, decision: str | dict[str, str] | None) -> dict
     """
     visit = current(ctx)
     if visit is None:
-        raise QueueError("no_visit", "当前没有开放的站点", "no stop visit is open")
+        raise QueueError("no_visit", Text("当前没有开放的站点", "no stop visit is open"))
     rows = pending(ctx, visit)
     per_ticket = decision if isinstance(decision, dict) else {r["id"]: decision for r in rows if decision}
     for key, value in per_ticket.items():
         if value not in DECISIONS:
-            raise QueueError("bad_decision", f"无效的处理方式：{value}", f"unknown decision: {value}",
+            raise QueueError("bad_decision", Text(f"无效的处理方式：{value}", f"unknown decision: {value}"),
                              choices=list(DECISIONS), ticket=key)
     counts = {"released": 0, "rebooked": 0}
     by_number = {r["number"]: r for r in rows}
@@ -156,7 +157,7 @@ def depart(ctx: Ctx, source: str, decision: str | dict[str, str] | None) -> dict
             counts["rebooked"] += 1
     unknown = [k for k in per_ticket if k not in by_number and k not in {r["id"] for r in rows}]
     if unknown:
-        raise QueueError("unknown_ticket", f"这些票不在本站等候：{unknown}", f"not open at this stop: {unknown}")
+        raise QueueError("unknown_ticket", Text(f"这些票不在本站等候：{unknown}", f"not open at this stop: {unknown}"))
     if remaining:
         mark_closing(ctx, visit)
         return {"closed": False, "visit": public(current(ctx)), "remaining": [r["number"] for r in remaining],

@@ -6,6 +6,7 @@ from typing import Any
 from ztc.domain import tickets
 from ztc.domain.context import Ctx, dumps, loads
 from ztc.domain.errors import QueueError
+from ztc.text import Text
 
 
 def public(row: Any) -> dict[str, Any]:
@@ -17,10 +18,10 @@ def public(row: Any) -> dict[str, Any]:
 
 def open_window(ctx: Ctx, number: int, crew: str, skills: list[str]) -> dict[str, Any]:
     if not 1 <= number <= 20:
-        raise QueueError("bad_window", "窗口号是 1 到 20", "window numbers are 1 to 20")
+        raise QueueError("bad_window", Text("窗口号是 1 到 20", "window numbers are 1 to 20"))
     skills = sorted(set(skills))
     if not skills:
-        raise QueueError("no_skills", "请选择本窗口办理的服务", "choose the services this window handles")
+        raise QueueError("no_skills", Text("请选择本窗口办理的服务", "choose the services this window handles"))
     for s in skills:
         ctx.catalog.category(s)
     ctx.conn.execute(
@@ -47,8 +48,8 @@ def close_window(ctx: Ctx, number: int) -> None:
     tickets.window_row(ctx, number)
     busy = tickets.at_window(ctx, number)
     if busy is not None:
-        raise QueueError("window_busy", f"{number} 号窗口还有 {busy['number']} 未办完",
-                         f"window {number} still has {busy['number']}")
+        raise QueueError("window_busy", Text(f"{number} 号窗口还有 {busy['number']} 未办完",
+                              f"window {number} still has {busy['number']}"))
     ctx.conn.execute("UPDATE windows SET open = 0, paused = 0 WHERE number = ?", (number,))
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from kivy.utils import escape_markup
 
 from kiosk.widgets import KioskScreen, load_kv
+from ztc.text import Text
 
 load_kv(__file__)
 
@@ -107,7 +108,7 @@ class DevicesScreen(KioskScreen):
         colour = STATE_COLOURS.get(st.level, "ffffff")
         lines = [self.t("a4_state", state=f"[color={colour}]{st.en if lang == 'en' else st.zh}[/color]")]
         if st.jobs:
-            jobs = ", ".join(f"{job_id} {pick(A4_JOB_STATES.get(state, (state, state)), lang)}"
+            jobs = ", ".join(f"{job_id} {pick(A4_JOB_STATES.get(state, Text(state)), lang)}"
                              for job_id, state in st.jobs)
             lines.append(self.t("a4_jobs", jobs=jobs))
         elif st.level != "offline":
@@ -141,8 +142,8 @@ class DevicesScreen(KioskScreen):
                 continue   # the A4 lines below say the same, with the jobs
             state = str(st.get("state"))
             colour = STATE_COLOURS.get(state, "ffffff")
-            shown = pick(DEVICE_NAMES.get(name, (name, name)), lang)
-            words = pick(DEVICE_STATES.get(state, (state, state)), lang)
+            shown = pick(DEVICE_NAMES.get(name, Text(name)), lang)
+            words = pick(DEVICE_STATES.get(state, Text(state)), lang)
             detail = bilingual(str(st.get("detail", "")), lang)
             detail = "" if detail == words else escape_markup(detail)
             rows.append(self.label(f"[b]{shown}[/b]  [color={colour}]{words}[/color]  {detail}", 22, markup=True))

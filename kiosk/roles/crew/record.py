@@ -77,7 +77,7 @@ class RecordScreen(KioskScreen):
         case: dict[str, Any] = {}
         if self.accepted:
             today = dt.datetime.fromtimestamp(self.app.clock(), self.app.settings.tz).date()
-            case = {"case_no": typed, "department": DEPARTMENTS[self.record["department"]][0],
+            case = {"case_no": typed, "department": DEPARTMENTS[self.record["department"]].zh,
                     "promised_date": (today + dt.timedelta(days=self.record["days"])).isoformat()}
             typed = None
         self.app.bridge.call(self.app.engine.complete, self.app.flow["window"], self.record["item"],
