@@ -42,7 +42,8 @@ setup(
         "dev": ["pytest>=8", "pytest-timeout>=2.3", "hypothesis>=6.100", "ruff>=0.5", "httpx>=0.27",
                 "pypdf>=4",  # reads the daily report back in tests (markup must come out as text)
                 "import-linter>=2.1",  # make lint: the layers of ARCHITECTURE.md, checked (lint-imports)
-                "mypy>=1.10"],  # make lint: the contract package type-checked
+                "mypy>=1.10",  # make lint: the contract and the core type-checked
+                "types-PyYAML>=6.0"],  # mypy: ztc.settings reads YAML
     },
     entry_points={"console_scripts": ["ztc=ztc.cli:main"]},
 )

@@ -47,6 +47,7 @@ def replace_from_hq(ctx: Ctx, items: list[dict[str, Any]]) -> int:
 
 
 def find(ctx: Ctx, code: str | None, phone_last4: str | None, prefix: str | None) -> sqlite3.Row:
+    rows: list[sqlite3.Row]
     if code:
         if not (code.isdigit() and len(code) == 6):
             raise QueueError("bad_code", Text("预约码是 6 位数字", "the appointment code has 6 digits"))

@@ -84,6 +84,7 @@ class CrewAccounts:
                 ok = _hasher.verify(pin_hash, pin)
         with self.db.write() as conn:
             if ok:
+                assert pin_hash is not None  # ok only after verifying this hash
                 new_hash = _hasher.hash(pin) if _hasher.check_needs_rehash(pin_hash) else pin_hash
                 conn.execute("UPDATE crew SET failures = 0, pin_hash = ?, updated_at = ? WHERE number = ?",
                              (new_hash, now, crew))

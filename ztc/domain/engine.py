@@ -188,7 +188,7 @@ class QueueEngine:
         with self._tx() as ctx:
             tickets.get(ctx, ticket_id)
             ctx.conn.execute("UPDATE tickets SET printed = printed + 1 WHERE id = ?", (ticket_id,))
-            return tickets.get(ctx, ticket_id)["printed"]
+            return int(tickets.get(ctx, ticket_id)["printed"])
 
     def record_pages(self, ticket_id: str, scanned: int = 0, printed: int = 0) -> None:
         with self._tx() as ctx:

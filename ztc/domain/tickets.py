@@ -21,7 +21,7 @@ FINAL = ("served", "no_show", "transferred", "cancelled", "released", "rebooked"
 
 
 def get(ctx: Ctx, ticket_id: str) -> sqlite3.Row:
-    row = ctx.conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+    row: sqlite3.Row | None = ctx.conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
     if row is None:
         raise QueueError("unknown_ticket", Text(f"没有这张票：{ticket_id}", f"no such ticket: {ticket_id}"))
     return row
@@ -29,7 +29,7 @@ def get(ctx: Ctx, ticket_id: str) -> sqlite3.Row:
 
 def find(ctx: Ctx, ref: str) -> sqlite3.Row:
     """A ticket by id, or by number (A001) on the day the queue counts in (``queue_day``)."""
-    row = ctx.conn.execute("SELECT * FROM tickets WHERE id = ?", (ref,)).fetchone()
+    row: sqlite3.Row | None = ctx.conn.execute("SELECT * FROM tickets WHERE id = ?", (ref,)).fetchone()
     if row is None:
         row = ctx.conn.execute(
             "SELECT * FROM tickets WHERE number = ? AND service_day = ?", (ref.upper(), queue_day(ctx))
@@ -95,7 +95,7 @@ def issue(ctx: Ctx, visit: sqlite3.Row, prefix: str, item: str | None, priority:
 
 
 def window_row(ctx: Ctx, number: int) -> sqlite3.Row:
-    row = ctx.conn.execute("SELECT * FROM windows WHERE number = ?", (number,)).fetchone()
+    row: sqlite3.Row | None = ctx.conn.execute("SELECT * FROM windows WHERE number = ?", (number,)).fetchone()
     if row is None or not row["open"]:
         raise QueueError("window_closed", Text(f"{number} 号窗口未开启", f"window {number} is not open"))
     return row
@@ -103,9 +103,10 @@ def window_row(ctx: Ctx, number: int) -> sqlite3.Row:
 
 def at_window(ctx: Ctx, number: int) -> sqlite3.Row | None:
     """The ticket a window is busy with (called or serving), if any."""
-    return ctx.conn.execute(
+    row: sqlite3.Row | None = ctx.conn.execute(
         "SELECT * FROM tickets WHERE window = ? AND state IN ('called', 'serving')", (number,)
     ).fetchone()
+    return row
 
 
 def call_next(ctx: Ctx, number: int) -> dict[str, Any] | None:

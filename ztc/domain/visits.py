@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import uuid
-from typing import Any
+from typing import Any, overload
 
 from ztc.domain import appointments, tickets
 from ztc.domain.context import Ctx, dumps, loads
@@ -22,7 +22,24 @@ DECISIONS = ("serve", "release", "rebook")
 
 
 def current(ctx: Ctx) -> sqlite3.Row | None:
-    return ctx.conn.execute("SELECT * FROM visits WHERE closed_at IS NULL ORDER BY opened_at DESC").fetchone()
+    row: sqlite3.Row | None = ctx.conn.execute(
+        "SELECT * FROM visits WHERE closed_at IS NULL ORDER BY opened_at DESC").fetchone()
+    return row
+
+
+def current_row(ctx: Ctx) -> sqlite3.Row:
+    """The open visit, just written by the caller's transaction (so it exists)."""
+    row = current(ctx)
+    assert row is not None, "the caller opened or kept this visit in the same transaction"
+    return row
+
+
+@overload
+def public(row: sqlite3.Row) -> dict[str, Any]: ...
+
+
+@overload
+def public(row: None) -> None: ...
 
 
 def public(row: sqlite3.Row | None) -> dict[str, Any] | None:
@@ -70,7 +87,7 @@ def open_visit(ctx: Ctx, stop_id: str, name: str, source: str, plan: PlannedVisi
         "planned_arrive": plan.arrive if plan else None, "planned_depart": plan.depart if plan else None,
         "late_s": round(ctx.now - plan.arrive, 1) if plan else None, "services": services,
     })
-    return public(current(ctx))
+    return public(current_row(ctx))
 
 
 def arrive(ctx: Ctx, stop_id: str, source: str) -> dict[str, Any]:
@@ -82,7 +99,11 @@ def arrive(ctx: Ctx, stop_id: str, source: str) -> dict[str, Any]:
         if known is None:
             raise QueueError("unknown_stop", Text(f"没有这个站点：{stop_id}", f"unknown stop: {stop_id}"))
         return open_visit(ctx, stop_id, known.name, source, None, adhoc=True)
-    name = plan.name if plan else stop.name.zh  # type: ignore[union-attr]
+    if plan is not None:
+        name = plan.name
+    else:
+        assert stop is not None  # neither stop nor plan returned above
+        name = stop.name.zh
     return open_visit(ctx, stop_id, name, source, plan, adhoc=plan is None)
 
 
@@ -113,7 +134,7 @@ def stay(ctx: Ctx) -> dict[str, Any]:
     if visit is None:
         raise QueueError("no_visit", Text("当前没有开放的站点", "no stop visit is open"))
     ctx.conn.execute("UPDATE visits SET closing = 0 WHERE id = ?", (visit["id"],))
-    return public(current(ctx))
+    return public(current_row(ctx))
 
 
 def pending(ctx: Ctx, visit: sqlite3.Row) -> list[sqlite3.Row]:
