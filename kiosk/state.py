@@ -14,6 +14,7 @@ from typing import Any
 from ztc.domain.context import Ctx
 from ztc.domain.engine import QueueEngine
 from ztc.domain.estimate import estimate
+from ztc.domain.models import QueueSnapshot, Ticket
 from ztc.domain.numbering import queue_day
 
 ANNOUNCEMENT_KEY = "announcement"  # meta key the agent writes (telemetry/downlink.py)
@@ -26,9 +27,9 @@ class BusState:
     ts: float
     visit: dict[str, Any] | None
     planned: list[dict[str, Any]]             # later visits today and the next days
-    snapshot: dict[str, Any]                   # PROTOCOL.md queue payload
+    snapshot: QueueSnapshot                    # the queue payload of docs/protocol.md
     windows: list[dict[str, Any]]
-    active: list[dict[str, Any]]               # waiting / called / serving tickets in order
+    active: list[Ticket]                       # waiting / called / serving tickets in order
     recent_calls: list[dict[str, Any]]         # newest first: number, window, called_at, calls, state
     estimates: dict[str, dict[str, Any]] = field(default_factory=dict)  # per offered service
     summary: dict[str, Any] = field(default_factory=dict)

@@ -29,7 +29,7 @@ from drivers.ticket_printer import TicketContent
 from drivers.ticket_printer.jobs import PrintJob
 from tests.scenario.plan import ITEMS, WINDOWS, DayPlan, Resident
 from ztc.db import open_database
-from ztc.domain.engine import QueueEngine, QueueError
+from ztc.domain.engine import QueueEngine, QueueError, Ticket
 from ztc.settings import Settings, load_settings
 
 log = logging.getLogger("kiosk-driver")
@@ -127,8 +127,8 @@ class KioskDriver:
         t = self.engine.serving_ticket(number)
         if t is None:
             return None
-        resident, original = self.resident_of.get(t["id"], (None, False))
-        return Desk(t["id"], t["state"], time.time(), resident, original)
+        resident, original = self.resident_of.get(t.id, (None, False))
+        return Desk(t.id, t.state, time.time(), resident, original)
 
     # --- the resident screen --------------------------------------------------------------------
 
@@ -144,12 +144,12 @@ class KioskDriver:
             except QueueError as e:
                 log.warning("resident refused: %s / %s", e.zh, e.en)
                 continue
-            self.resident_of[ticket["id"]] = (r, True)
+            self.resident_of[ticket.id] = (r, True)
             self._print(ticket, copy=False)
             if r.behaviour == "cancel":
-                self.cancel_at[ticket["id"]] = now + 2 * self.minute_s
+                self.cancel_at[ticket.id] = now + 2 * self.minute_s
 
-    def _print(self, ticket: dict[str, Any], copy: bool) -> None:
+    def _print(self, ticket: Ticket, copy: bool) -> None:
         self.jobs.append(self.printer.submit(TicketContent.from_ticket(ticket, self.settings, copy=copy)))
 
     def _collect_jobs(self) -> None:
@@ -180,7 +180,7 @@ class KioskDriver:
             if now < at:
                 continue
             del self.cancel_at[ticket_id]
-            if self.engine.ticket(ticket_id)["state"] == "waiting":
+            if self.engine.ticket(ticket_id).state == "waiting":
                 self.engine.cancel(ticket_id)
 
     # --- the crew console -----------------------------------------------------------------------
@@ -191,8 +191,8 @@ class KioskDriver:
             if desk is None:
                 t = self.engine.call_next(number)
                 if t is not None:
-                    resident, original = self.resident_of.get(t["id"], (None, False))
-                    self.desks[number] = Desk(t["id"], "called", now + 0.5 * self.minute_s, resident, original)
+                    resident, original = self.resident_of.get(t.id, (None, False))
+                    self.desks[number] = Desk(t.id, "called", now + 0.5 * self.minute_s, resident, original)
             elif now >= desk.due:
                 self._step(number, desk, now)
         except QueueError as e:
@@ -204,7 +204,7 @@ class KioskDriver:
         if desk.phase == "called":
             if r is not None and desk.original and r.behaviour == "no_show":
                 t = self.engine.recall(number)
-                self.desks[number] = None if t["state"] == "no_show" else desk
+                self.desks[number] = None if t.state == "no_show" else desk
                 desk.due = now + self.minute_s
                 return
             self.engine.start(number)
@@ -214,12 +214,12 @@ class KioskDriver:
             return
         if r is not None and desk.original and r.behaviour == "transfer" and r.transfer_to:
             new = self.engine.transfer(desk.ticket_id, r.transfer_to)
-            self.resident_of[new["id"]] = (r, False)
+            self.resident_of[new.id] = (r, False)
             self._print(new, copy=False)
             self.desks[number] = None
             return
         ticket = self.engine.ticket(desk.ticket_id)
-        prefix = ticket["prefix"]
+        prefix = ticket.prefix
         item = r.item if r is not None and r.item[0] == prefix else ITEMS[prefix][0]
         self.engine.complete(number, item, "consulted" if prefix == "F" else "completed")
         self.desks[number] = None

@@ -7,7 +7,7 @@ from typing import Any
 
 from ztc.commands import add_json_flag, emit, fail, settings_from
 from ztc.db import StorageError, open_database
-from ztc.domain.engine import QueueEngine, QueueError
+from ztc.domain.engine import QueueEngine, QueueError, Ticket
 from ztc.domain.vocabulary import OUTCOMES, RATING_REASONS, SUGGESTION_TOPICS
 
 
@@ -42,11 +42,11 @@ def _later_text(later: list[dict] | None) -> str:
     return "\n后续可办理的站点 / later visits offering it:" + "".join(lines)
 
 
-def _ticket_text(t: dict | None) -> str:
+def _ticket_text(t: Ticket | None) -> str:
     if t is None:
         return "没有等候的人 / nobody waiting"
-    extra = f"  前面 {t['ahead']} 人 / {t['ahead']} ahead" if "ahead" in t else ""
-    return f"{t['number']}  {t['state']}  {t['id']}{extra}"
+    extra = f"  前面 {t.ahead} 人 / {t.ahead} ahead" if t.ahead is not None else ""
+    return f"{t.number}  {t.state}  {t.id}{extra}"
 
 
 def _parse_decisions(values: list[str]) -> dict[str, str]:
@@ -135,7 +135,8 @@ def _departed(r: dict) -> tuple[dict, str]:
 
 
 def _status(e: QueueEngine, a: argparse.Namespace) -> tuple[dict, str]:
-    data = {"queue": e.snapshot(), "visit": e.current_visit(), "windows": e.windows(), "tickets": e.waiting()}
+    data = {"queue": e.snapshot().to_dict(), "visit": e.current_visit(), "windows": e.windows(),
+            "tickets": [t.to_dict() for t in e.waiting()]}
     v = data["visit"]
     lines = [f"站点 / stop: {v['stop_name'] + ' (' + v['stop_id'] + ')' if v else '— 未到站 / not at a stop'}",
              f"等候 / waiting: {data['queue']['waiting']} {data['queue']['by_service']}   "

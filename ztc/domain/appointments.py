@@ -15,6 +15,7 @@ from typing import Any
 from ztc.domain import tickets
 from ztc.domain.context import Ctx
 from ztc.domain.errors import QueueError
+from ztc.domain.models import Ticket
 from ztc.domain.schedule import planned_visits
 from ztc.text import Text
 
@@ -70,16 +71,16 @@ def find(ctx: Ctx, code: str | None, phone_last4: str | None, prefix: str | None
     return min(open_rows, key=lambda r: abs(r["slot_start"] - ctx.now))
 
 
-def check_in(ctx: Ctx, visit: sqlite3.Row, appt: sqlite3.Row) -> dict[str, Any]:
+def check_in(ctx: Ctx, visit: sqlite3.Row, appt: sqlite3.Row) -> Ticket:
     if appt["stop"] and appt["stop"] != visit["stop_id"]:
         raise QueueError("wrong_stop", Text(f"该预约在其他站点：{appt['stop']}",
                               f"this appointment is for stop {appt['stop']}"),
                          stop=appt["stop"], slot_start=appt["slot_start"])
     ticket = tickets.issue(ctx, visit, appt["prefix"], None, False, appointment_id=appt["id"])
     ctx.conn.execute("UPDATE appointments SET ticket_id = ?, checked_in_at = ? WHERE id = ?",
-                     (ticket["id"], ctx.now, appt["id"]))
-    ctx.emit("appointment.checked_in", {"appointment_id": appt["id"], "ticket_id": ticket["id"],
-                                        "number": ticket["number"], "service": appt["prefix"],
+                     (ticket.id, ctx.now, appt["id"]))
+    ctx.emit("appointment.checked_in", {"appointment_id": appt["id"], "ticket_id": ticket.id,
+                                        "number": ticket.number, "service": appt["prefix"],
                                         "slot_start": appt["slot_start"],
                                         "late_s": round(ctx.now - appt["slot_start"], 1)})
     return ticket

@@ -17,11 +17,12 @@ from ztc.domain import accepted, appointments, demand, feedback, homevisits, sna
 from ztc.domain.context import Ctx
 from ztc.domain.errors import QueueError
 from ztc.domain.estimate import estimate
+from ztc.domain.models import QueueSnapshot, Ticket
 from ztc.domain.numbering import current_day, queue_day
 from ztc.settings import Settings
 from ztc.text import Text
 
-__all__ = ["QueueEngine", "QueueError"]
+__all__ = ["QueueEngine", "QueueError", "QueueSnapshot", "Ticket"]
 
 
 class QueueEngine:
@@ -93,7 +94,7 @@ class QueueEngine:
 
     # --- tickets ---
     def issue(self, prefix: str, item: str | None = None, priority: bool = False,
-              override_cutoff: bool = False) -> dict[str, Any]:
+              override_cutoff: bool = False) -> Ticket:
         """Take a number. ``override_cutoff`` is the crew's decision to serve someone although the
         estimate says the bus leaves first (recorded in the event, never the resident's choice).
         A refusal at a stop (not offered, closing, cut-off, cap) is recorded as ``request.refused``."""
@@ -110,7 +111,7 @@ class QueueEngine:
         with self._tx() as ctx:
             return demand.record(ctx, reason, service, item, detail)
 
-    def _issue(self, prefix: str, item: str | None, priority: bool, override_cutoff: bool) -> dict[str, Any]:
+    def _issue(self, prefix: str, item: str | None, priority: bool, override_cutoff: bool) -> Ticket:
         with self._tx() as ctx:
             visit = visits.current(ctx)
             if visit is None:
@@ -160,7 +161,7 @@ class QueueEngine:
             return estimate(ctx, prefix).to_dict()
 
     def check_in(self, code: str | None = None, phone_last4: str | None = None,
-                 prefix: str | None = None) -> dict[str, Any]:
+                 prefix: str | None = None) -> Ticket:
         """Appointment check-in; the ticket skips the cut-off (the slot was booked)."""
         with self._tx() as ctx:
             visit = visits.current(ctx)
@@ -173,11 +174,11 @@ class QueueEngine:
         with self._tx() as ctx:
             return appointments.replace_from_hq(ctx, items)
 
-    def ticket(self, ref: str) -> dict[str, Any]:
+    def ticket(self, ref: str) -> Ticket:
         with self._ro() as ctx:
             return tickets.public(ctx, tickets.find(ctx, ref))
 
-    def waiting(self) -> list[dict[str, Any]]:
+    def waiting(self) -> list[Ticket]:
         with self._ro() as ctx:
             rows = ctx.conn.execute("SELECT * FROM tickets WHERE state IN ('waiting', 'called', 'serving') "
                                     "ORDER BY order_key").fetchall()
@@ -211,15 +212,15 @@ class QueueEngine:
         with self._ro() as ctx:
             return windows.all_windows(ctx)
 
-    def call_next(self, window: int) -> dict[str, Any] | None:
+    def call_next(self, window: int) -> Ticket | None:
         with self._tx() as ctx:
             return tickets.call_next(ctx, window)
 
-    def recall(self, window: int) -> dict[str, Any]:
+    def recall(self, window: int) -> Ticket:
         with self._tx() as ctx:
             return tickets.recall(ctx, window)
 
-    def serving_ticket(self, window: int) -> dict[str, Any] | None:
+    def serving_ticket(self, window: int) -> Ticket | None:
         with self._ro() as ctx:
             row = tickets.at_window(ctx, window)
             return tickets.public(ctx, row) if row else None
@@ -230,29 +231,29 @@ class QueueEngine:
             raise QueueError("nothing_called", Text(f"{window} 号窗口没有在办的号", f"window {window} has no ticket"))
         return row
 
-    def start(self, window: int) -> dict[str, Any]:
+    def start(self, window: int) -> Ticket:
         with self._tx() as ctx:
             return tickets.start(ctx, self._window_ticket(ctx, window))
 
     def complete(self, window: int, item: str, outcome: str, ems_no: str | None = None,
                  case_no: str | None = None, department: str | None = None,
-                 promised_date: str | None = None) -> dict[str, Any]:
+                 promised_date: str | None = None) -> Ticket:
         """``case_no``/``department``/``promised_date``: a 受理's provincial case (all three, only then)."""
         with self._tx() as ctx:
             case = accepted.case_fields(outcome, case_no, department, promised_date, current_day(ctx, persist=False))
             return tickets.complete(ctx, self._window_ticket(ctx, window), item, outcome, ems_no, case)
 
-    def no_show(self, window: int) -> dict[str, Any]:
+    def no_show(self, window: int) -> Ticket:
         with self._tx() as ctx:
             return tickets.no_show(ctx, self._window_ticket(ctx, window))
 
-    def transfer(self, ref: str, to_prefix: str) -> dict[str, Any]:
+    def transfer(self, ref: str, to_prefix: str) -> Ticket:
         with self._tx() as ctx:
             row = tickets.find(ctx, ref)
             visit = ctx.conn.execute("SELECT * FROM visits WHERE id = ?", (row["visit_id"],)).fetchone()
             return tickets.transfer(ctx, row, visit, to_prefix)
 
-    def cancel(self, ref: str) -> dict[str, Any]:
+    def cancel(self, ref: str) -> Ticket:
         with self._tx() as ctx:
             return tickets.cancel(ctx, tickets.find(ctx, ref))
 
@@ -271,6 +272,6 @@ class QueueEngine:
             return feedback.suggest(ctx, topics, visit["id"] if visit else None)
 
     # --- state for screens and telemetry ---
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> QueueSnapshot:
         with self._ro() as ctx:
             return snapshot.queue_payload(ctx)

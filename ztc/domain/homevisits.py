@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ztc.domain import appointments, visits
+from ztc.domain import appointments, tickets, visits
 from ztc.domain.context import Ctx
 from ztc.domain.errors import QueueError
 from ztc.domain.schedule import PlannedVisit, planned_visits
@@ -63,8 +63,8 @@ def open_home_visit(ctx: Ctx, appointment_id: str, source: str) -> dict[str, Any
         visit = visits.current(ctx)
     assert visit is not None
     if appt["ticket_id"] is not None:
-        ticket = ctx.conn.execute("SELECT * FROM tickets WHERE id = ?", (appt["ticket_id"],)).fetchone()
-        return {"visit": visits.public(visit), "ticket": dict(ticket) if ticket else None, "already": True}
+        row = ctx.conn.execute("SELECT * FROM tickets WHERE id = ?", (appt["ticket_id"],)).fetchone()
+        return {"visit": visits.public(visit), "ticket": tickets.public(ctx, row) if row else None, "already": True}
     ticket = appointments.check_in(ctx, visit, appt)
     return {"visit": visits.public(visits.current(ctx)), "ticket": ticket, "already": False}
 

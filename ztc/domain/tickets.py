@@ -3,6 +3,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import sqlite3
 import uuid
@@ -12,12 +13,13 @@ from ztc.domain import calling
 from ztc.domain.context import Ctx, loads
 from ztc.domain.errors import QueueError
 from ztc.domain.estimate import estimate
+from ztc.domain.models import FINAL_STATES, Ticket
 from ztc.domain.numbering import next_number, next_order_key, queue_day
 from ztc.domain.vocabulary import OUTCOMES
 from ztc.text import Text
 
 ACTIVE = ("waiting", "called", "serving")
-FINAL = ("served", "no_show", "transferred", "cancelled", "released", "rebooked")
+FINAL = FINAL_STATES
 
 
 def get(ctx: Ctx, ticket_id: str) -> sqlite3.Row:
@@ -45,14 +47,10 @@ def new_rate_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-def public(ctx: Ctx, row: sqlite3.Row) -> dict[str, Any]:
-    """A ticket as the kiosk, printer and CLI see it (no internal columns)."""
-    d = dict(row)
+def public(ctx: Ctx, row: sqlite3.Row) -> Ticket:
+    """A ticket as the kiosk, printer and CLI see it, with the stop of its visit."""
     visit = ctx.conn.execute("SELECT stop_id, stop_name FROM visits WHERE id = ?", (row["visit_id"],)).fetchone()
-    d["priority"] = bool(d["priority"])
-    d["stop_id"], d["stop_name"] = (visit[0], visit[1]) if visit else (None, None)
-    d["final"] = d["state"] in FINAL
-    return d
+    return Ticket.from_row(row, *((visit[0], visit[1]) if visit else (None, None)))
 
 
 def _require(row: sqlite3.Row, states: tuple[str, ...], action_zh: str, action_en: str) -> None:
@@ -63,7 +61,7 @@ def _require(row: sqlite3.Row, states: tuple[str, ...], action_zh: str, action_e
 
 def issue(ctx: Ctx, visit: sqlite3.Row, prefix: str, item: str | None, priority: bool,
           appointment_id: str | None = None, transferred_from: sqlite3.Row | None = None,
-          cutoff_override: bool = False) -> dict[str, Any]:
+          cutoff_override: bool = False) -> Ticket:
     """Create a waiting ticket (checks are the caller's: engine.issue).
 
     Its service day is its visit's (see ``numbering``): past midnight an evening session keeps counting.
@@ -89,9 +87,7 @@ def issue(ctx: Ctx, visit: sqlite3.Row, prefix: str, item: str | None, priority:
         "rate_token": rate_token,
         **({"cutoff_override": True} if cutoff_override else {}),
     })
-    out = public(ctx, get(ctx, ticket_id))
-    out.update(ahead=est.ahead, est_wait_s=est.wait_s)
-    return out
+    return dataclasses.replace(public(ctx, get(ctx, ticket_id)), ahead=est.ahead, est_wait_s=est.wait_s)
 
 
 def window_row(ctx: Ctx, number: int) -> sqlite3.Row:
@@ -109,7 +105,7 @@ def at_window(ctx: Ctx, number: int) -> sqlite3.Row | None:
     return row
 
 
-def call_next(ctx: Ctx, number: int) -> dict[str, Any] | None:
+def call_next(ctx: Ctx, number: int) -> Ticket | None:
     win = window_row(ctx, number)
     if win["paused"]:
         raise QueueError("window_paused", Text(f"{number} 号窗口暂停中", f"window {number} is paused"))
@@ -138,7 +134,7 @@ def call_next(ctx: Ctx, number: int) -> dict[str, Any] | None:
     return public(ctx, row)
 
 
-def recall(ctx: Ctx, number: int) -> dict[str, Any]:
+def recall(ctx: Ctx, number: int) -> Ticket:
     """Call the window's ticket again; past the configured number of calls it becomes a no-show."""
     row = at_window(ctx, number)
     if row is None or row["state"] != "called":
@@ -151,7 +147,7 @@ def recall(ctx: Ctx, number: int) -> dict[str, Any]:
     return public(ctx, get(ctx, row["id"]))
 
 
-def start(ctx: Ctx, row: sqlite3.Row) -> dict[str, Any]:
+def start(ctx: Ctx, row: sqlite3.Row) -> Ticket:
     _require(row, ("called",), "开始办理", "start serving")
     ctx.conn.execute("UPDATE tickets SET state = 'serving', started_at = ? WHERE id = ?", (ctx.now, row["id"]))
     ctx.emit("ticket.started", {"ticket_id": row["id"], "number": row["number"], "window": row["window"]})
@@ -159,7 +155,7 @@ def start(ctx: Ctx, row: sqlite3.Row) -> dict[str, Any]:
 
 
 def complete(ctx: Ctx, row: sqlite3.Row, item: str, outcome: str, ems_no: str | None,
-             case: dict[str, Any] | None = None) -> dict[str, Any]:
+             case: dict[str, Any] | None = None) -> Ticket:
     """Finish a ticket with its service record (ticket.served carries the record; ``case``: the
     checked 受理 fields of ``accepted.case_fields``)."""
     _require(row, ("called", "serving"), "办结", "complete")
@@ -190,7 +186,7 @@ def complete(ctx: Ctx, row: sqlite3.Row, item: str, outcome: str, ems_no: str | 
 
 
 def end(ctx: Ctx, row: sqlite3.Row, state: str, event: str, from_states: tuple[str, ...],
-        extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        extra: dict[str, Any] | None = None) -> Ticket:
     """Move a ticket to a final state other than served."""
     _require(row, from_states, state, state.replace("_", "-"))
     ctx.conn.execute("UPDATE tickets SET state = ?, ended_at = ? WHERE id = ?", (state, ctx.now, row["id"]))
@@ -199,15 +195,15 @@ def end(ctx: Ctx, row: sqlite3.Row, state: str, event: str, from_states: tuple[s
     return public(ctx, get(ctx, row["id"]))
 
 
-def no_show(ctx: Ctx, row: sqlite3.Row) -> dict[str, Any]:
+def no_show(ctx: Ctx, row: sqlite3.Row) -> Ticket:
     return end(ctx, row, "no_show", "ticket.no_show", ("called",), {"calls": row["calls"]})
 
 
-def cancel(ctx: Ctx, row: sqlite3.Row) -> dict[str, Any]:
+def cancel(ctx: Ctx, row: sqlite3.Row) -> Ticket:
     return end(ctx, row, "cancelled", "ticket.cancelled", ("waiting", "called"))
 
 
-def transfer(ctx: Ctx, row: sqlite3.Row, visit: sqlite3.Row, to_prefix: str) -> dict[str, Any]:
+def transfer(ctx: Ctx, row: sqlite3.Row, visit: sqlite3.Row, to_prefix: str) -> Ticket:
     """End this ticket as transferred and issue one in ``to_prefix`` keeping its place in time."""
     ctx.catalog.category(to_prefix)
     if to_prefix == row["prefix"]:
@@ -215,7 +211,7 @@ def transfer(ctx: Ctx, row: sqlite3.Row, visit: sqlite3.Row, to_prefix: str) -> 
     _require(row, ACTIVE, "转办", "transfer")
     new = issue(ctx, visit, to_prefix, None, bool(row["priority"]), row["appointment_id"], transferred_from=row)
     end(ctx, row, "transferred", "ticket.transferred", ACTIVE,
-        {"to_service": to_prefix, "new_ticket_id": new["id"], "new_number": new["number"]})
+        {"to_service": to_prefix, "new_ticket_id": new.id, "new_number": new.number})
     return new
 
 

@@ -100,7 +100,7 @@ class CameraScreen(KioskScreen):
 
             page = process_frame(self.camera().capture(), "color")  # ~0.1 s of OpenCV: a worker's job
             ticket = self.app.engine.serving_ticket(window) if window else None
-            ticket_id = ticket["id"] if ticket is not None else None
+            ticket_id = ticket.id if ticket is not None else None
             if ticket_id != self.ticket_id:  # another resident: never mix their pages into this document
                 self.pages, self.scan, self.ticket_id = [], None, ticket_id
             self.pages.append(page)

@@ -15,7 +15,7 @@ class ConsoleScreen(KioskScreen):
         state, window = self.app.state, self.app.flow.get("window")
         if state is None:
             return None
-        return next((t for t in state.active if t["window"] == window and t["state"] in ("called", "serving")), None)
+        return next((t for t in state.active if t.window == window and t.state in ("called", "serving")), None)
 
     def my_window(self) -> dict[str, Any] | None:
         state, window = self.app.state, self.app.flow.get("window")
@@ -29,7 +29,7 @@ class ConsoleScreen(KioskScreen):
         self.ids.who.text = f"{self.t('window_n', n=flow['window'])} · {self.t('crew_number')} {flow.get('crew', '')}"
         rows = []
         for cat in state.categories:
-            waiting = state.snapshot.get("by_service", {}).get(cat.code, 0)
+            waiting = state.snapshot.by_service.get(cat.code, 0)
             mark = "●" if cat.code in win.get("skills", []) else "○"
             rows.append(self.label(f"{mark} {cat.code} {name_of(cat, self.app.lang)}: {waiting}", 22))
         self.fill(self.ids.waiting, rows)
@@ -37,10 +37,10 @@ class ConsoleScreen(KioskScreen):
         if ticket is None:
             self.ids.current.text = self.t("paused") if win.get("paused") else self.t("no_current")
         else:
-            st = pick(STATE_NAMES[ticket["state"]], self.app.lang)
-            extra = f" ×{ticket['calls']}" if ticket["state"] == "called" else ""
-            self.ids.current.text = self.t("current_ticket", number=ticket["number"], state=st + extra)
-        called = ticket is not None and ticket["state"] == "called"
+            st = pick(STATE_NAMES[ticket.state], self.app.lang)
+            extra = f" ×{ticket.calls}" if ticket.state == "called" else ""
+            self.ids.current.text = self.t("current_ticket", number=ticket.number, state=st + extra)
+        called = ticket is not None and ticket.state == "called"
         self.ids.call_button.disabled = ticket is not None or bool(win.get("paused"))
         self.ids.recall_button.disabled = not called
         self.ids.no_show_button.disabled = not called

@@ -155,7 +155,7 @@ class DevicesScreen(KioskScreen):
             rows.append(self.label(line, 22))
         state = self.app.state
         if state is not None:
-            rows.append(self.label(self.t("queue_line", n=state.snapshot.get("waiting", 0),
+            rows.append(self.label(self.t("queue_line", n=state.snapshot.waiting,
                                           issued=state.summary.get("issued", 0)), 20))
         self.fill(self.ids.rows, rows)
 

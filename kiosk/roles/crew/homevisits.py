@@ -50,6 +50,6 @@ class HomeVisitsScreen(KioskScreen):
                              on_error=self._error)
 
     def _opened(self, result: dict[str, Any]) -> None:
-        number = (result.get("ticket") or {}).get("number", "")
+        number = result["ticket"].number if result.get("ticket") is not None else ""
         self.ids.message.text = self.t("home_opened", number=number)
         self.load()

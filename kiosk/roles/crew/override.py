@@ -30,7 +30,7 @@ class OverrideScreen(KioskScreen):
         if state is None:
             return
         if self.issued is not None:
-            self.ids.title.text = self.t("override_issued", number=self.issued["number"])
+            self.ids.title.text = self.t("override_issued", number=self.issued.number)
             self.fill(self.ids.choices, [])
         elif self.chosen is None:
             self.ids.title.text = self.t("override_pick")
@@ -86,5 +86,5 @@ class OverrideScreen(KioskScreen):
     def _done(self, result: tuple[dict[str, Any], str]) -> None:
         ticket, printed = result
         self.issued, self.chosen = ticket, None
-        self.ids.message.text = self.t(f"override_{printed}", number=ticket["number"])
+        self.ids.message.text = self.t(f"override_{printed}", number=ticket.number)
         self.refresh()

@@ -9,27 +9,28 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.widgets import KioskScreen, load_kv
+from ztc.domain.models import Ticket
 
 load_kv(__file__)
 
 MAX_SHOWN = 15
 
 
-def reprint_choices(engine: Any, alerts: Any) -> list[tuple[dict[str, Any], bool]]:
+def reprint_choices(engine: Any, alerts: Any) -> list[tuple[Ticket, bool]]:
     """(ticket, print failed) pairs: failed prints first, then the open tickets; each once."""
     failed_ids = [a["ticket_id"] for a in alerts.open_alerts() if a["kind"] == "print_failed"]
     open_tickets = engine.waiting()
-    by_id = {t["id"]: t for t in open_tickets}
-    out: list[tuple[dict[str, Any], bool]] = []
+    by_id = {t.id: t for t in open_tickets}
+    out: list[tuple[Ticket, bool]] = []
     for ticket_id in dict.fromkeys(reversed(failed_ids)):   # newest failure first
         ticket = by_id.get(ticket_id) or engine.ticket(ticket_id)
         out.append((ticket, True))
-    shown = {t["id"] for t, _ in out}
-    out += [(t, False) for t in open_tickets if t["id"] not in shown]
+    shown = {t.id for t, _ in out}
+    out += [(t, False) for t in open_tickets if t.id not in shown]
     return out[:MAX_SHOWN]
 
 
-def reprint_copy(engine: Any, alerts: Any, printer: Any, ticket: dict[str, Any]) -> str:
+def reprint_copy(engine: Any, alerts: Any, printer: Any, ticket: Ticket) -> str:
     """Print the ticket marked as a copy, count the print, clear its print-failure alerts."""
     if printer is None:
         from kiosk.i18n import t
@@ -37,15 +38,15 @@ def reprint_copy(engine: Any, alerts: Any, printer: Any, ticket: dict[str, Any])
 
         raise PrintFailed(f"{t('no_ticket_printer', 'zh')} / {t('no_ticket_printer', 'en')}")
     printer(ticket, True)
-    engine.mark_printed(ticket["id"])
+    engine.mark_printed(ticket.id)
     for alert in alerts.open_alerts():
-        if alert["ticket_id"] == ticket["id"]:
+        if alert["ticket_id"] == ticket.id:
             alerts.dismiss(alert["id"])
-    return str(ticket["number"])
+    return ticket.number
 
 
 class ReprintScreen(KioskScreen):
-    choices: tuple[tuple[dict[str, Any], bool], ...] = ()
+    choices: tuple[tuple[Ticket, bool], ...] = ()
 
     def on_pre_enter(self, *args: Any) -> None:
         self.choices = ()
@@ -54,7 +55,7 @@ class ReprintScreen(KioskScreen):
         self.app.bridge.call(reprint_choices, self.app.engine, self.app.services["alerts"], changes=False,
                              on_done=self._listed, on_error=self._error)
 
-    def _listed(self, choices: list[tuple[dict[str, Any], bool]]) -> None:
+    def _listed(self, choices: list[tuple[Ticket, bool]]) -> None:
         self.choices = tuple(choices)
         self.ids.message.text = "" if choices else self.t("reprint_none")
         self.refresh()
@@ -63,11 +64,11 @@ class ReprintScreen(KioskScreen):
         self.ids.title.text = self.t("reprint_pick")
         buttons = []
         for ticket, failed in self.choices:
-            text = ticket["number"] + (f"  {self.t('reprint_failed_mark')}" if failed else "")
+            text = ticket.number + (f"  {self.t('reprint_failed_mark')}" if failed else "")
             buttons.append(self.button(text, lambda t=ticket: self.reprint(t), role="danger" if failed else "choice"))
         self.fill(self.ids.choices, buttons)
 
-    def reprint(self, ticket: dict[str, Any]) -> None:
+    def reprint(self, ticket: Ticket) -> None:
         from kiosk.roles.crew.devices import crew_printer
 
         self.ids.message.text = self.t("working")
@@ -82,6 +83,6 @@ class ReprintScreen(KioskScreen):
         self.app.bridge.call(reprint_choices, self.app.engine, self.app.services["alerts"], changes=False,
                              on_done=self._relisted, on_error=self._error)
 
-    def _relisted(self, choices: list[tuple[dict[str, Any], bool]]) -> None:
+    def _relisted(self, choices: list[tuple[Ticket, bool]]) -> None:
         self.choices = tuple(choices)
         self.refresh()

@@ -31,7 +31,7 @@ class CallingScreen(KioskScreen):
         self.fill(self.ids.recent, [self.label(f"{c['number']}  →  {t('window_n', 'zh', n=c['window'])}", 30)
                                     for c in state.recent_calls[1:6]])
         cats = {c.code: c for c in state.categories}
-        waiting = [self.label(f"{p} {name_of(cats[p], 'zh')}  {state.snapshot.get('by_service', {}).get(p, 0)}", 26)
+        waiting = [self.label(f"{p} {name_of(cats[p], 'zh')}  {state.snapshot.by_service.get(p, 0)}", 26)
                    for p in state.offered() if p in cats]
         self.fill(self.ids.waiting, waiting)
         lines = [self.app.stop_line("zh", state)]

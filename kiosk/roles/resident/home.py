@@ -12,7 +12,7 @@ class HomeScreen(KioskScreen):
         lines = []
         if state is not None:
             if state.visit is not None:
-                lines.append(self.t("waiting_now", n=state.snapshot.get("waiting", 0)))
+                lines.append(self.t("waiting_now", n=state.snapshot.waiting))
             if state.planned:
                 lines.append(self.t("next_visits") + "：" if self.app.lang == "zh" else self.t("next_visits") + ":")
                 for v in state.planned[:3]:
