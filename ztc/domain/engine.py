@@ -19,6 +19,7 @@ from ztc.domain.errors import QueueError
 from ztc.domain.estimate import estimate
 from ztc.domain.models import QueueSnapshot, Ticket
 from ztc.domain.numbering import current_day, queue_day
+from ztc.domain.schedule import PlannedVisit, planned_visits
 from ztc.settings import Settings
 from ztc.text import Text
 
@@ -87,10 +88,9 @@ class QueueEngine:
         with self._ro() as ctx:
             return visits.public(visits.current(ctx))
 
-    def planned(self) -> list[dict[str, Any]]:
-        from ztc.domain.schedule import planned_visits
+    def planned(self) -> list[PlannedVisit]:
         with self._ro() as ctx:
-            return [v.to_dict() for v in planned_visits(ctx.conn, self.settings, ctx.now)]
+            return planned_visits(ctx.conn, self.settings, ctx.now)
 
     # --- tickets ---
     def issue(self, prefix: str, item: str | None = None, priority: bool = False,

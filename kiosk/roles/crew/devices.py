@@ -156,7 +156,7 @@ class DevicesScreen(KioskScreen):
         state = self.app.state
         if state is not None:
             rows.append(self.label(self.t("queue_line", n=state.snapshot.waiting,
-                                          issued=state.summary.get("issued", 0)), 20))
+                                          issued=state.summary.issued), 20))
         self.fill(self.ids.rows, rows)
 
     def test_print(self) -> None:
