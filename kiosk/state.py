@@ -15,7 +15,7 @@ from contract.catalog import ServiceCategory
 from ztc.domain.context import Ctx
 from ztc.domain.engine import QueueEngine
 from ztc.domain.estimate import Estimate, estimate
-from ztc.domain.models import QueueSnapshot, Ticket
+from ztc.domain.models import QueueSnapshot, Ticket, Window
 from ztc.domain.numbering import queue_day
 from ztc.domain.schedule import PlannedVisit
 from ztc.text import Text
@@ -64,7 +64,7 @@ class BusState:
     visit: dict[str, Any] | None
     planned: list[PlannedVisit]                # later visits today and the next days
     snapshot: QueueSnapshot                    # the queue payload of docs/protocol.md
-    windows: list[dict[str, Any]]
+    windows: list[Window]
     active: list[Ticket]                       # waiting / called / serving tickets in order
     recent_calls: list[RecentCall]             # newest first
     estimates: dict[str, Estimate] = field(default_factory=dict)  # per offered service

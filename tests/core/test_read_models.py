@@ -9,7 +9,7 @@ import pytest
 from kiosk.state import ANNOUNCEMENT_KEY, Announcement, DaySummary, RecentCall, read_state
 from ztc.domain.engine import QueueEngine
 from ztc.domain.estimate import Estimate
-from ztc.domain.models import QueueSnapshot, Ticket
+from ztc.domain.models import QueueSnapshot, Ticket, Window
 from ztc.text import Text
 
 
@@ -63,3 +63,11 @@ def test_a_bad_or_past_announcement_is_not_shown(engine: QueueEngine, raw: str) 
     with engine.db.write() as conn:
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (ANNOUNCEMENT_KEY, raw))
     assert read_state(engine).announcement is None
+
+
+def test_a_window_is_typed_and_its_wire_form_lists_skills(engine: QueueEngine) -> None:
+    opened = engine.open_window(2, "007", ["D", "A", "A"])
+    assert opened == Window(number=2, crew="007", skills=("A", "D"), open=True, paused=False,
+                            normal_run=opened.normal_run, opened_at=opened.opened_at)
+    assert engine.pause_window(2).paused is True and engine.windows() == [engine.pause_window(2)]
+    assert engine.windows()[0].to_dict()["skills"] == ["A", "D"]

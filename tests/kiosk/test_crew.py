@@ -78,7 +78,7 @@ def test_call_serve_record_and_rate(kiosk, engine, settings):
     k.screenshot("crew-window")
     k.tap_id("open_button")
     k.pump(until=lambda: k.app.sm.current == "console")
-    assert engine.windows()[0]["number"] == 2 and engine.windows()[0]["skills"] == ["D"]
+    assert engine.windows()[0].number == 2 and engine.windows()[0].skills == ("D",)
 
     k.tap_id("call_button")
     k.settle()
@@ -150,7 +150,7 @@ def test_no_show_transfer_pause_and_depart(kiosk, engine, settings):
     assert moved["to_service"] == "D"
     k.tap_id("pause_button")
     k.settle()
-    assert engine.windows()[0]["paused"] is True and k.screen.ids.call_button.disabled
+    assert engine.windows()[0].paused is True and k.screen.ids.call_button.disabled
 
     k.tap_text("到站")
     assert k.app.sm.current == "visit"

@@ -135,7 +135,7 @@ def _departed(r: dict) -> tuple[dict, str]:
 
 
 def _status(e: QueueEngine, a: argparse.Namespace) -> tuple[dict, str]:
-    data = {"queue": e.snapshot().to_dict(), "visit": e.current_visit(), "windows": e.windows(),
+    data = {"queue": e.snapshot().to_dict(), "visit": e.current_visit(), "windows": [w.to_dict() for w in e.windows()],
             "tickets": [t.to_dict() for t in e.waiting()]}
     v = data["visit"]
     lines = [f"站点 / stop: {v['stop_name'] + ' (' + v['stop_id'] + ')' if v else '— 未到站 / not at a stop'}",
@@ -157,4 +157,4 @@ def _window(e: QueueEngine, a: argparse.Namespace) -> tuple[Any, str]:
         return {"number": a.number, "open": False}, f"窗口 {a.number} 已关闭 / window {a.number} closed"
     else:
         w = e.pause_window(a.number, a.action == "pause")
-    return w, f"窗口 / window {w['number']}: open={w['open']} paused={w['paused']} skills={','.join(w['skills'])}"
+    return w, f"窗口 / window {w.number}: open={w.open} paused={w.paused} skills={','.join(w.skills)}"

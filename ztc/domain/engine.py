@@ -17,13 +17,13 @@ from ztc.domain import accepted, appointments, demand, feedback, homevisits, sna
 from ztc.domain.context import Ctx
 from ztc.domain.errors import QueueError
 from ztc.domain.estimate import estimate
-from ztc.domain.models import QueueSnapshot, Ticket
+from ztc.domain.models import QueueSnapshot, Ticket, Window
 from ztc.domain.numbering import current_day, queue_day
 from ztc.domain.schedule import PlannedVisit, planned_visits
 from ztc.settings import Settings
 from ztc.text import Text
 
-__all__ = ["QueueEngine", "QueueError", "QueueSnapshot", "Ticket"]
+__all__ = ["QueueEngine", "QueueError", "QueueSnapshot", "Ticket", "Window"]
 
 
 class QueueEngine:
@@ -196,7 +196,7 @@ class QueueEngine:
             tickets.record_pages(ctx, tickets.get(ctx, ticket_id), scanned, printed)
 
     # --- windows and calling ---
-    def open_window(self, number: int, crew: str, skills: list[str]) -> dict[str, Any]:
+    def open_window(self, number: int, crew: str, skills: list[str]) -> Window:
         with self._tx() as ctx:
             return windows.open_window(ctx, number, crew, skills)
 
@@ -204,11 +204,11 @@ class QueueEngine:
         with self._tx() as ctx:
             windows.close_window(ctx, number)
 
-    def pause_window(self, number: int, paused: bool = True) -> dict[str, Any]:
+    def pause_window(self, number: int, paused: bool = True) -> Window:
         with self._tx() as ctx:
             return windows.set_paused(ctx, number, paused)
 
-    def windows(self) -> list[dict[str, Any]]:
+    def windows(self) -> list[Window]:
         with self._ro() as ctx:
             return windows.all_windows(ctx)
 

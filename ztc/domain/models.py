@@ -74,6 +74,29 @@ class Ticket:
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """A service window: who staffs it, what it serves, whether it calls."""
+
+    number: int
+    crew: str | None
+    skills: tuple[str, ...]
+    open: bool
+    paused: bool
+    normal_run: int
+    opened_at: float | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row, skills: list[str]) -> Window:
+        return cls(number=row["number"], crew=row["crew"], skills=tuple(skills), open=bool(row["open"]),
+                   paused=bool(row["paused"]), normal_run=row["normal_run"], opened_at=row["opened_at"])
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["skills"] = list(self.skills)
+        return d
+
+
+@dataclass(frozen=True, slots=True)
 class QueueSnapshot:
     """The queue at one instant: exactly the ``queue`` payload of docs/protocol.md."""
 
