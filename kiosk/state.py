@@ -15,7 +15,7 @@ from contract.catalog import ServiceCategory
 from ztc.domain.context import Ctx
 from ztc.domain.engine import QueueEngine
 from ztc.domain.estimate import Estimate, estimate
-from ztc.domain.models import QueueSnapshot, Ticket, Window
+from ztc.domain.models import QueueSnapshot, Ticket, Visit, Window
 from ztc.domain.numbering import queue_day
 from ztc.domain.schedule import PlannedVisit
 from ztc.text import Text
@@ -61,7 +61,7 @@ class BusState:
     """What every role shows; built off the UI thread, handed over whole."""
 
     ts: float
-    visit: dict[str, Any] | None
+    visit: Visit | None
     planned: list[PlannedVisit]                # later visits today and the next days
     snapshot: QueueSnapshot                    # the queue payload of docs/protocol.md
     windows: list[Window]
@@ -73,14 +73,14 @@ class BusState:
     announcement: Announcement | None = None
 
     def offered(self) -> list[str]:
-        return list(self.visit["services"]) if self.visit else []
+        return list(self.visit.services) if self.visit else []
 
 
 def read_state(engine: QueueEngine) -> BusState:
     """Everything the screens need in one pass (each engine read is its own snapshot)."""
     now = engine.clock()
     visit = engine.current_visit()
-    planned = [v for v in engine.planned() if v.depart > now and not (visit and v.stop == visit["stop_id"]
+    planned = [v for v in engine.planned() if v.depart > now and not (visit and v.stop == visit.stop_id
                                                                       and v.arrive <= now)]
     with engine.db.read() as conn:
         ctx = Ctx(conn, engine.settings, now)
@@ -88,7 +88,7 @@ def read_state(engine: QueueEngine) -> BusState:
         recent = [RecentCall(**dict(r)) for r in conn.execute(
             "SELECT id, number, prefix, window, called_at, calls, state FROM tickets "
             "WHERE called_at IS NOT NULL AND service_day = ? ORDER BY called_at DESC LIMIT 8", (day,))]
-        offered = list(visit["services"]) if visit else []
+        offered = list(visit.services) if visit else []
         estimates = {p: estimate(ctx, p) for p in offered}
         summary = _summary(conn, day)
         categories = ctx.catalog.categories

@@ -200,7 +200,7 @@ def test_service_not_offered_at_this_stop(engine):
 
 def test_adhoc_visit_offers_everything(engine):
     v = engine.arrive_adhoc("张家庄村委会")
-    assert v["adhoc"] and v["planned_depart"] is None
+    assert v.adhoc and v.planned_depart is None
     assert engine.issue("C").number == "C001"
 
 
@@ -212,7 +212,7 @@ def test_depart_with_waiting_tickets_needs_a_decision(engine):
     with pytest.raises(QueueError) as e:
         engine.depart("gps")
     assert e.value.code == "pending_tickets" and e.value.details["remaining"] == ["A001", "D001", "E001"]
-    assert engine.current_visit()["closing"] is True
+    assert engine.current_visit().closing is True
     assert engine.snapshot().accepting is False
     with pytest.raises(QueueError):
         engine.issue("A")
@@ -245,7 +245,7 @@ def test_rebooked_ticket_checks_in_at_the_later_visit(engine, clock):
 def test_arrival_reports_lateness_and_is_idempotent(engine, clock):
     clock.advance(10 * 60)  # planned 09:00, now 09:15
     v = engine.arrive("nanma-xincun", "gps")
-    assert engine.arrive("nanma-xincun", "crew")["id"] == v["id"]
+    assert engine.arrive("nanma-xincun", "crew").id == v.id
     ev = events(engine, "stop.arrived")
     assert len(ev) == 1 and ev[0]["late_s"] == 15 * 60
     with pytest.raises(QueueError) as e:
@@ -374,14 +374,14 @@ def test_departure_can_be_taken_back(engine):
     with pytest.raises(QueueError):
         engine.depart("gps")
     assert engine.snapshot().accepting is False
-    assert engine.stay()["closing"] is False
+    assert engine.stay().closing is False
     assert engine.issue("A").number == "A002"
 
 
 def test_passing_a_stop_outside_its_planned_window_is_an_unplanned_visit(engine, clock):
     clock.advance(-2 * 3600 - 5 * 60)  # 07:00 at the depot; its planned visit is 17:00-17:30
     v = engine.arrive("depot", "gps")
-    assert v["adhoc"] and v["planned_depart"] is None and v["stop_name"] == "县政务服务中心"
+    assert v.adhoc and v.planned_depart is None and v.stop_name == "县政务服务中心"
     assert events(engine, "stop.arrived")[0]["late_s"] is None
 
 

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from kiosk.state import ANNOUNCEMENT_KEY, Announcement, DaySummary, RecentCall, read_state
-from ztc.domain.engine import QueueEngine
+from ztc.domain.engine import QueueEngine, QueueError
 from ztc.domain.estimate import Estimate
-from ztc.domain.models import QueueSnapshot, Ticket, Window
+from ztc.domain.models import QueueSnapshot, Ticket, Visit, Window
 from ztc.text import Text
 
 
@@ -71,3 +71,15 @@ def test_a_window_is_typed_and_its_wire_form_lists_skills(engine: QueueEngine) -
                             normal_run=opened.normal_run, opened_at=opened.opened_at)
     assert engine.pause_window(2).paused is True and engine.windows() == [engine.pause_window(2)]
     assert engine.windows()[0].to_dict()["skills"] == ["A", "D"]
+
+
+def test_a_visit_is_typed_and_closing_shows_in_it(engine: QueueEngine) -> None:
+    visit = engine.arrive("nanma-xincun", "crew")
+    assert isinstance(visit, Visit) and visit.stop_id == "nanma-xincun" and not visit.closing
+    assert visit.services and all(isinstance(s, str) for s in visit.services)
+    assert engine.current_visit() == visit and visit.to_dict()["services"] == list(visit.services)
+    engine.issue("A")
+    with pytest.raises(QueueError):
+        engine.depart()  # a ticket still waits: the visit stops taking tickets
+    current = engine.current_visit()
+    assert current is not None and current.closing and current.id == visit.id

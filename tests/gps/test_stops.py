@@ -75,7 +75,7 @@ def test_arrival_needs_dwell_and_departure_needs_distance_and_time(world):
     assert bus.kinds() == [], "not yet: the minimum dwell is 20 s"
     bus.at(NANMA, 10)
     assert bus.kinds() == [("arrived", "nanma-xincun")]
-    assert engine.current_visit()["stop_id"] == "nanma-xincun"
+    assert engine.current_visit().stop_id == "nanma-xincun"
     arrived = bus.events[0]
     assert arrived.late_s == pytest.approx(arrived.ts - (T0 - 120), abs=0.01), "against 09:00 planned"
     # Parked at the edge, the position wandering across the radius (80 m) but not past 80 + 30 m.
@@ -119,7 +119,7 @@ def test_crew_visit_elsewhere_is_never_replaced_or_closed_by_gps(world):
     bus.drive(0, 500, speed=8)
     bus.at(north_of(NANMA, 500), 30)
     current = engine.current_visit()
-    assert current is not None and current["id"] == adhoc["id"], "the on-demand stop stays open"
+    assert current is not None and current.id == adhoc.id, "the on-demand stop stays open"
     assert len(visits(db)) == 1
 
 
@@ -144,7 +144,7 @@ def test_leaving_with_tickets_open_leaves_the_decision_to_the_crew(world):
     kinds = bus.kinds()
     assert kinds == [("arrived", "nanma-xincun"), ("departure_pending", "nanma-xincun")], "reported once"
     visit = engine.current_visit()
-    assert visit is not None and visit["closing"] is True, "no new tickets, the visit stays open"
+    assert visit is not None and visit.closing is True, "no new tickets, the visit stays open"
     assert engine.ticket(ticket.id).state == "waiting", "nobody's number disappeared"
     assert bus.detector.status()["departure_pending"] is True
     engine.depart(source="crew", decision="release")

@@ -416,7 +416,7 @@ def test_devices_tab_shows_gps_and_uplink_as_the_agent_sees_them(kiosk, engine, 
     for _ in range(6):                          # 30 s parked inside the stop's circle: GPS arrival
         clock.advance(5)
         agent.stops.update(Fix(clock(), stop.lat, stop.lon, 0.0, None, 3, sats=9))
-    assert engine.current_visit()["stop_id"] == "nanma-xincun"
+    assert engine.current_visit().stop_id == "nanma-xincun"
     agent.share_state(clock(), connected=False)
     k.tap_id("probe_button")
     k.pump(until=lambda: "GPS 判断：已到 南麻街道新村社区" in k.texts(), timeout=30)

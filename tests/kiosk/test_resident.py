@@ -291,7 +291,7 @@ def test_suggestion_topics_are_sent_from_large_buttons(kiosk, engine):
     k.pump(until=lambda: "谢谢" in k.screen.ids.message.text, timeout=10)
     sent = events(engine, "suggestion")
     assert [e.data["topics"] for e in sent] == [["more_stops", "weekend"]]
-    assert sent[0].data["visit_id"] == engine.current_visit()["id"]
+    assert sent[0].data["visit_id"] == engine.current_visit().id
     assert min(b.height for b in k.buttons() if "停靠点" in b.text) >= 60   # large buttons
 
 

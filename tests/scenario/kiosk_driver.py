@@ -22,14 +22,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from drivers.registry import open_ticket_printer
 from drivers.ticket_printer import TicketContent
 from drivers.ticket_printer.jobs import PrintJob
 from tests.scenario.plan import ITEMS, WINDOWS, DayPlan, Resident
 from ztc.db import open_database
-from ztc.domain.engine import QueueEngine, QueueError, Ticket
+from ztc.domain.engine import QueueEngine, QueueError, Ticket, Visit
 from ztc.settings import Settings, load_settings
 
 log = logging.getLogger("kiosk-driver")
@@ -80,10 +79,10 @@ class KioskDriver:
             self.engine.open_window(number, f"crew-{number}", skills)
         while not stop:
             visit = self.engine.current_visit()
-            if visit is None or visit["closing"] or visit["stop_id"] not in {r.stop for r in self.plan.residents}:
+            if visit is None or visit.closing or visit.stop_id not in {r.stop for r in self.plan.residents}:
                 time.sleep(0.05)
                 continue
-            if visit["id"] != self.visit_id:
+            if visit.id != self.visit_id:
                 self._enter(visit)
             now = time.time()
             self._arrivals(now)
@@ -102,9 +101,9 @@ class KioskDriver:
 
     # --- arriving at a stop (or restarting at one) ------------------------------------------------
 
-    def _enter(self, visit: dict[str, Any]) -> None:
-        self.visit_id, self.opened_at = visit["id"], float(visit["opened_at"])
-        self.residents = self.plan.at(visit["stop_id"])
+    def _enter(self, visit: Visit) -> None:
+        self.visit_id, self.opened_at = visit.id, float(visit.opened_at)
+        self.residents = self.plan.at(visit.stop_id)
         with self.db.read() as conn:
             rows = conn.execute("SELECT id, transferred_from, state, printed FROM tickets WHERE visit_id = ? "
                                 "ORDER BY order_key, transferred_from IS NOT NULL", (self.visit_id,)).fetchall()
@@ -120,7 +119,7 @@ class KioskDriver:
             log.warning("重启后补打未确认的号票（副本）/ reprinting unconfirmed tickets as copies after a restart: %d",
                         len(unconfirmed))
             self.unprinted.update(unconfirmed)
-        log.info("visit %s at %s: %d of %d residents already have tickets", self.visit_id, visit["stop_id"],
+        log.info("visit %s at %s: %d of %d residents already have tickets", self.visit_id, visit.stop_id,
                  self.next_index, len(self.residents))
 
     def _resume_desk(self, number: int) -> Desk | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ztc.commands import add_json_flag, emit, fail, settings_from
 from ztc.db import StorageError, open_database
-from ztc.domain.engine import QueueEngine, QueueError, Ticket
+from ztc.domain.engine import QueueEngine, QueueError, Ticket, Visit
 from ztc.domain.vocabulary import OUTCOMES, RATING_REASONS, SUGGESTION_TOPICS
 
 
@@ -124,21 +124,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         (("topics",), {"nargs": "+", "choices": sorted(SUGGESTION_TOPICS)}))
 
 
-def _arrived(v: dict) -> tuple[dict, str]:
-    return v, f"已到站 / arrived: {v['stop_name']} ({v['stop_id']})  visit {v['id']}"
+def _arrived(v: Visit) -> tuple[Visit, str]:
+    return v, f"已到站 / arrived: {v.stop_name} ({v.stop_id})  visit {v.id}"
 
 
 def _departed(r: dict) -> tuple[dict, str]:
     if r["closed"]:
-        return r, f"已离站 / departed: {r['visit']['stop_name']}  released {r['released']}, rebooked {r['rebooked']}"
+        return r, f"已离站 / departed: {r['visit'].stop_name}  released {r['released']}, rebooked {r['rebooked']}"
     return r, f"仍有未办结 / still open: {', '.join(r['remaining'])} — 本站停止取号 / no new tickets"
 
 
 def _status(e: QueueEngine, a: argparse.Namespace) -> tuple[dict, str]:
-    data = {"queue": e.snapshot().to_dict(), "visit": e.current_visit(), "windows": [w.to_dict() for w in e.windows()],
-            "tickets": [t.to_dict() for t in e.waiting()]}
-    v = data["visit"]
-    lines = [f"站点 / stop: {v['stop_name'] + ' (' + v['stop_id'] + ')' if v else '— 未到站 / not at a stop'}",
+    v = e.current_visit()
+    data = {"queue": e.snapshot().to_dict(), "visit": v.to_dict() if v else None,
+            "windows": [w.to_dict() for w in e.windows()], "tickets": [t.to_dict() for t in e.waiting()]}
+    lines = [f"站点 / stop: {v.stop_name + ' (' + v.stop_id + ')' if v else '— 未到站 / not at a stop'}",
              f"等候 / waiting: {data['queue']['waiting']} {data['queue']['by_service']}   "
              f"今日取号 / issued today: {data['queue']['issued_today']}   "
              f"已办结 / served: {data['queue']['served_today']}"]

@@ -17,13 +17,13 @@ from ztc.domain import accepted, appointments, demand, feedback, homevisits, sna
 from ztc.domain.context import Ctx
 from ztc.domain.errors import QueueError
 from ztc.domain.estimate import estimate
-from ztc.domain.models import QueueSnapshot, Ticket, Window
+from ztc.domain.models import QueueSnapshot, Ticket, Visit, Window
 from ztc.domain.numbering import current_day, queue_day
 from ztc.domain.schedule import PlannedVisit, planned_visits
 from ztc.settings import Settings
 from ztc.text import Text
 
-__all__ = ["QueueEngine", "QueueError", "QueueSnapshot", "Ticket", "Window"]
+__all__ = ["QueueEngine", "QueueError", "QueueSnapshot", "Ticket", "Visit", "Window"]
 
 
 class QueueEngine:
@@ -43,11 +43,11 @@ class QueueEngine:
             yield Ctx(conn, self.settings, self.clock())
 
     # --- stop visits ---
-    def arrive(self, stop_id: str, source: str = "crew") -> dict[str, Any]:
+    def arrive(self, stop_id: str, source: str = "crew") -> Visit:
         with self._tx() as ctx:
             return visits.arrive(ctx, stop_id, source)
 
-    def arrive_adhoc(self, name: str, source: str = "crew") -> dict[str, Any]:
+    def arrive_adhoc(self, name: str, source: str = "crew") -> Visit:
         with self._tx() as ctx:
             return visits.arrive_adhoc(ctx, name, source)
 
@@ -79,12 +79,12 @@ class QueueEngine:
         with self._tx() as ctx:
             return homevisits.open_home_visit(ctx, appointment_id, source)
 
-    def stay(self) -> dict[str, Any]:
+    def stay(self) -> Visit:
         """Cancel a pending departure (the visit takes tickets again)."""
         with self._tx() as ctx:
             return visits.stay(ctx)
 
-    def current_visit(self) -> dict[str, Any] | None:
+    def current_visit(self) -> Visit | None:
         with self._ro() as ctx:
             return visits.public(visits.current(ctx))
 
@@ -123,7 +123,7 @@ class QueueEngine:
             if item is not None and item not in {i.code for i in category.items}:
                 raise QueueError("unknown_item", Text(f"{category.name_zh} 没有这个事项：{item}",
                                       f"{category.name_en} has no item {item}"))
-            offered = visits.public(visit)["services"]
+            offered = visits.public(visit).services
             if prefix not in offered:
                 raise QueueError("not_offered", Text(f"本站不办理{category.name_zh}",
                                       f"{category.name_en} is not offered at this stop"),

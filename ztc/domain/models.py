@@ -74,6 +74,40 @@ class Ticket:
 
 
 @dataclass(frozen=True, slots=True)
+class Visit:
+    """A stop visit: where the bus serves, since when, what it offers, whether it still takes tickets."""
+
+    id: str
+    stop_id: str
+    stop_name: str
+    service_day: str
+    opened_at: float
+    opened_by: str
+    closed_at: float | None
+    closed_by: str | None
+    planned_arrive: float | None
+    planned_depart: float | None
+    services: tuple[str, ...]
+    theme: str | None
+    adhoc: bool
+    closing: bool
+    boot: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row, services: list[str]) -> Visit:
+        return cls(id=row["id"], stop_id=row["stop_id"], stop_name=row["stop_name"], service_day=row["service_day"],
+                   opened_at=row["opened_at"], opened_by=row["opened_by"], closed_at=row["closed_at"],
+                   closed_by=row["closed_by"], planned_arrive=row["planned_arrive"],
+                   planned_depart=row["planned_depart"], services=tuple(services), theme=row["theme"],
+                   adhoc=bool(row["adhoc"]), closing=bool(row["closing"]), boot=row["boot"])
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["services"] = list(self.services)
+        return d
+
+
+@dataclass(frozen=True, slots=True)
 class Window:
     """A service window: who staffs it, what it serves, whether it calls."""
 

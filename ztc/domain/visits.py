@@ -14,6 +14,7 @@ from typing import Any, overload
 from ztc.domain import appointments, tickets
 from ztc.domain.context import Ctx, dumps, loads
 from ztc.domain.errors import QueueError
+from ztc.domain.models import Visit
 from ztc.domain.numbering import current_day
 from ztc.domain.schedule import PlannedVisit, planned_visits
 from ztc.text import Text
@@ -35,20 +36,15 @@ def current_row(ctx: Ctx) -> sqlite3.Row:
 
 
 @overload
-def public(row: sqlite3.Row) -> dict[str, Any]: ...
+def public(row: sqlite3.Row) -> Visit: ...
 
 
 @overload
 def public(row: None) -> None: ...
 
 
-def public(row: sqlite3.Row | None) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    d = dict(row)
-    d["services"] = loads(d["services"])
-    d["adhoc"], d["closing"] = bool(d["adhoc"]), bool(d["closing"])
-    return d
+def public(row: sqlite3.Row | None) -> Visit | None:
+    return None if row is None else Visit.from_row(row, loads(row["services"]))
 
 
 PLAN_EARLY_S = 2 * 3600  # an arrival this long before a planned visit still counts as that visit
@@ -67,7 +63,7 @@ def _plan_for(ctx: Ctx, stop_id: str) -> PlannedVisit | None:
 
 
 def open_visit(ctx: Ctx, stop_id: str, name: str, source: str, plan: PlannedVisit | None,
-               adhoc: bool) -> dict[str, Any]:
+               adhoc: bool) -> Visit:
     existing = current(ctx)
     if existing is not None:
         if existing["stop_id"] == stop_id:
@@ -90,7 +86,7 @@ def open_visit(ctx: Ctx, stop_id: str, name: str, source: str, plan: PlannedVisi
     return public(current_row(ctx))
 
 
-def arrive(ctx: Ctx, stop_id: str, source: str) -> dict[str, Any]:
+def arrive(ctx: Ctx, stop_id: str, source: str) -> Visit:
     stop = ctx.settings.stop(stop_id)
     plan = _plan_for(ctx, stop_id)
     if stop is None and plan is None:
@@ -107,7 +103,7 @@ def arrive(ctx: Ctx, stop_id: str, source: str) -> dict[str, Any]:
     return open_visit(ctx, stop_id, name, source, plan, adhoc=plan is None)
 
 
-def arrive_adhoc(ctx: Ctx, name: str, source: str) -> dict[str, Any]:
+def arrive_adhoc(ctx: Ctx, name: str, source: str) -> Visit:
     """预约即开: serve where no visit is scheduled; every service is offered, no planned departure."""
     if not name.strip():
         raise QueueError("no_name", Text("请给临时服务点起个名字", "an on-demand stop needs a name"))
@@ -128,7 +124,7 @@ def mark_closing(ctx: Ctx, visit: sqlite3.Row) -> None:
     ctx.conn.execute("UPDATE visits SET closing = 1 WHERE id = ?", (visit["id"],))
 
 
-def stay(ctx: Ctx) -> dict[str, Any]:
+def stay(ctx: Ctx) -> Visit:
     """Undo a departure that was asked for but not finished (the bus was only moved): take tickets again."""
     visit = current(ctx)
     if visit is None:
