@@ -30,17 +30,17 @@ def case_fields(outcome: str, case_no: str | None, department: str | None, promi
     department = (department or "").strip()
     if not CASE_NO_RE.match(case_no):
         raise QueueError("bad_case_no", Text("办件编号应为 4 到 40 位字母、数字或“-”",
-                              "the case number is 4 to 40 letters, digits or '-'"))
+                                             "the case number is 4 to 40 letters, digits or '-'"))
     if not 1 <= len(department) <= 40:
         raise QueueError("bad_department", Text("请填写承办部门（不超过 40 字）",
-                              "name the department (at most 40 characters)"))
+                                                "name the department (at most 40 characters)"))
     try:
         promised = dt.date.fromisoformat(promised_date or "")
     except ValueError:
         raise QueueError("bad_promised_date", Text(f"承诺办结日期无效：{promised_date}",
-                              f"the promised date is not a date: {promised_date}")) from None
+                                                   f"the promised date is not a date: {promised_date}")) from None
     first = dt.date.fromisoformat(today)
     if not first <= promised <= first + dt.timedelta(days=MAX_PROMISE_DAYS):
         raise QueueError("bad_promised_date", Text("承诺办结日期应在今天到一年之内",
-                              "the promised date is between today and a year from now"))
+                                                   "the promised date is between today and a year from now"))
     return {"case_no": case_no, "department": department, "promised_date": promised.isoformat()}

@@ -60,21 +60,21 @@ def find(ctx: Ctx, code: str | None, phone_last4: str | None, prefix: str | None
                                 (phone_last4, prefix)).fetchall()
     else:
         raise QueueError("need_code", Text("请输入预约码，或手机后 4 位和服务",
-                              "enter the code, or phone digits and service"))
+                                           "enter the code, or phone digits and service"))
     open_rows = [r for r in rows if r["ticket_id"] is None]
     if not rows:
         raise QueueError("no_appointment", Text("没有找到预约", "no appointment found"))
     if not open_rows:
         number = ctx.conn.execute("SELECT number FROM tickets WHERE id = ?", (rows[0]["ticket_id"],)).fetchone()
         raise QueueError("already_checked_in", Text(f"已签到，号码 {number[0] if number else ''}",
-                              f"already checked in as {number[0] if number else ''}"))
+                                                    f"already checked in as {number[0] if number else ''}"))
     return min(open_rows, key=lambda r: abs(r["slot_start"] - ctx.now))
 
 
 def check_in(ctx: Ctx, visit: sqlite3.Row, appt: sqlite3.Row) -> Ticket:
     if appt["stop"] and appt["stop"] != visit["stop_id"]:
         raise QueueError("wrong_stop", Text(f"该预约在其他站点：{appt['stop']}",
-                              f"this appointment is for stop {appt['stop']}"),
+                                            f"this appointment is for stop {appt['stop']}"),
                          stop=appt["stop"], slot_start=appt["slot_start"])
     ticket = tickets.issue(ctx, visit, appt["prefix"], None, False, appointment_id=appt["id"])
     ctx.conn.execute("UPDATE appointments SET ticket_id = ?, checked_in_at = ? WHERE id = ?",
@@ -93,7 +93,8 @@ def rebook(ctx: Ctx, row: sqlite3.Row, visit: sqlite3.Row) -> dict[str, Any]:
                  v.stop == visit["stop_id"] and v.arrive <= ctx.now)]
     if not later:
         raise QueueError("no_later_visit", Text(f"{row['number']} 的服务在后续行程中没有安排",
-                              f"no later visit offers {row['prefix']} for {row['number']}"), ticket=row["number"])
+                                                f"no later visit offers {row['prefix']} for {row['number']}"),
+                         ticket=row["number"])
     v = later[0]
     appt = {"id": str(uuid.uuid4()), "code": _new_code(ctx), "stop": v.stop, "slot_start": v.arrive,
             "slot_end": v.depart}

@@ -122,11 +122,11 @@ class QueueEngine:
             category = ctx.catalog.category(prefix)
             if item is not None and item not in {i.code for i in category.items}:
                 raise QueueError("unknown_item", Text(f"{category.name_zh} 没有这个事项：{item}",
-                                      f"{category.name_en} has no item {item}"))
+                                                      f"{category.name_en} has no item {item}"))
             offered = visits.public(visit).services
             if prefix not in offered:
                 raise QueueError("not_offered", Text(f"本站不办理{category.name_zh}",
-                                      f"{category.name_en} is not offered at this stop"),
+                                                     f"{category.name_en} is not offered at this stop"),
                                  later=visits.later_offering(ctx, prefix, ctx.now))
             self._check_cap(ctx, prefix, category)
             if not override_cutoff:
@@ -142,7 +142,7 @@ class QueueEngine:
             (prefix, queue_day(ctx))).fetchone()[0]
         if issued >= cap:
             raise QueueError("cap_reached", Text(f"{category.name_zh}今日号已发完（{cap}）",
-                                  f"today's {cap} tickets for {category.name_en} are all taken"),
+                                                 f"today's {cap} tickets for {category.name_en} are all taken"),
                              later=visits.later_offering(ctx, prefix, ctx.now))
 
     def _check_cutoff(self, ctx: Ctx, visit: Any, prefix: str, category: Any) -> None:
@@ -152,7 +152,7 @@ class QueueEngine:
         deadline = visit["planned_depart"] - self.settings.queue.cutoff_margin_min * 60
         if ctx.now + est.finish_s > deadline:
             raise QueueError("cutoff", Text(f"本站{category.name_zh}已截止取号（车辆即将离开）",
-                                  f"{category.name_en} can no longer be served before the bus leaves"),
+                                            f"{category.name_en} can no longer be served before the bus leaves"),
                              later=visits.later_offering(ctx, prefix, visit["planned_depart"]))
 
     def estimate(self, prefix: str) -> dict[str, Any]:

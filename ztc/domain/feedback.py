@@ -30,7 +30,7 @@ def rate(ctx: Ctx, ref: str, level: int, reasons: list[str]) -> dict[str, Any]:
     row = tickets.find(ctx, ref)
     if row["state"] != "served":
         raise QueueError("not_served", Text(f"{row['number']} 还没有办结，不能评价",
-                              f"{row['number']} has not been served; nothing to rate yet"))
+                                            f"{row['number']} has not been served; nothing to rate yet"))
     if level not in RATING_LEVELS:
         raise QueueError("bad_level", Text("评价等级是 1 到 5", "the rating level is 1 to 5"))
     unknown = [r for r in reasons if r not in RATING_REASONS]
@@ -65,7 +65,7 @@ def request_callback(ctx: Ctx, ref: str, phone: str, consent: bool) -> dict[str,
     phone = re.sub(r"[\s-]", "", phone or "")
     if not PHONE_RE.match(phone):
         raise QueueError("bad_phone", Text("请输入 11 位手机号或带区号的固定电话",
-                              "enter an 11-digit mobile number or a landline with its area code"))
+                                           "enter an 11-digit mobile number or a landline with its area code"))
     data = {"ticket_id": row["id"], "number": row["number"], "phone": phone, "consent": CALLBACK_CONSENT_VERSION}
     ctx.emit("rating.callback", data)
     return {"ticket_id": row["id"], "number": row["number"]}

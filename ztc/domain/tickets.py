@@ -56,7 +56,8 @@ def public(ctx: Ctx, row: sqlite3.Row) -> Ticket:
 def _require(row: sqlite3.Row, states: tuple[str, ...], action_zh: str, action_en: str) -> None:
     if row["state"] not in states:
         raise QueueError("wrong_state", Text(f"{row['number']} 当前状态为 {row['state']}，不能{action_zh}",
-                              f"{row['number']} is {row['state']}; cannot {action_en}"), state=row["state"])
+                                             f"{row['number']} is {row['state']}; cannot {action_en}"),
+                         state=row["state"])
 
 
 def issue(ctx: Ctx, visit: sqlite3.Row, prefix: str, item: str | None, priority: bool,
@@ -112,7 +113,7 @@ def call_next(ctx: Ctx, number: int) -> Ticket | None:
     busy = at_window(ctx, number)
     if busy is not None:
         raise QueueError("window_busy", Text(f"{number} 号窗口还有 {busy['number']} 未办完",
-                              f"window {number} still has {busy['number']}"), ticket=busy["number"])
+                                             f"window {number} still has {busy['number']}"), ticket=busy["number"])
     rows = ctx.conn.execute(
         "SELECT t.id, t.prefix, t.priority, t.order_key, a.slot_start FROM tickets t "
         "LEFT JOIN appointments a ON a.id = t.appointment_id WHERE t.state = 'waiting'"

@@ -69,7 +69,8 @@ def open_visit(ctx: Ctx, stop_id: str, name: str, source: str, plan: PlannedVisi
         if existing["stop_id"] == stop_id:
             return public(existing)  # arriving twice (GPS jitter, crew and GPS both) is one visit
         raise QueueError("visit_open", Text(f"仍在 {existing['stop_name']} 服务中，请先结束该站",
-                              f"still serving at {existing['stop_name']}; depart first"), stop=existing["stop_id"])
+                                            f"still serving at {existing['stop_name']}; depart first"),
+                         stop=existing["stop_id"])
     services = list(plan.services) if plan else ctx.catalog.prefixes
     visit_id = str(uuid.uuid4())
     ctx.conn.execute(

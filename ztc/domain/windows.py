@@ -47,7 +47,7 @@ def close_window(ctx: Ctx, number: int) -> None:
     busy = tickets.at_window(ctx, number)
     if busy is not None:
         raise QueueError("window_busy", Text(f"{number} 号窗口还有 {busy['number']} 未办完",
-                              f"window {number} still has {busy['number']}"))
+                                             f"window {number} still has {busy['number']}"))
     ctx.conn.execute("UPDATE windows SET open = 0, paused = 0 WHERE number = ?", (number,))
 
 
