@@ -215,8 +215,7 @@ class StopDetector:
             st.pending_since = fix.ts
             return []
         st.arrived, st.pending_since = None, None
-        departed = result.get("visit")
-        return [StopEvent("departed", fence.stop, fence.name, fix.ts, late, departed.id if departed else None)]
+        return [StopEvent("departed", fence.stop, fence.name, fix.ts, late, result.visit.id if result.visit else None)]
 
     def _back_at_stop(self, fix: Fix, fence: Geofence) -> list[StopEvent]:
         """The bus left with people waiting and came back (it was only moved): take tickets again."""

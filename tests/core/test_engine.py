@@ -217,14 +217,14 @@ def test_depart_with_waiting_tickets_needs_a_decision(engine):
     with pytest.raises(QueueError):
         engine.issue("A")
     r = engine.depart(decision={a.number: "release", b.id: "rebook", c.number: "serve"})
-    assert not r["closed"] and r["remaining"] == ["E001"] and r["released"] == 1 and r["rebooked"] == 1
+    assert not r.closed and r.remaining == ("E001",) and r.released == 1 and r.rebooked == 1
     rebooked = events(engine, "ticket.rebooked")[0]
     assert rebooked["stop"] == "lishan-park" and len(rebooked["code"]) == 6
     engine.open_window(1, "007", ["E"])
     engine.call_next(1)
     engine.complete(1, "E01", "completed")
     r = engine.depart()
-    assert r["closed"] and engine.current_visit() is None
+    assert r.closed and r.visit is not None and r.visit.closed_at is not None and engine.current_visit() is None
     dep = events(engine, "stop.departed")
     assert len(dep) == 1 and dep[0]["released"] == 0
     states = {t: engine.ticket(t).state for t in (a.id, b.id, c.id)}

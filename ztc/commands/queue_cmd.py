@@ -7,7 +7,7 @@ from typing import Any
 
 from ztc.commands import add_json_flag, emit, fail, settings_from
 from ztc.db import StorageError, open_database
-from ztc.domain.engine import QueueEngine, QueueError, Ticket, Visit
+from ztc.domain.engine import Departure, QueueEngine, QueueError, Ticket, Visit
 from ztc.domain.vocabulary import OUTCOMES, RATING_REASONS, SUGGESTION_TOPICS
 
 
@@ -128,10 +128,11 @@ def _arrived(v: Visit) -> tuple[Visit, str]:
     return v, f"已到站 / arrived: {v.stop_name} ({v.stop_id})  visit {v.id}"
 
 
-def _departed(r: dict) -> tuple[dict, str]:
-    if r["closed"]:
-        return r, f"已离站 / departed: {r['visit'].stop_name}  released {r['released']}, rebooked {r['rebooked']}"
-    return r, f"仍有未办结 / still open: {', '.join(r['remaining'])} — 本站停止取号 / no new tickets"
+def _departed(r: Departure) -> tuple[Departure, str]:
+    if r.closed:
+        stop = r.visit.stop_name if r.visit else ""
+        return r, f"已离站 / departed: {stop}  released {r.released}, rebooked {r.rebooked}"
+    return r, f"仍有未办结 / still open: {', '.join(r.remaining)} — 本站停止取号 / no new tickets"
 
 
 def _status(e: QueueEngine, a: argparse.Namespace) -> tuple[dict, str]:

@@ -17,13 +17,13 @@ from ztc.domain import accepted, appointments, demand, feedback, homevisits, sna
 from ztc.domain.context import Ctx
 from ztc.domain.errors import QueueError
 from ztc.domain.estimate import estimate
-from ztc.domain.models import QueueSnapshot, Ticket, Visit, Window
+from ztc.domain.models import Departure, HomeVisitOpened, QueueSnapshot, Ticket, Visit, Window
 from ztc.domain.numbering import current_day, queue_day
 from ztc.domain.schedule import PlannedVisit, planned_visits
 from ztc.settings import Settings
 from ztc.text import Text
 
-__all__ = ["QueueEngine", "QueueError", "QueueSnapshot", "Ticket", "Visit", "Window"]
+__all__ = ["Departure", "HomeVisitOpened", "QueueEngine", "QueueError", "QueueSnapshot", "Ticket", "Visit", "Window"]
 
 
 class QueueEngine:
@@ -51,16 +51,17 @@ class QueueEngine:
         with self._tx() as ctx:
             return visits.arrive_adhoc(ctx, name, source)
 
-    def depart(self, source: str = "crew", decision: str | dict[str, str] | None = None) -> dict[str, Any]:
+    def depart(self, source: str = "crew", decision: str | dict[str, str] | None = None) -> Departure:
         """Close the open visit. Without a decision for waiting tickets, the visit stops taking
         tickets ("closing") and QueueError('pending_tickets') lists who still waits."""
         with self._tx() as ctx:
             result = visits.depart(ctx, source, decision)
-        if not result["closed"] and decision is None:
+        if not result.closed and decision is None:
+            n = len(result.remaining)
             raise QueueError("pending_tickets",
-                             Text(f"还有 {len(result['remaining'])} 人未办理：请选择先办理、释放或改约",
-                                  f"{len(result['remaining'])} tickets still open: serve, release or rebook them"),
-                             remaining=result["remaining"])
+                             Text(f"还有 {n} 人未办理：请选择先办理、释放或改约",
+                                  f"{n} tickets still open: serve, release or rebook them"),
+                             remaining=list(result.remaining))
         return result
 
     def scheduled_stops(self) -> list[dict[str, Any]]:
@@ -73,7 +74,7 @@ class QueueEngine:
         with self._ro() as ctx:
             return homevisits.day_list(ctx)
 
-    def open_home_visit(self, appointment_id: str, source: str = "crew") -> dict[str, Any]:
+    def open_home_visit(self, appointment_id: str, source: str = "crew") -> HomeVisitOpened:
         """Open the home visit's stop and check its appointment in (no kiosk): the ticket then waits
         to be called at a window like any other."""
         with self._tx() as ctx:

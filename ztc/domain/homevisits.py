@@ -14,6 +14,7 @@ from typing import Any
 from ztc.domain import appointments, tickets, visits
 from ztc.domain.context import Ctx
 from ztc.domain.errors import QueueError
+from ztc.domain.models import HomeVisitOpened
 from ztc.domain.schedule import PlannedVisit, planned_visits
 from ztc.text import Text
 
@@ -48,7 +49,7 @@ def day_list(ctx: Ctx) -> list[dict[str, Any]]:
     return out
 
 
-def open_home_visit(ctx: Ctx, appointment_id: str, source: str) -> dict[str, Any]:
+def open_home_visit(ctx: Ctx, appointment_id: str, source: str) -> HomeVisitOpened:
     """Arrive at the home visit's address and check its appointment in: the ticket waits for a window."""
     appt = ctx.conn.execute("SELECT * FROM appointments WHERE id = ?", (appointment_id,)).fetchone()
     if appt is None:
@@ -64,9 +65,9 @@ def open_home_visit(ctx: Ctx, appointment_id: str, source: str) -> dict[str, Any
     assert visit is not None
     if appt["ticket_id"] is not None:
         row = ctx.conn.execute("SELECT * FROM tickets WHERE id = ?", (appt["ticket_id"],)).fetchone()
-        return {"visit": visits.public(visit), "ticket": tickets.public(ctx, row) if row else None, "already": True}
+        return HomeVisitOpened(visits.public(visit), tickets.public(ctx, row) if row else None, already=True)
     ticket = appointments.check_in(ctx, visit, appt)
-    return {"visit": visits.public(visits.current(ctx)), "ticket": ticket, "already": False}
+    return HomeVisitOpened(visits.public(visits.current_row(ctx)), ticket, already=False)
 
 
 def scheduled_stops(ctx: Ctx) -> list[dict[str, Any]]:

@@ -108,6 +108,34 @@ class Visit:
 
 
 @dataclass(frozen=True, slots=True)
+class Departure:
+    """What a departure did: closed the visit, or left it closing with ``remaining`` numbers to serve."""
+
+    closed: bool
+    visit: Visit | None
+    remaining: tuple[str, ...] = ()
+    released: int = 0
+    rebooked: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"closed": self.closed, "visit": self.visit.to_dict() if self.visit else None,
+                "remaining": list(self.remaining), "released": self.released, "rebooked": self.rebooked}
+
+
+@dataclass(frozen=True, slots=True)
+class HomeVisitOpened:
+    """A home visit opened by the crew: its visit, its checked-in ticket, and whether it was open already."""
+
+    visit: Visit
+    ticket: Ticket | None
+    already: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"visit": self.visit.to_dict(), "ticket": self.ticket.to_dict() if self.ticket else None,
+                "already": self.already}
+
+
+@dataclass(frozen=True, slots=True)
 class Window:
     """A service window: who staffs it, what it serves, whether it calls."""
 

@@ -14,7 +14,7 @@ from typing import Any, overload
 from ztc.domain import appointments, tickets
 from ztc.domain.context import Ctx, dumps, loads
 from ztc.domain.errors import QueueError
-from ztc.domain.models import Visit
+from ztc.domain.models import Departure, Visit
 from ztc.domain.numbering import current_day
 from ztc.domain.schedule import PlannedVisit, planned_visits
 from ztc.text import Text
@@ -141,10 +141,9 @@ def pending(ctx: Ctx, visit: sqlite3.Row) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def depart(ctx: Ctx, source: str, decision: str | dict[str, str] | None) -> dict[str, Any]:
+def depart(ctx: Ctx, source: str, decision: str | dict[str, str] | None) -> Departure:
     """Apply the decisions for tickets still open, and close the visit when none remain.
 
-    Returns {"closed": bool, "visit": …, "remaining": [numbers], "released": n, "rebooked": n}.
     Raises QueueError("pending_tickets") when tickets remain and no decision covers them; the caller
     commits ``mark_closing`` first so no new tickets are taken meanwhile.
     """
@@ -178,13 +177,11 @@ def depart(ctx: Ctx, source: str, decision: str | dict[str, str] | None) -> dict
         raise QueueError("unknown_ticket", Text(f"这些票不在本站等候：{unknown}", f"not open at this stop: {unknown}"))
     if remaining:
         mark_closing(ctx, visit)
-        return {"closed": False, "visit": public(current(ctx)), "remaining": [r["number"] for r in remaining],
-                **counts}
+        return Departure(False, public(current(ctx)), tuple(r["number"] for r in remaining), **counts)
     ctx.conn.execute("UPDATE visits SET closed_at = ?, closed_by = ?, closing = 0 WHERE id = ?",
                      (ctx.now, source, visit["id"]))
     late = round(ctx.now - visit["planned_depart"], 1) if visit["planned_depart"] else None
     ctx.emit("stop.departed", {"visit_id": visit["id"], "stop": visit["stop_id"], "source": source,
                                "late_s": late, **counts})
-    return {"closed": True, "visit": public(ctx.conn.execute("SELECT * FROM visits WHERE id = ?",
-                                                              (visit["id"],)).fetchone()),
-            "remaining": [], **counts}
+    return Departure(True, public(ctx.conn.execute("SELECT * FROM visits WHERE id = ?", (visit["id"],)).fetchone()),
+                     (), **counts)

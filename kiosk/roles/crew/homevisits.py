@@ -7,6 +7,7 @@ from typing import Any
 
 from kiosk.i18n import STATE_NAMES, pick
 from kiosk.widgets import KioskScreen, load_kv
+from ztc.domain.models import HomeVisitOpened
 from ztc.text import Text
 
 load_kv(__file__)
@@ -49,7 +50,7 @@ class HomeVisitsScreen(KioskScreen):
         self.app.bridge.call(self.app.engine.open_home_visit, appointment_id, "crew", on_done=self._opened,
                              on_error=self._error)
 
-    def _opened(self, result: dict[str, Any]) -> None:
-        number = result["ticket"].number if result.get("ticket") is not None else ""
+    def _opened(self, result: HomeVisitOpened) -> None:
+        number = result.ticket.number if result.ticket is not None else ""
         self.ids.message.text = self.t("home_opened", number=number)
         self.load()
