@@ -254,11 +254,6 @@ def t(key: str, lang: str = "zh", **values: object) -> str:
     return text.format(**values) if values else text
 
 
-def text(key: str, **values: object) -> Text:
-    """Both sides of ``key`` with ``{placeholders}`` filled (for a log or a message kept for later)."""
-    return STRINGS[key].format(**values) if values else STRINGS[key]
-
-
 def pick(value: Text, lang: str) -> str:
     """One side of a ``Text`` from the domain vocabulary or these tables."""
     return value.pick(lang)

@@ -153,7 +153,7 @@ def test_wait_estimate_uses_recent_service_times_and_windows(engine, clock):
     at_stop(engine)
     engine.open_window(1, "007", ["D"])
     base = engine.estimate("D")
-    assert base["mean_service_s"] == 8 * 60  # catalog minutes before any service today
+    assert base.mean_service_s == 8 * 60  # catalog minutes before any service today
     engine.issue("D")
     engine.call_next(1)
     engine.start(1)
@@ -162,9 +162,9 @@ def test_wait_estimate_uses_recent_service_times_and_windows(engine, clock):
     for _ in range(4):
         engine.issue("D")
     est = engine.estimate("D")
-    assert est["mean_service_s"] == 100 and est["ahead"] == 4 and est["wait_s"] == 400
+    assert est.mean_service_s == 100 and est.ahead == 4 and est.wait_s == 400
     engine.open_window(2, "008", ["D"])
-    assert engine.estimate("D")["wait_s"] == 200
+    assert engine.estimate("D").wait_s == 200
     t = engine.issue("D")
     assert t.ahead == 4 and t.est_wait_s == 200
 

@@ -16,7 +16,7 @@ from ztc.db import Database
 from ztc.domain import accepted, appointments, demand, feedback, homevisits, snapshot, tickets, visits, windows
 from ztc.domain.context import Ctx
 from ztc.domain.errors import QueueError
-from ztc.domain.estimate import estimate
+from ztc.domain.estimate import Estimate, estimate
 from ztc.domain.models import Departure, HomeVisitOpened, QueueSnapshot, Ticket, Visit, Window
 from ztc.domain.numbering import current_day, queue_day
 from ztc.domain.schedule import PlannedVisit, planned_visits
@@ -156,10 +156,10 @@ class QueueEngine:
                                             f"{category.name_en} can no longer be served before the bus leaves"),
                              later=visits.later_offering(ctx, prefix, visit["planned_depart"]))
 
-    def estimate(self, prefix: str) -> dict[str, Any]:
+    def estimate(self, prefix: str) -> Estimate:
         with self._ro() as ctx:
             ctx.catalog.category(prefix)
-            return estimate(ctx, prefix).to_dict()
+            return estimate(ctx, prefix)
 
     def check_in(self, code: str | None = None, phone_last4: str | None = None,
                  prefix: str | None = None) -> Ticket:
