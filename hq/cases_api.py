@@ -71,8 +71,8 @@ def add_routes(app: FastAPI, ctx: HqContext) -> None:
         out.pop("_bus", None)
         return out | {
             "consent": " ".join(CALLBACK_CONSENT),
-            "consent_zh": CALLBACK_CONSENT[0],
-            "consent_en": CALLBACK_CONSENT[1],
+            "consent_zh": CALLBACK_CONSENT.zh,
+            "consent_en": CALLBACK_CONSENT.en,
         }
 
     @app.post("/api/public/tickets/{ticket_id}/rating")

@@ -138,7 +138,7 @@ def pdf_bytes(rep: dict[str, Any], office: str = "") -> bytes:
 
     story += [p("图表 / charts", h2),
               bars([s for s, _ in scopes[1:]], [f["served"] for _, f in scopes[1:]], "各车服务人次 / served per bus"),
-              bars([OUTCOMES[k][0] for k in OUTCOMES], [rep["county"]["outcomes"][k] for k in OUTCOMES],
+              bars([OUTCOMES[k].zh for k in OUTCOMES], [rep["county"]["outcomes"][k] for k in OUTCOMES],
                    "办理结果 / outcomes (全县 county)"),
               bars([REASONS[k][0] for k in REASONS], [rep["county"]["refused_by_reason"].get(k, 0) for k in REASONS],
                    "未能满足的需求 / unmet demand by reason", horizontal=True)]

@@ -169,8 +169,8 @@ class KioskApp(App):
     def stop_line(self, lang: str, state: BusState | None) -> str:
         if state is None or state.visit is None:
             return i18n.t("not_at_stop", lang)
-        line = i18n.t("stop_now", lang, stop=self.stop_name(state.visit["stop_id"], state.visit["stop_name"], lang))
-        theme = state.visit.get("theme")  # a themed session (专场) planned at headquarters
+        line = i18n.t("stop_now", lang, stop=self.stop_name(state.visit.stop_id, state.visit.stop_name, lang))
+        theme = state.visit.theme  # a themed session (专场) planned at headquarters
         return f"{line} · {i18n.t('theme_now', lang, theme=theme)}" if theme else line
 
     def stop_name(self, stop_id: str, fallback: str, lang: str) -> str:

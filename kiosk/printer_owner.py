@@ -18,6 +18,7 @@ from kiosk.printing import PrintFailed, PrintFn, TicketPrinting
 from ztc.db import device_health, open_database, print_requests
 from ztc.domain.alerts import CrewAlerts
 from ztc.domain.engine import QueueEngine
+from ztc.domain.models import Ticket
 from ztc.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,16 +52,16 @@ def print_sample(printer: PrintFn | None, settings: Settings) -> str:
     return content.number
 
 
-def reprint_copy(engine: QueueEngine, alerts: CrewAlerts, printer: PrintFn | None, ticket: dict[str, Any]) -> str:
+def reprint_copy(engine: QueueEngine, alerts: CrewAlerts, printer: PrintFn | None, ticket: Ticket) -> str:
     """Print the ticket marked as a copy, count the print, clear its print-failure alerts."""
     if printer is None:
         raise PrintFailed(NO_PRINTER)
     printer(ticket, True)
-    engine.mark_printed(ticket["id"])
+    engine.mark_printed(ticket.id)
     for alert in alerts.open_alerts():
-        if alert["ticket_id"] == ticket["id"]:
+        if alert["ticket_id"] == ticket.id:
             alerts.dismiss(alert["id"])
-    return str(ticket["number"])
+    return ticket.number
 
 
 class PrinterOwner:
@@ -163,7 +164,7 @@ class PrinterOwner:
             else:   # override: the original of a number the crew issued past the cut-off
                 ticket = engine.ticket(req.ticket_id)
                 printing.print_ticket(ticket)
-                done = str(ticket["number"])
+                done = ticket.number
         except Exception as e:
             detail = str(e) or type(e).__name__
             log.warning("print request %d failed: %s", req.id, detail)

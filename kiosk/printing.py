@@ -13,11 +13,12 @@ from typing import Any
 
 from ztc.domain.alerts import CrewAlerts
 from ztc.domain.engine import QueueEngine
+from ztc.domain.models import Ticket
 from ztc.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PrintFn = Callable[[dict[str, Any], bool], None]  # (engine ticket, copy) → None, raises when not printed
+PrintFn = Callable[[Ticket, bool], None]  # (engine ticket, copy) → None, raises when not printed
 
 
 class PrintFailed(Exception):
@@ -30,7 +31,7 @@ class TicketPrinting:
         self.alerts = alerts
         self.printer = printer
 
-    def print_ticket(self, ticket: dict[str, Any], copy: bool = False) -> int:
+    def print_ticket(self, ticket: Ticket, copy: bool = False) -> int:
         """Print on this (worker) thread; returns how often the ticket has now been printed."""
         try:
             if self.printer is None:
@@ -38,14 +39,14 @@ class TicketPrinting:
             self.printer(ticket, copy)
         except Exception as e:
             detail = str(e) or type(e).__name__
-            log.warning("ticket %s not printed: %s", ticket.get("number"), detail)
-            self.alerts.raise_alert("print_failed", str(ticket.get("number")), str(ticket.get("id")), detail)
+            log.warning("ticket %s not printed: %s", ticket.number, detail)
+            self.alerts.raise_alert("print_failed", str(ticket.number), str(ticket.id), detail)
             try:  # unmet demand for headquarters (paper out is what residents meet most)
-                self.engine.refused("print_failed", ticket.get("prefix"), ticket.get("item"), detail)
+                self.engine.refused("print_failed", ticket.prefix, ticket.item, detail)
             except Exception:
-                log.exception("refusal of ticket %s not recorded", ticket.get("number"))
+                log.exception("refusal of ticket %s not recorded", ticket.number)
             raise PrintFailed(detail) from e
-        return self.engine.mark_printed(ticket["id"])
+        return self.engine.mark_printed(ticket.id)
 
 
 class DriverPrinter:
@@ -62,7 +63,7 @@ class DriverPrinter:
         self.printer = open_ticket_printer(settings, render_in_process=True)
         self.printer.warm_up()
 
-    def __call__(self, ticket: dict[str, Any], copy: bool) -> None:
+    def __call__(self, ticket: Ticket, copy: bool) -> None:
         from drivers.ticket_printer import TicketContent
 
         job = self.printer.submit(TicketContent.from_ticket(ticket, self.settings, copy=copy))

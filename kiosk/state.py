@@ -11,12 +11,49 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from contract.catalog import ServiceCategory
 from ztc.domain.context import Ctx
 from ztc.domain.engine import QueueEngine
-from ztc.domain.estimate import estimate
+from ztc.domain.estimate import Estimate, estimate
+from ztc.domain.models import QueueSnapshot, Ticket, Visit, Window
 from ztc.domain.numbering import queue_day
+from ztc.domain.schedule import PlannedVisit
+from ztc.text import Text
 
 ANNOUNCEMENT_KEY = "announcement"  # meta key the agent writes (telemetry/downlink.py)
+
+
+@dataclass(frozen=True, slots=True)
+class RecentCall:
+    """A ticket called today, as the display lists it."""
+
+    id: str
+    number: str
+    prefix: str
+    window: int | None
+    called_at: float
+    calls: int
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class DaySummary:
+    """The crew's day figures for the queue day."""
+
+    issued: int = 0
+    served: int = 0
+    no_show: int = 0
+    avg_wait_min: float = 0.0
+    ratings: int = 0
+    rating_avg: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """Headquarters' notice for the waiting area (``cmd announce``, stored by the agent)."""
+
+    text: Text
+    until: float | None = None
 
 
 @dataclass(frozen=True)
@@ -24,35 +61,35 @@ class BusState:
     """What every role shows; built off the UI thread, handed over whole."""
 
     ts: float
-    visit: dict[str, Any] | None
-    planned: list[dict[str, Any]]             # later visits today and the next days
-    snapshot: dict[str, Any]                   # PROTOCOL.md queue payload
-    windows: list[dict[str, Any]]
-    active: list[dict[str, Any]]               # waiting / called / serving tickets in order
-    recent_calls: list[dict[str, Any]]         # newest first: number, window, called_at, calls, state
-    estimates: dict[str, dict[str, Any]] = field(default_factory=dict)  # per offered service
-    summary: dict[str, Any] = field(default_factory=dict)
-    categories: tuple = ()                     # the catalog in force (ServiceCategory)
-    announcement: dict[str, Any] | None = None  # from headquarters (cmd announce, stored by the agent)
+    visit: Visit | None
+    planned: list[PlannedVisit]                # later visits today and the next days
+    snapshot: QueueSnapshot                    # the queue payload of docs/protocol.md
+    windows: list[Window]
+    active: list[Ticket]                       # waiting / called / serving tickets in order
+    recent_calls: list[RecentCall]             # newest first
+    estimates: dict[str, Estimate] = field(default_factory=dict)  # per offered service
+    summary: DaySummary = DaySummary()
+    categories: tuple[ServiceCategory, ...] = ()  # the catalog in force
+    announcement: Announcement | None = None
 
     def offered(self) -> list[str]:
-        return list(self.visit["services"]) if self.visit else []
+        return list(self.visit.services) if self.visit else []
 
 
 def read_state(engine: QueueEngine) -> BusState:
     """Everything the screens need in one pass (each engine read is its own snapshot)."""
     now = engine.clock()
     visit = engine.current_visit()
-    planned = [v for v in engine.planned() if v["depart"] > now and not (visit and v["stop"] == visit["stop_id"]
-                                                                         and v["arrive"] <= now)]
+    planned = [v for v in engine.planned() if v.depart > now and not (visit and v.stop == visit.stop_id
+                                                                      and v.arrive <= now)]
     with engine.db.read() as conn:
         ctx = Ctx(conn, engine.settings, now)
         day = queue_day(ctx)
-        recent = [dict(r) for r in conn.execute(
+        recent = [RecentCall(**dict(r)) for r in conn.execute(
             "SELECT id, number, prefix, window, called_at, calls, state FROM tickets "
             "WHERE called_at IS NOT NULL AND service_day = ? ORDER BY called_at DESC LIMIT 8", (day,))]
-        offered = list(visit["services"]) if visit else []
-        estimates = {p: estimate(ctx, p).to_dict() for p in offered}
+        offered = list(visit.services) if visit else []
+        estimates = {p: estimate(ctx, p) for p in offered}
         summary = _summary(conn, day)
         categories = ctx.catalog.categories
         announcement = _announcement(ctx.meta(ANNOUNCEMENT_KEY), now)
@@ -61,19 +98,21 @@ def read_state(engine: QueueEngine) -> BusState:
                     categories=categories, announcement=announcement)
 
 
-def _announcement(raw: str | None, now: float) -> dict[str, Any] | None:
+def _announcement(raw: str | None, now: float) -> Announcement | None:
     """The agent's stored announcement while it is current; garbage is ignored, not fatal."""
     try:
         value = json.loads(raw) if raw else None
-    except ValueError:
+        if not isinstance(value, dict) or not value.get("text_zh"):
+            return None
+        until = None if value.get("until") is None else float(value["until"])
+    except (ValueError, TypeError):
         return None
-    if not isinstance(value, dict) or not value.get("text_zh"):
+    if until is not None and until <= now:
         return None
-    until = value.get("until")
-    return value if until is None or float(until) > now else None
+    return Announcement(Text(str(value["text_zh"]), str(value.get("text_en") or "")), until)
 
 
-def _summary(conn: Any, day: str) -> dict[str, Any]:
+def _summary(conn: Any, day: str) -> DaySummary:
     row = conn.execute(
         "SELECT COALESCE(SUM(transferred_from IS NULL), 0), COALESCE(SUM(state = 'served'), 0), "
         "COALESCE(SUM(state = 'no_show'), 0), AVG(CASE WHEN called_at IS NOT NULL THEN called_at - issued_at END) "
@@ -81,6 +120,5 @@ def _summary(conn: Any, day: str) -> dict[str, Any]:
     rating = conn.execute(
         "SELECT COUNT(*), AVG(r.level) FROM ratings r JOIN tickets t ON t.id = r.ticket_id WHERE t.service_day = ?",
         (day,)).fetchone()
-    return {"issued": row[0], "served": row[1], "no_show": row[2],
-            "avg_wait_min": round((row[3] or 0) / 60, 1), "ratings": rating[0],
-            "rating_avg": round(rating[1], 1) if rating[1] is not None else None}
+    return DaySummary(issued=row[0], served=row[1], no_show=row[2], avg_wait_min=round((row[3] or 0) / 60, 1),
+                      ratings=rating[0], rating_avg=round(rating[1], 1) if rating[1] is not None else None)

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ztc.text import Text
+
 log = logging.getLogger(__name__)
 
 RATE = 22050  # espeak-ng's output rate: chime and speech share one format, no resampling
@@ -112,7 +114,7 @@ class Announcer:
             pcm = chime() + self.speech(number, window)
             path = self._write(pcm, number, window)
         except (VoiceError, OSError) as e:
-            self._warn(f"语音播报失败 / voice announcement failed: {e}")
+            self._warn(Text(f"语音播报失败：{e}", f"voice announcement failed: {e}"))
             return None
         self.count += 1
         if self.play:
@@ -168,17 +170,20 @@ class Announcer:
                 try:
                     subprocess.run([*cmd, str(path)], check=True, capture_output=True, timeout=30)
                 except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
-                    self._warn(f"播放失败 / playing the announcement failed ({cmd[0]}): {e}")
+                    self._warn(Text(f"播放失败（{cmd[0]}）：{e}", f"playing the announcement failed ({cmd[0]}): {e}"))
                 break
         else:
-            self._warn("没有音频播放器 / no audio player (install alsa-utils for aplay)")
+            self._warn(Text("没有音频播放器（请安装 alsa-utils 的 aplay）",
+                            "no audio player (install alsa-utils for aplay)"))
         if self.out_dir is None:
             path.unlink(missing_ok=True)
 
-    def _warn(self, message: str) -> None:
-        if message not in self.warnings:
-            log.warning("%s", message)
-        self.warnings.append(message)
+    def _warn(self, message: Text) -> None:
+        """Log a problem once (both languages), keep every occurrence for the health line."""
+        said = str(message)
+        if said not in self.warnings:
+            log.warning("%s", said)
+        self.warnings.append(said)
 
 
 def announcer_from_settings(settings: Any) -> Announcer:

@@ -17,6 +17,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 
 from kiosk.i18n import bilingual, t
+from ztc.text import Text
 
 
 def load_kv(module_file: str) -> None:
@@ -77,8 +78,12 @@ class KioskScreen(Screen):
 
     def _error(self, error: Exception) -> None:
         """A failed bridge call, in ``ids.message``, in the kiosk language: ``zh``/``en`` of a
-        QueueError or PrinterError, one side of a "中文 / English" message, else the text as it is."""
-        text = getattr(error, "en" if self.app.lang == "en" else "zh", None) or bilingual(str(error), self.app.lang)
+        QueueError (its ``message``) or PrinterError, one side of a "中文 / English" message, else the text as it is."""
+        message = getattr(error, "message", None)
+        if isinstance(message, Text):
+            text = message.pick(self.app.lang)
+        else:
+            text = getattr(error, "en" if self.app.lang == "en" else "zh", None) or bilingual(str(error), self.app.lang)
         self.ids.message.text = text[:200]
 
     def fill(self, container: Any, widgets: list[Any]) -> None:

@@ -227,7 +227,7 @@ class Agent:
         if now - self._queue_at >= a.coalesce_s or now < self._queue_at:
             self._queue_at = now
             try:
-                self._queue = self.engine.snapshot()
+                self._queue = self.engine.snapshot().to_dict()  # the wire form: docs/protocol.md, queue
             except StorageError as e:
                 log.error("queue snapshot failed: %s", e)
         if now - self._health_at >= HEALTH_EVERY_S or now < self._health_at:

@@ -24,6 +24,7 @@ from ztc.domain.catalog import effective_catalog
 from ztc.domain.context import Ctx
 from ztc.domain.errors import QueueError
 from ztc.settings import Settings
+from ztc.text import Text
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class Downlink:
                 ctx = Ctx(conn, self.settings, now)
                 problem = self._reference_problem(kind, doc, ctx)
                 if problem:
-                    raise QueueError("invalid_document", problem, problem)
+                    raise QueueError("invalid_document", Text(problem, problem))
                 if kind == protocol.APPOINTMENTS:
                     appointments.replace_from_hq(ctx, body["items"])
                 conn.execute("INSERT OR REPLACE INTO documents(kind, version, body, applied_at) VALUES (?,?,?,?)",

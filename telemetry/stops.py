@@ -24,6 +24,7 @@ from drivers.gps.fix import Fix
 from drivers.gps.geo import distance_m
 from ztc.db import Database, StorageError
 from ztc.domain.errors import QueueError
+from ztc.domain.models import Departure, Visit
 from ztc.domain.schedule import PlannedVisit, planned_visits
 from ztc.settings import Settings, StopDetectionSettings
 
@@ -36,10 +37,10 @@ DEPART_RETRY_S = 30.0     # a departure waiting for the crew's decision is retri
 class VisitEngine(Protocol):
     """The part of QueueEngine stop detection uses (a protocol so `gps watch` can run without one)."""
 
-    def arrive(self, stop_id: str, source: str = "crew") -> dict[str, Any]: ...
-    def depart(self, source: str = "crew", decision: str | dict[str, str] | None = None) -> dict[str, Any]: ...
-    def current_visit(self) -> dict[str, Any] | None: ...
-    def stay(self) -> dict[str, Any]: ...
+    def arrive(self, stop_id: str, source: str = "crew") -> Visit: ...
+    def depart(self, source: str = "crew", decision: str | dict[str, str] | None = None) -> Departure: ...
+    def current_visit(self) -> Visit | None: ...
+    def stay(self) -> Visit: ...
 
 
 @dataclass(frozen=True)
@@ -159,12 +160,12 @@ class StopDetector:
             return [StopEvent("arrived", fence.stop, fence.name, fix.ts, late)]
         try:
             current = self.engine.current_visit()
-            if current is not None and current["stop_id"] != fence.stop:
+            if current is not None and current.stop_id != fence.stop:
                 # The crew serves somewhere else (an on-demand stop, or a stop GPS did not see):
                 # their visit stands; GPS does not try again until the bus has left this circle.
                 st.suppressed = fence.stop
-                return [StopEvent("arrival_skipped", fence.stop, fence.name, fix.ts, late, current["id"],
-                                  f"已在 {current['stop_name']} 服务 / a visit at {current['stop_name']} is open")]
+                return [StopEvent("arrival_skipped", fence.stop, fence.name, fix.ts, late, current.id,
+                                  f"已在 {current.stop_name} 服务 / a visit at {current.stop_name} is open")]
             visit = current if current is not None else self.engine.arrive(fence.stop, source="gps")
         except QueueError as e:
             st.suppressed = fence.stop
@@ -174,7 +175,7 @@ class StopDetector:
             return []
         st.arrived, st.outside_since, st.pending_since = fence, None, None
         detail = "" if current is None else "站点已由工作人员开启 / visit already opened by the crew"
-        return [StopEvent("arrived", fence.stop, fence.name, fix.ts, late, visit.get("id"), detail)]
+        return [StopEvent("arrived", fence.stop, fence.name, fix.ts, late, visit.id, detail)]
 
     def _check_departure(self, fix: Fix) -> list[StopEvent]:
         st = self.state
@@ -215,8 +216,7 @@ class StopDetector:
             st.pending_since = fix.ts
             return []
         st.arrived, st.pending_since = None, None
-        visit = result.get("visit") or {}
-        return [StopEvent("departed", fence.stop, fence.name, fix.ts, late, visit.get("id"))]
+        return [StopEvent("departed", fence.stop, fence.name, fix.ts, late, result.visit.id if result.visit else None)]
 
     def _back_at_stop(self, fix: Fix, fence: Geofence) -> list[StopEvent]:
         """The bus left with people waiting and came back (it was only moved): take tickets again."""
@@ -230,7 +230,7 @@ class StopDetector:
             log.info("GPS 回站 / back at %s: %s", fence.stop, e)
             return []
         self.state.pending_since = None
-        return [StopEvent("returned", fence.stop, fence.name, fix.ts, None, visit.get("id"),
+        return [StopEvent("returned", fence.stop, fence.name, fix.ts, None, visit.id,
                           "车辆回到本站，恢复取号 / back at the stop; taking numbers again")]
 
     def _notice_crew_close(self, fix: Fix) -> list[StopEvent]:
@@ -242,7 +242,7 @@ class StopDetector:
             current = self.engine.current_visit()
         except (StorageError, sqlite3.Error):
             return []
-        if current is not None and current["stop_id"] == fence.stop:
+        if current is not None and current.stop_id == fence.stop:
             return []
         st.arrived, st.outside_since, st.pending_since = None, None, None
         if st.inside is not None and st.inside.stop == fence.stop:

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from contract.catalog import ServiceCategory  # the catalog is part of the bus ↔ HQ contract
+from ztc.text import Text
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "config"
 SHIPPED_FILES = ("bus.yaml", "services.yaml", "route.yaml")
@@ -35,6 +36,10 @@ class ConfigError(Exception):
     def __init__(self, errors: list[str]):
         super().__init__("\n".join(errors))
         self.errors = errors
+
+
+# Where a value sits in the merged configuration: keys, and list indices in pydantic's error locations.
+KeyPath = tuple[str | int, ...]
 
 
 class Strict(BaseModel):
@@ -54,6 +59,10 @@ class BusSettings(Strict):
     timezone: str = "Asia/Shanghai"
     hotline: str = ""
     ticket_url: str = "http://127.0.0.1:8080/t/{ticket_id}"
+
+    @property
+    def name(self) -> Text:
+        return Text.named(self)
 
     @field_validator("timezone")
     @classmethod
@@ -312,6 +321,10 @@ class Stop(Strict):
     lon: Annotated[float, Field(ge=-180, le=180)]
     radius_m: Annotated[float, Field(gt=5, le=5000)] = 80
 
+    @property
+    def name(self) -> Text:
+        return Text.named(self)
+
 
 class ScheduledVisit(Strict):
     stop: str
@@ -386,9 +399,9 @@ class Settings(Strict):
     services: Annotated[list[ServiceCategory], Field(min_length=1)]
     route: RouteSettings
 
-    def cross_reference_problems(self) -> list[tuple[tuple, str]]:
+    def cross_reference_problems(self) -> list[tuple[KeyPath, str]]:
         """Checks that span sections (a schedule naming an unknown stop, …), as (key path, problem)."""
-        problems: list[tuple[tuple, str]] = []
+        problems: list[tuple[KeyPath, str]] = []
         letters = [c.code for c in self.services]
         for n, c in enumerate(self.services):
             if letters.index(c.code) != n:
@@ -488,8 +501,8 @@ def env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
-def _merge(base: dict[str, Any], top: dict[str, Any], origin: dict[tuple, str], name: str,
-           prefix: tuple = ()) -> None:
+def _merge(base: dict[str, Any], top: dict[str, Any], origin: dict[KeyPath, str], name: str,
+           prefix: KeyPath = ()) -> None:
     """Deep-merge ``top`` into ``base``, remembering which layer set each key path."""
     for key, value in top.items():
         path = (*prefix, key)
@@ -508,21 +521,21 @@ def _merge(base: dict[str, Any], top: dict[str, Any], origin: dict[tuple, str], 
                 _record(value, origin, name, path)
 
 
-def _record(value: dict[str, Any], origin: dict[tuple, str], name: str, prefix: tuple) -> None:
+def _record(value: dict[str, Any], origin: dict[KeyPath, str], name: str, prefix: KeyPath) -> None:
     for key, sub in value.items():
         origin[(*prefix, key)] = name
         if isinstance(sub, dict):
             _record(sub, origin, name, (*prefix, key))
 
 
-def _source_of(loc: tuple, origin: dict[tuple, str]) -> str:
+def _source_of(loc: KeyPath, origin: dict[KeyPath, str]) -> str:
     for n in range(len(loc), 0, -1):
         if loc[:n] in origin:
             return origin[loc[:n]]
     return "configuration"
 
 
-def _format_error(err: Mapping[str, Any], origin: dict[tuple, str]) -> str:
+def _format_error(err: Mapping[str, Any], origin: dict[KeyPath, str]) -> str:
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
     path = ".".join(str(p) for p in loc) or "(top level)"
     msg = err["msg"]
@@ -540,7 +553,7 @@ def _format_error(err: Mapping[str, Any], origin: dict[tuple, str]) -> str:
 _UNION_TAGS = {"usb", "serial", "network", "file", "sim"}
 
 
-def load_settings(config_file: str | os.PathLike | None = None,
+def load_settings(config_file: str | os.PathLike[str] | None = None,
                   environ: Mapping[str, str] | None = None,
                   shipped_dir: Path = SHIPPED_DIR) -> Settings:
     """Build the effective settings from all layers, or raise ConfigError listing every problem."""
@@ -564,14 +577,14 @@ def load_settings(config_file: str | os.PathLike | None = None,
         raise ConfigError(errors)
 
     merged: dict[str, Any] = {}
-    origin: dict[tuple, str] = {}
+    origin: dict[KeyPath, str] = {}
     for name, data in layers:
         _merge(merged, data, origin, name)
     # An environment variable is named, not the word "environment": that is what the reader set.
-    for path, name in list(origin.items()):
+    for key_path, name in list(origin.items()):
         if name == "environment":
-            names = [ENV_PREFIX + "__".join(p.upper() for p in path[:n]) for n in range(1, len(path) + 1)]
-            origin[path] = "environment variable " + next((v for v in names if v in environ), names[-1])
+            names = [ENV_PREFIX + "__".join(str(p).upper() for p in key_path[:n]) for n in range(1, len(key_path) + 1)]
+            origin[key_path] = "environment variable " + next((v for v in names if v in environ), names[-1])
     try:
         settings = Settings.model_validate(merged)
     except ValidationError as e:
@@ -593,4 +606,6 @@ def masked(settings: Settings) -> dict[str, Any]:
             return [walk(v) for v in node]
         return node
 
-    return walk(settings.model_dump(mode="json"))
+    out = walk(settings.model_dump(mode="json"))
+    assert isinstance(out, dict)  # model_dump of a model is a dict, and walk keeps dicts dicts
+    return out

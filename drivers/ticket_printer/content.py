@@ -1,18 +1,26 @@
 """What a ticket says, independent of the queue engine's internals and of how it is printed.
 
-The engine hands out a ticket as a plain dict; this module turns it (plus the settings, for the
-service names, bus name, hotline and QR URL) into a small frozen value. Everything below this
+The engine hands out a typed ``Ticket``; this module reads its dict form and turns it (plus the
+settings, for the service names, bus name, hotline and QR URL) into a small frozen value. Everything below this
 point — layout, renderers, the printer — only ever sees a ``TicketContent``.
 Privacy: a ticket carries no name, phone or ID number, so none can reach paper or the QR code.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ztc.settings import Settings
+
+
+class HasToDict(Protocol):
+    """A read model that gives its wire form (the engine's ``Ticket``): drivers never import the domain."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
 
 HINT_ZH = "请留意叫号"
 HINT_EN = "Please listen for your number"
@@ -39,8 +47,12 @@ class TicketContent:
     copy: bool = False          # a reprint: marked 副本 / COPY
 
     @classmethod
-    def from_ticket(cls, ticket: dict[str, Any], settings: Settings, copy: bool | None = None) -> TicketContent:
-        """Build from an engine ticket dict. ``copy`` defaults to "was it printed before"."""
+    def from_ticket(cls, ticket: Mapping[str, Any] | HasToDict, settings: Settings,
+                    copy: bool | None = None) -> TicketContent:
+        """Build from an engine ticket (``ztc.domain.models.Ticket``, read through its ``to_dict()``,
+        or its dict form). ``copy`` defaults to "was it printed before"."""
+        if not isinstance(ticket, Mapping):
+            ticket = ticket.to_dict()
         prefix = str(ticket.get("prefix") or str(ticket["number"])[:1])
         try:
             category = settings.category(prefix)

@@ -115,7 +115,7 @@ def test_full_storage_fails_cleanly_and_loses_nothing(engine):
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert tickets == issued == len(events(engine, "ticket.issued"))
     conn.execute("PRAGMA max_page_count = 1073741823")
-    assert engine.issue("A")["number"] == f"A{issued + 1:03d}"  # no number skipped or reused
+    assert engine.issue("A").number == f"A{issued + 1:03d}"  # no number skipped or reused
 
 
 ISSUER = textwrap.dedent("""

@@ -113,7 +113,7 @@ def short_busy_wait(monkeypatch) -> None:
 
 def _waiting_queue(engine: QueueEngine, n: int) -> list[str]:
     engine.arrive_adhoc("锁测试点")
-    return [engine.issue("A")["number"] for _ in range(n)]
+    return [engine.issue("A").number for _ in range(n)]
 
 
 def test_open_waits_for_another_process_lock_and_keeps_the_healthy_file(engine, busy_warnings, short_busy_wait):
@@ -142,7 +142,7 @@ def test_open_waits_for_another_process_lock_and_keeps_the_healthy_file(engine, 
     with db.read() as conn:
         waiting = [r[0] for r in conn.execute("SELECT number FROM tickets WHERE state = 'waiting' ORDER BY number")]
     assert waiting == numbers
-    assert reopened.issue("A")["number"] == "A006"  # numbering continues, no restart at A001
+    assert reopened.issue("A").number == "A006"  # numbering continues, no restart at A001
     db.close()
 
 
@@ -220,7 +220,7 @@ KIOSK_START = """
     with engine.db.read() as conn:
         waiting = conn.execute("SELECT COUNT(*) FROM tickets WHERE state = 'waiting'").fetchone()[0]
     print("started", engine.db.epoch, waiting, flush=True)
-    print("issued", engine.issue("A")["number"], flush=True)
+    print("issued", engine.issue("A").number, flush=True)
 """
 
 
@@ -292,12 +292,12 @@ FILLER = """
     issued = []
     try:
         while len(issued) < 100000:
-            issued.append(engine.issue("A")["number"])
+            issued.append(engine.issue("A").number)
     except StorageFull as e:
         print("full", len(issued), issued[-1] if issued else "-", flush=True)
         print(str(e).replace("\\n", " "), flush=True)
     sys.stdin.readline()  # the crew frees space
-    print("issued", engine.issue("A")["number"], flush=True)
+    print("issued", engine.issue("A").number, flush=True)
 """
 
 
@@ -344,7 +344,7 @@ REPORTING_ISSUER = """
     print("ready", flush=True)
     while True:
         t = engine.issue("A")
-        print("issued", t["id"], t["number"], flush=True)  # after the commit: this ticket was printed
+        print("issued", t.id, t.number, flush=True)  # after the commit: this ticket was printed
 """
 
 

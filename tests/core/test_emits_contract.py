@@ -25,16 +25,16 @@ def test_a_service_day_emits_only_events_the_contract_accepts(engine: QueueEngin
     engine.recall(1)
     engine.start(1)
     engine.complete(1, "A01", "completed", ems_no="EMS12345678")
-    engine.rate(served["id"], 1, ["efficiency", "attitude"])
-    engine.request_callback(served["id"], "13912345678", True)  # the one personal field, with consent
+    engine.rate(served.id, 1, ["efficiency", "attitude"])
+    engine.request_callback(served.id, "13912345678", True)  # the one personal field, with consent
     engine.suggest(["more_stops"])
     missing = engine.issue("B")
     engine.call_next(1)
     for _ in range(3):
         engine.recall(1)  # past no_show_after_calls: a no-show
-    assert engine.ticket(missing["id"])["state"] == "no_show"
-    engine.cancel(engine.issue("F")["id"])
-    engine.transfer(engine.issue("D")["id"], "E")
+    assert engine.ticket(missing.id).state == "no_show"
+    engine.cancel(engine.issue("F").id)
+    engine.transfer(engine.issue("D").id, "E")
     with pytest.raises(QueueError):
         engine.issue("C")  # not offered at this stop: request.refused
     engine.issue("A")
@@ -46,7 +46,7 @@ def test_a_service_day_emits_only_events_the_contract_accepts(engine: QueueEngin
                                   "name_masked": "张*", "phone_last4": "5678", "needs": ""}])
     engine.check_in(code="123456")
     released, rebooked = engine.issue("A"), engine.issue("B")
-    engine.depart(decision={released["number"]: "release", rebooked["number"]: "rebook"})
+    engine.depart(decision={released.number: "release", rebooked.number: "rebook"})
     while engine.call_next(1) is not None:
         engine.complete(1, "A01", "consulted")
     engine.depart()

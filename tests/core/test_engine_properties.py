@@ -74,10 +74,10 @@ class QueueMachine(RuleBasedStateMachine):
         if t is None:
             assert not waiting
             return
-        same_class = [r for r in waiting if r["prefix"] == t["prefix"] and bool(r["priority"]) == t["priority"]]
-        assert t["order_key"] == min(r["order_key"] for r in same_class), "called out of order within its class"
+        same_class = [r for r in waiting if r["prefix"] == t.prefix and bool(r["priority"]) == t.priority]
+        assert t.order_key == min(r["order_key"] for r in same_class), "called out of order within its class"
         prio_waiting = any(r["priority"] for r in waiting)
-        if t["priority"]:
+        if t.priority:
             self.runs[window] = 0
         else:
             if prio_waiting:
@@ -97,8 +97,8 @@ class QueueMachine(RuleBasedStateMachine):
             t = self.engine.recall(window)
         except QueueError:
             return
-        if t["state"] == "no_show":
-            self.final[t["id"]] = "no_show"
+        if t.state == "no_show":
+            self.final[t.id] = "no_show"
 
     @rule(window=st.sampled_from([1, 2]))
     def start(self, window: int) -> None:
@@ -111,7 +111,7 @@ class QueueMachine(RuleBasedStateMachine):
             t = self.engine.complete(window, "B01", outcome)
         except QueueError:
             return
-        self.final[t["id"]] = "served"
+        self.final[t.id] = "served"
 
     @rule(window=st.sampled_from([1, 2]))
     def no_show(self, window: int) -> None:
@@ -119,7 +119,7 @@ class QueueMachine(RuleBasedStateMachine):
             t = self.engine.no_show(window)
         except QueueError:
             return
-        self.final[t["id"]] = "no_show"
+        self.final[t.id] = "no_show"
 
     @rule(data=st.data(), to=st.sampled_from(PREFIXES))
     def transfer(self, data: st.DataObject, to: str) -> None:

@@ -42,7 +42,7 @@ def test_a_bad_case_is_refused_and_nothing_is_recorded(engine, case, code):
         served_accepted(engine, **case)
     assert e.value.code == code
     assert events(engine, "ticket.served") == []
-    assert engine.waiting()[0]["state"] == "called"  # the ticket stays at the window, not lost
+    assert engine.waiting()[0].state == "called"  # the ticket stays at the window, not lost
 
 
 def test_only_accepted_carries_a_case(engine):

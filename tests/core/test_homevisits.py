@@ -47,16 +47,16 @@ def test_the_crew_opens_a_home_visit_and_serves_it_without_a_kiosk(engine: Queue
     assert e.value.code == "no_appointment"
     engine.clock.advance(4 * 3600)  # driven there
     opened = engine.open_home_visit("b1")
-    assert opened["visit"]["stop_id"] == HOME and opened["visit"]["stop_name"] == "南麻街道幸福村3组12号"
-    assert opened["ticket"]["appointment_id"] == "b1"
+    assert opened.visit.stop_id == HOME and opened.visit.stop_name == "南麻街道幸福村3组12号"
+    assert opened.ticket.appointment_id == "b1"
     engine.open_window(1, "c1", ["A"])
     called = engine.call_next(1)
-    assert called["id"] == opened["ticket"]["id"]
+    assert called.id == opened.ticket.id
     engine.start(1)
     done = engine.complete(1, "A01", "completed")
-    assert done["state"] == "served"
+    assert done.state == "served"
     assert engine.home_visits()[0]["state"] == "served"
-    assert engine.open_home_visit("b1")["already"] is True  # opening again does not issue twice
+    assert engine.open_home_visit("b1").already is True  # opening again does not issue twice
 
 
 def test_the_crew_chooses_among_the_stops_headquarters_scheduled(engine: QueueEngine) -> None:
@@ -66,8 +66,8 @@ def test_the_crew_chooses_among_the_stops_headquarters_scheduled(engine: QueueEn
                         "scheduled": True}
     assert HOME not in {s["id"] for s in stops}  # home visits are listed apart
     assert {s["id"] for s in stops} >= {s.id for s in engine.settings.route.stops}
-    assert engine.arrive("dongli-square")["stop_name"] == "东里镇广场"
+    assert engine.arrive("dongli-square").stop_name == "东里镇广场"
     engine.depart("crew")
     engine.clock.advance(8 * 3600)  # evening: outside the planned window, still a known place
     visit = engine.arrive("dongli-square")
-    assert visit["stop_name"] == "东里镇广场" and visit["adhoc"] is True
+    assert visit.stop_name == "东里镇广场" and visit.adhoc is True

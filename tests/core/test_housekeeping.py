@@ -33,7 +33,7 @@ def test_expired_personal_data_goes_and_the_rest_stays(engine, settings, clock):
          "service": "D", "name_masked": "李*", "phone_last4": "5678", "needs": ""},
     ])
     store = ScanStore(engine.db, settings.data_dir, settings.devices.camera.scan_retention_days, clock)
-    scan = store.save(b"%PDF-1.4 fake", 1, "bw", ticket_id=t["id"])
+    scan = store.save(b"%PDF-1.4 fake", 1, "bw", ticket_id=t.id)
     with engine.db.write() as conn:  # headquarters acknowledged everything so far
         outbox.acknowledge(conn, 10**9)
     clock.advance((settings.devices.camera.scan_retention_days + 1) * DAY)
@@ -51,7 +51,7 @@ def test_expired_personal_data_goes_and_the_rest_stays(engine, settings, clock):
 def test_unacknowledged_scans_are_kept(engine, settings, clock):
     t = _served_ticket(engine)
     store = ScanStore(engine.db, settings.data_dir, settings.devices.camera.scan_retention_days, clock)
-    scan = store.save(b"%PDF-1.4 fake", 1, "bw", ticket_id=t["id"])
+    scan = store.save(b"%PDF-1.4 fake", 1, "bw", ticket_id=t.id)
     clock.advance(365 * DAY)
     assert housekeeping.run(engine.db, settings, clock())["scans_purged"] == 0
     assert Path(scan["path"]).exists()

@@ -28,37 +28,37 @@ def test_an_evening_session_keeps_counting_past_midnight(engine: QueueEngine, cl
     engine.arrive_adhoc("工业园夜间专场")
     engine.open_window(1, "007", ["A"])
     before = [engine.issue("A") for _ in range(3)]
-    assert [t["number"] for t in before] == ["A001", "A002", "A003"]
+    assert [t.number for t in before] == ["A001", "A002", "A003"]
     engine.call_next(1)
     clock.t = beijing(2026, 12, 2, 0, 5)  # midnight passed; A002 and A003 still wait
     after = engine.issue("A")
-    assert after["number"] == "A004" and after["service_day"] == "2026-12-01"
-    assert local_day(after["issued_at"]) == "2026-12-02"  # the ticket prints the day it was taken
-    waiting = [t["number"] for t in engine.waiting()]
+    assert after.number == "A004" and after.service_day == "2026-12-01"
+    assert local_day(after.issued_at) == "2026-12-02"  # the ticket prints the day it was taken
+    waiting = [t.number for t in engine.waiting()]
     assert len(waiting) == len(set(waiting)) == 4
-    assert engine.ticket("A002")["id"] == before[1]["id"]  # the crew still finds A002 by its number
+    assert engine.ticket("A002").id == before[1].id  # the crew still finds A002 by its number
     snap = engine.snapshot()
-    assert snap["issued_today"] == 4 and snap["waiting"] == 3
+    assert snap.issued_today == 4 and snap.waiting == 3
     engine.complete(1, "A01", "consulted")
     engine.depart(decision="release")
     clock.t = beijing(2026, 12, 2, 8, 30)
     engine.arrive("nanma-xincun", "gps")
     morning = engine.issue("A")
-    assert morning["number"] == "A001" and morning["service_day"] == "2026-12-02"
-    assert engine.snapshot()["issued_today"] == 1
+    assert morning.number == "A001" and morning.service_day == "2026-12-02"
+    assert engine.snapshot().issued_today == 1
 
 
 def test_a_visit_opened_just_after_midnight_starts_the_new_day(engine: QueueEngine, clock: FakeClock):
     clock.t = beijing(2026, 12, 1, 23, 40)
     engine.arrive_adhoc("夜市")
-    assert engine.issue("A")["number"] == "A001"
+    assert engine.issue("A").number == "A001"
     clock.t = beijing(2026, 12, 2, 0, 10)
-    assert engine.issue("A")["number"] == "A002"
+    assert engine.issue("A").number == "A002"
     engine.depart(decision="release")
     clock.t = beijing(2026, 12, 2, 0, 40)
     engine.arrive_adhoc("物流园")
     first = engine.issue("A")
-    assert first["number"] == "A001" and first["service_day"] == "2026-12-02"
+    assert first.number == "A001" and first.service_day == "2026-12-02"
 
 
 def test_a_number_still_held_by_an_open_ticket_is_skipped(engine: QueueEngine, clock: FakeClock):
@@ -72,8 +72,8 @@ def test_a_number_still_held_by_an_open_ticket_is_skipped(engine: QueueEngine, c
     clock.t = beijing(2026, 12, 2, 9, 0)
     engine.arrive_adhoc("村委会")
     new = engine.issue("A")
-    assert old["number"] == "A001" and new["number"] == "A002" and new["service_day"] == "2026-12-02"
-    assert engine.issue("A")["number"] == "A003"
+    assert old.number == "A001" and new.number == "A002" and new.service_day == "2026-12-02"
+    assert engine.issue("A").number == "A003"
 
 
 def test_midnight_through_the_cli_under_libfaketime(tmp_path):

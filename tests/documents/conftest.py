@@ -16,7 +16,7 @@ import pytest
 from drivers.a4_printer import A4Printer
 from drivers.a4_printer.sim_cupsd import PrivateCups
 from ztc.db import Database, open_database
-from ztc.domain.engine import QueueEngine
+from ztc.domain.engine import QueueEngine, Ticket
 from ztc.settings import Settings, load_settings
 
 QUEUE = "ztc-a4"
@@ -87,7 +87,7 @@ def engine(db: Database, settings: Settings, clock: Clock) -> QueueEngine:
     return QueueEngine(db, settings, clock)
 
 
-def serving_ticket(engine: QueueEngine) -> dict:
+def serving_ticket(engine: QueueEngine) -> Ticket:
     """A ticket being served at window 1 (what the crew has when they scan and copy)."""
     engine.arrive("nanma-xincun", "crew")
     engine.open_window(1, "007", ["A"])

@@ -42,17 +42,17 @@ def acknowledge_all(db) -> None:
 
 def test_scans_are_stored_under_data_dir_and_linked_to_the_ticket(engine, store, settings):
     ticket = serving_ticket(engine)
-    scan = store.save(tiny_pdf(), 1, "bw", ticket["id"])
+    scan = store.save(tiny_pdf(), 1, "bw", ticket.id)
     path = Path(scan["path"])
     assert path.is_file() and path.read_bytes() == tiny_pdf()
     assert settings.data_dir in path.parents
-    assert [s["id"] for s in store.for_ticket(ticket["id"])] == [scan["id"]]
+    assert [s["id"] for s in store.for_ticket(ticket.id)] == [scan["id"]]
     assert not list(path.parent.glob("*.part")), "no temp file left behind"
 
 
 def test_retention_waits_for_the_headquarters_acknowledgement(engine, store, clock):
     ticket = serving_ticket(engine)
-    scan = store.save(tiny_pdf(), 1, "color", ticket["id"])
+    scan = store.save(tiny_pdf(), 1, "color", ticket.id)
     later = clock.t + 31 * DAY
     assert store.purge(later) == 0, "ticket not served yet: there is no record, keep the scan"
     engine.complete(1, "A01", "completed")
@@ -87,13 +87,13 @@ def test_copy_service_scans_prints_and_counts_into_the_served_ticket(engine, sto
     reader = SimReader(documents_dir, fps=30)
     with Camera(reader, warmup_frames=1) as camera:
         service = CopyService(camera, printer, store, engine)
-        session = service.start(ticket["id"], "bw")
+        session = service.start(ticket.id, "bw")
         first = service.capture_page(session)
         reader.next_document()                      # the crew puts down the second sheet
         service.capture_page(session)
         scan, result = service.copy(session, copies=2)
     assert first.found and session.notes == []
-    assert scan["pages"] == 2 and scan["ticket_id"] == ticket["id"]
+    assert scan["pages"] == 2 and scan["ticket_id"] == ticket.id
     with pikepdf.open(scan["path"]) as stored:
         assert len(stored.pages) == 2
     assert result.pages == 2 and result.copies == 2
@@ -103,13 +103,13 @@ def test_copy_service_scans_prints_and_counts_into_the_served_ticket(engine, sto
         time.sleep(0.05)
     with pikepdf.open(cups.output_for(result.job_id)) as printed:
         assert len(printed.pages) == 2
-    counted = engine.ticket(ticket["id"])
-    assert (counted["pages_scanned"], counted["pages_printed"]) == (2, 4)
+    counted = engine.ticket(ticket.id)
+    assert (counted.pages_scanned, counted.pages_printed) == (2, 4)
     served = engine.complete(1, "A01", "completed")
-    assert served["state"] == "served"
+    assert served.state == "served"
     with engine.db.read() as conn:
         rec = conn.execute("SELECT pages_scanned, pages_printed FROM records WHERE ticket_id = ?",
-                           (ticket["id"],)).fetchone()
+                           (ticket.id,)).fetchone()
     assert tuple(rec) == (2, 4), "the service record carries the page counts to headquarters"
 
 
@@ -117,7 +117,7 @@ def test_a_stopped_printer_does_not_lose_the_scan(engine, store, printer, cups, 
     ticket = serving_ticket(engine)
     with Camera(SimReader(documents_dir, fps=30), warmup_frames=0) as camera:
         service = CopyService(camera, printer, store, engine)
-        session = service.start(ticket["id"], "gray")
+        session = service.start(ticket.id, "gray")
         service.capture_page(session)
         cups.stop_queue("ztc-a4", "out of paper")
         scan, result = service.copy(session, copies=1)

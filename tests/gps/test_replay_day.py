@@ -106,7 +106,7 @@ def test_sample_day_stops_detected_in_order_and_visits_opened_and_closed(day):
     assert visits[0]["opened_at"] - DAY_START >= 20
     for v in visits[:3]:
         assert v["closed_at"] - v["opened_at"] >= 40
-    assert day["engine"].current_visit()["stop_id"] == "depot"
+    assert day["engine"].current_visit().stop_id == "depot"
     # The outbox carries the same story for headquarters, in order.
     story = [(t, json.loads(d)["stop"]) for t, d in rows]
     assert story == [("stop.arrived", "depot"), ("stop.departed", "depot"),

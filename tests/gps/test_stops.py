@@ -75,7 +75,7 @@ def test_arrival_needs_dwell_and_departure_needs_distance_and_time(world):
     assert bus.kinds() == [], "not yet: the minimum dwell is 20 s"
     bus.at(NANMA, 10)
     assert bus.kinds() == [("arrived", "nanma-xincun")]
-    assert engine.current_visit()["stop_id"] == "nanma-xincun"
+    assert engine.current_visit().stop_id == "nanma-xincun"
     arrived = bus.events[0]
     assert arrived.late_s == pytest.approx(arrived.ts - (T0 - 120), abs=0.01), "against 09:00 planned"
     # Parked at the edge, the position wandering across the radius (80 m) but not past 80 + 30 m.
@@ -119,7 +119,7 @@ def test_crew_visit_elsewhere_is_never_replaced_or_closed_by_gps(world):
     bus.drive(0, 500, speed=8)
     bus.at(north_of(NANMA, 500), 30)
     current = engine.current_visit()
-    assert current is not None and current["id"] == adhoc["id"], "the on-demand stop stays open"
+    assert current is not None and current.id == adhoc.id, "the on-demand stop stays open"
     assert len(visits(db)) == 1
 
 
@@ -144,8 +144,8 @@ def test_leaving_with_tickets_open_leaves_the_decision_to_the_crew(world):
     kinds = bus.kinds()
     assert kinds == [("arrived", "nanma-xincun"), ("departure_pending", "nanma-xincun")], "reported once"
     visit = engine.current_visit()
-    assert visit is not None and visit["closing"] is True, "no new tickets, the visit stays open"
-    assert engine.ticket(ticket["id"])["state"] == "waiting", "nobody's number disappeared"
+    assert visit is not None and visit.closing is True, "no new tickets, the visit stays open"
+    assert engine.ticket(ticket.id).state == "waiting", "nobody's number disappeared"
     assert bus.detector.status()["departure_pending"] is True
     engine.depart(source="crew", decision="release")
     bus.at(north_of(NANMA, 400), 2)
@@ -162,7 +162,7 @@ def test_departure_retried_once_the_crew_has_served_everyone(world):
     bus.drive(0, 400, speed=8)
     bus.at(north_of(NANMA, 400), 15)
     assert bus.kinds()[-1][0] == "departure_pending"
-    engine.cancel(ticket["id"])      # the resident gave up: nothing open any more
+    engine.cancel(ticket.id)      # the resident gave up: nothing open any more
     bus.at(north_of(NANMA, 400), 40)
     assert bus.kinds()[-1] == ("departed", "nanma-xincun")
     assert visits(db)[0]["closed_by"] == "gps"
@@ -240,10 +240,10 @@ def test_bus_only_moved_comes_back_and_takes_tickets_again(world):
     bus.drive(0, 400, speed=8)
     bus.at(north_of(NANMA, 400), 15)
     assert bus.kinds()[-1][0] == "departure_pending"
-    assert engine.snapshot()["accepting"] is False
+    assert engine.snapshot().accepting is False
     bus.drive(400, 0, speed=8)
     bus.at(NANMA, 5)
     assert bus.kinds()[-1] == ("returned", "nanma-xincun")
-    assert engine.snapshot()["accepting"] is True
-    assert engine.issue("A")["number"] == "A002"
+    assert engine.snapshot().accepting is True
+    assert engine.issue("A").number == "A002"
     assert len(visits(db)) == 1

@@ -21,7 +21,7 @@ def test_console_shows_clock_not_set_until_the_gps_agrees(kiosk, engine, setting
     open_console(k)
     k.pump(until=lambda: "时间未校准" in k.texts(), timeout=30)
     assert "时间未校准（与卫星时间相差 15 小时）" in k.texts()
-    assert engine.issue("D")["number"] == "D001"  # residents still get numbers
+    assert engine.issue("D").number == "D001"  # residents still get numbers
     k.screenshot("crew-console-clock-not-set")
     receiver["clock_drift_s"] = 0.4             # chrony stepped the clock: GPS and system agree
     agent.clock_watch.refresh()

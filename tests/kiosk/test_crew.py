@@ -78,18 +78,18 @@ def test_call_serve_record_and_rate(kiosk, engine, settings):
     k.screenshot("crew-window")
     k.tap_id("open_button")
     k.pump(until=lambda: k.app.sm.current == "console")
-    assert engine.windows()[0]["number"] == 2 and engine.windows()[0]["skills"] == ["D"]
+    assert engine.windows()[0].number == 2 and engine.windows()[0].skills == ("D",)
 
     k.tap_id("call_button")
     k.settle()
-    assert first["number"] in k.screen.ids.current.text
-    assert engine.ticket(first["number"])["state"] == "called"
+    assert first.number in k.screen.ids.current.text
+    assert engine.ticket(first.number).state == "called"
     k.tap_id("recall_button")
     k.settle()
-    assert engine.ticket(first["number"])["calls"] == 2
+    assert engine.ticket(first.number).calls == 2
     k.tap_id("start_button")
     k.settle()
-    assert engine.ticket(first["number"])["state"] == "serving"
+    assert engine.ticket(first.number).state == "serving"
     k.screenshot("crew-console")
     k.tap_id("complete_button")
     assert k.app.sm.current == "record"
@@ -116,13 +116,13 @@ def test_call_serve_record_and_rate(kiosk, engine, settings):
     k.pump(until=lambda: k.app.sm.current == "console", timeout=10)
 
     served = events(engine, "ticket.served")
-    assert served[0]["number"] == first["number"] and served[0]["outcome"] == "accepted"
+    assert served[0]["number"] == first.number and served[0]["outcome"] == "accepted"
     assert served[0]["item"] == "D01" and served[0]["crew"] == CREW
     today = datetime.fromtimestamp(k.app.clock(), settings.tz).date()
     assert (served[0]["case_no"], served[0]["department"], served[0]["promised_date"], served[0]["ems_no"]) == \
         ("1234567890123", "县人社局", (today + timedelta(days=15)).isoformat(), None)
     rating = events(engine, "rating")
-    assert rating == [{**rating[0], "number": first["number"], "level": 2, "reasons": ["efficiency"]}]
+    assert rating == [{**rating[0], "number": first.number, "level": 2, "reasons": ["efficiency"]}]
     assert [e["call_count"] for e in events(engine, "ticket.called")] == [1, 2]
 
 
@@ -137,7 +137,7 @@ def test_no_show_transfer_pause_and_depart(kiosk, engine, settings):
     k.settle()
     k.tap_id("no_show_button")
     k.settle()
-    assert engine.ticket(a["number"])["state"] == "no_show"
+    assert engine.ticket(a.number).state == "no_show"
     k.tap_id("call_button")
     k.settle()
     k.tap_id("transfer_button")
@@ -145,12 +145,12 @@ def test_no_show_transfer_pause_and_depart(kiosk, engine, settings):
     k.tap_text("医保社保")
     k.pump(until=lambda: k.app.sm.current == "console")
     k.settle()
-    assert engine.ticket(b["number"])["state"] == "transferred"
+    assert engine.ticket(b.number).state == "transferred"
     moved = events(engine, "ticket.transferred")[0]
     assert moved["to_service"] == "D"
     k.tap_id("pause_button")
     k.settle()
-    assert engine.windows()[0]["paused"] is True and k.screen.ids.call_button.disabled
+    assert engine.windows()[0].paused is True and k.screen.ids.call_button.disabled
 
     k.tap_text("到站")
     assert k.app.sm.current == "visit"
@@ -172,35 +172,35 @@ def test_devices_tab_and_reprint_after_failed_print(kiosk, engine, settings, vir
     CrewAccounts(open_database(settings.db_path)).set_pin(CREW, PIN)
     engine.arrive("nanma-xincun")
     lost = engine.issue("F", None)
-    engine.mark_printed(lost["id"])
+    engine.mark_printed(lost.id)
     t = engine.issue("F", None)
-    CrewAlerts(engine.db).raise_alert("print_failed", t["number"], t["id"], "paper out")
+    CrewAlerts(engine.db).raise_alert("print_failed", t.number, t.id, "paper out")
     k = kiosk("crew")
     open_console(k)
     k.settle()
-    assert t["number"] in k.screen.ids.alert.text                         # the crew sees the failed print
+    assert t.number in k.screen.ids.alert.text                         # the crew sees the failed print
     k.tap_text("设备")
     k.pump(until=lambda: "号票打印机" in k.texts(), timeout=30)
     k.screenshot("crew-devices")
     k.tap_id("reprint_button")
     assert k.app.sm.current == "reprint"
-    k.pump(until=lambda: f"{t['number']}  打印失败" in k.texts() and f"{lost['number']}" in k.texts(), timeout=30)
-    assert k.texts().index(t["number"]) < k.texts().index(lost["number"])   # the failed print comes first
+    k.pump(until=lambda: f"{t.number}  打印失败" in k.texts() and f"{lost.number}" in k.texts(), timeout=30)
+    assert k.texts().index(t.number) < k.texts().index(lost.number)   # the failed print comes first
     k.settle()
     k.screenshot("crew-reprint")
-    k.tap_text(f"{t['number']}  打印失败")
+    k.tap_text(f"{t.number}  打印失败")
     k.pump(until=lambda: "✓" in k.screen.ids.message.text, timeout=30)
     printed = virtual_printer.wait_for_tickets(1)
-    assert t["number"] in printed[0].text() and "副本" in printed[0].text()   # marked as a copy
-    assert engine.ticket(t["number"])["printed"] == 1
+    assert t.number in printed[0].text() and "副本" in printed[0].text()   # marked as a copy
+    assert engine.ticket(t.number).printed == 1
     assert CrewAlerts(engine.db).open_alerts() == []
     k.pump(until=lambda: "打印失败" not in k.texts(), timeout=30)              # the list no longer marks it
     k.settle()
-    k.tap_text(lost["number"])                   # a resident lost the slip: any open ticket can be reprinted
-    k.pump(until=lambda: f"{lost['number']} 已补打" in k.screen.ids.message.text, timeout=30)
+    k.tap_text(lost.number)                   # a resident lost the slip: any open ticket can be reprinted
+    k.pump(until=lambda: f"{lost.number} 已补打" in k.screen.ids.message.text, timeout=30)
     printed = virtual_printer.wait_for_tickets(2)
-    assert lost["number"] in printed[1].text() and "副本" in printed[1].text()
-    assert engine.ticket(lost["number"])["printed"] == 2   # the original print and the copy
+    assert lost.number in printed[1].text() and "副本" in printed[1].text()
+    assert engine.ticket(lost.number).printed == 2   # the original print and the copy
 
 
 def serving_at_the_camera(start_crew, engine, settings):
@@ -227,7 +227,7 @@ def test_camera_preview_and_capture_counts_pages(kiosk, engine, settings):
     assert k.screen.ids.preview.texture.size[0] == settings.devices.camera.preview_width
     k.screenshot("crew-camera")
     k.tap_id("capture_button")
-    k.pump(until=lambda: engine.ticket(t["number"])["pages_scanned"] == 1, timeout=30)
+    k.pump(until=lambda: engine.ticket(t.number).pages_scanned == 1, timeout=30)
     k.settle()
     assert "已拍 1 页" in k.screen.ids.status.text
     k.tap_text("队列")
@@ -247,16 +247,16 @@ def test_camera_copy_flow_stores_pdf_and_prints_through_cups(kiosk, engine, sett
     assert k.screen.ids.pdf_button.disabled                              # nothing captured yet
     for n in (1, 2):
         k.tap_id("capture_button")
-        k.pump(until=lambda n=n: engine.ticket(t["number"])["pages_scanned"] == n, timeout=30)
+        k.pump(until=lambda n=n: engine.ticket(t.number).pages_scanned == n, timeout=30)
         k.settle()
     assert "已拍 2 页" in k.screen.ids.status.text and "第2页" in k.screen.ids.page_list.text
     k.tap_id("pdf_button")
     k.settle()
     assert "PDF 已保存（2 页）" in k.screen.ids.message.text
-    scans = ScanStore(engine.db, settings.data_dir, 30).for_ticket(t["id"])
+    scans = ScanStore(engine.db, settings.data_dir, 30).for_ticket(t.id)
     assert len(scans) == 1 and scans[0]["pages"] == 2
     assert Path(scans[0]["path"]).read_bytes()[:5] == b"%PDF-"
-    assert engine.ticket(t["number"])["pages_scanned"] == 2              # storing the PDF does not count twice
+    assert engine.ticket(t.number).pages_scanned == 2              # storing the PDF does not count twice
 
     k.tap_id("print_button")
     k.settle()
@@ -275,8 +275,8 @@ def test_camera_copy_flow_stores_pdf_and_prints_through_cups(kiosk, engine, sett
         cups.start_queue(A4_QUEUE)                         # paper refilled
     k.pump(until=lambda: "✓ 已打印 6 页" in k.screen.ids.message.text, timeout=60)
     k.screenshot("crew-camera-copy")
-    assert engine.ticket(t["number"])["pages_printed"] == 2 + 6
-    assert len(ScanStore(engine.db, settings.data_dir, 30).for_ticket(t["id"])) == 1   # printed from the one scan
+    assert engine.ticket(t.number).pages_printed == 2 + 6
+    assert len(ScanStore(engine.db, settings.data_dir, 30).for_ticket(t.id)) == 1   # printed from the one scan
     k.pump(until=lambda: len(list(cups.out_dir.glob("*.pdf"))) >= 2, timeout=60)   # cups-pdf wrote both jobs
 
 
@@ -340,7 +340,7 @@ def test_cutoff_override_issues_and_prints(kiosk, engine, settings, clock, virtu
     assert number.startswith("B") and number in k.screen.ids.title.text
     printed = virtual_printer.wait_for_tickets(1)
     assert number in printed[0].text()
-    assert engine.ticket(number)["printed"] == 1
+    assert engine.ticket(number).printed == 1
 
 
 def test_devices_tab_shows_a4_printer_state_and_recent_jobs(kiosk, engine, settings, cups, tmp_path):
@@ -419,7 +419,7 @@ def test_devices_tab_shows_gps_and_uplink_as_the_agent_sees_them(kiosk, engine, 
     for _ in range(6):                          # 30 s parked inside the stop's circle: GPS arrival
         clock.advance(5)
         agent.stops.update(Fix(clock(), stop.lat, stop.lon, 0.0, None, 3, sats=9))
-    assert engine.current_visit()["stop_id"] == "nanma-xincun"
+    assert engine.current_visit().stop_id == "nanma-xincun"
     agent.share_state(clock(), connected=False)
     k.tap_id("probe_button")
     k.pump(until=lambda: "GPS 判断：已到 南麻街道新村社区" in k.texts(), timeout=30)

@@ -26,7 +26,7 @@ def test_the_crew_serve_a_home_visit_from_the_list(kiosk, engine, settings, cloc
     k.screenshot("crew-home-visits")
     k.tap_text("开始上门服务")
     k.pump(until=lambda: "已开始上门服务" in k.screen.ids.message.text)
-    assert engine.current_visit()["stop_id"] == HOME
+    assert engine.current_visit().stop_id == HOME
     number = engine.home_visits()[0]["number"]
     assert number and f"号码 {number}" in k.screen.ids.message.text
     k.tap_text("队列")  # the queue tab
@@ -57,7 +57,7 @@ def test_the_crew_arrive_at_a_stop_headquarters_scheduled_or_open_one_on_demand(
     k.screenshot("crew-visit-stops")
     k.tap_text("到达 东里镇广场")
     k.pump(until=lambda: engine.current_visit() is not None)
-    assert engine.current_visit()["stop_id"] == "dongli-square"
+    assert engine.current_visit().stop_id == "dongli-square"
     k.settle()
     k.tap_text("离站")
     k.pump(until=lambda: engine.current_visit() is None)
@@ -65,7 +65,7 @@ def test_the_crew_arrive_at_a_stop_headquarters_scheduled_or_open_one_on_demand(
     k.tap_text("预约即开")
     k.pump(until=lambda: engine.current_visit() is not None)
     visit = engine.current_visit()
-    assert visit["adhoc"] is True and visit["stop_name"].startswith("临时服务点 ")
+    assert visit.adhoc is True and visit.stop_name.startswith("临时服务点 ")
 
 
 def engine_events(engine):

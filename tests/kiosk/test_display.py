@@ -18,11 +18,11 @@ def test_call_is_shown_and_announced(kiosk, engine, tmp_path):
     voice = Announcer(out_dir=tmp_path / "voice", play=False)
     k = kiosk("display", announcer=voice)
     k.settle()
-    assert voice.count == 0 and old["number"] not in k.screen.ids.now_zh.text
+    assert voice.count == 0 and old.number not in k.screen.ids.now_zh.text
 
     engine.call_next(1)                         # the crew console calls: the display notices the commit
-    k.pump(until=lambda: ticket["number"] in k.screen.ids.now_zh.text)
-    assert k.screen.ids.now_zh.text == f"请 {ticket['number']} 号 到 1 号窗口"
+    k.pump(until=lambda: ticket.number in k.screen.ids.now_zh.text)
+    assert k.screen.ids.now_zh.text == f"请 {ticket.number} 号 到 1 号窗口"
     assert k.screen.ids.now_zh.font_size >= 70
     k.pump(until=lambda: k.screen.ids.now_box.glow > 0.5, timeout=5)      # the new call flashes
     k.pump(until=lambda: voice.count == 1, timeout=30)
@@ -52,7 +52,7 @@ def test_broken_voice_is_a_warning_not_a_crash(kiosk, engine, tmp_path):
     k = kiosk("display", announcer=voice)
     k.settle()
     engine.call_next(1)
-    k.pump(until=lambda: t["number"] in k.screen.ids.now_zh.text)
+    k.pump(until=lambda: t.number in k.screen.ids.now_zh.text)
     k.pump(until=lambda: voice.warnings, timeout=20)
     assert "语音播报失败" in voice.warnings[0] and "missing recorded clip" in voice.warnings[0]
     assert k.app.root.get_root_window() is not None

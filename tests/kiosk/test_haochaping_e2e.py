@@ -82,7 +82,7 @@ def test_kiosk_rating_phone_addition_and_the_case_in_the_dashboard(
     k = kiosk("resident")
     k.tap_id("rate_button")
     k.tap_text("B")
-    for d in t["number"][1:]:
+    for d in t.number[1:]:
         k.tap(next(b for b in k.screen.ids.keypad.children if b.text == d))
     k.tap_id("number_ok")
     k.settle()
@@ -111,8 +111,8 @@ def test_kiosk_rating_phone_addition_and_the_case_in_the_dashboard(
         with engine.db.read() as conn:
             return not outbox.pending(conn, 0, 10)
     wait_for(drained, 90, f"the outbox to drain: {agent.log()}")
-    wait_for(lambda: http.get(f"/api/v1/cases/{t['id']}").status_code == 200, 30, "the case at headquarters")
-    case = http.get(f"/api/v1/cases/{t['id']}").json()
+    wait_for(lambda: http.get(f"/api/v1/cases/{t.id}").status_code == 200, 30, "the case at headquarters")
+    case = http.get(f"/api/v1/cases/{t.id}").json()
     assert case["status"] == "callback" and case["phone_masked"] == "139****5678"
     assert PHONE not in json.dumps(http.get("/api/v1/events", params={"limit": 1000}).json())
     due = datetime.fromtimestamp(case["callback_due"], BJ).date() - timedelta(days=1)  # due at the end of that day
@@ -120,10 +120,10 @@ def test_kiosk_rating_phone_addition_and_the_case_in_the_dashboard(
 
     # The resident's phone: another ticket's secret is refused; the own one adds to the rating.
     browser.viewport(390, 844, mobile=True, scale=2)
-    browser.goto(f"{server.url}/t/{t['id']}/rate#k={other['rate_token']}")
+    browser.goto(f"{server.url}/t/{t.id}/rate#k={other.rate_token}")
     browser.wait_for("window.page && page.ready === true", what="the phone page")
     assert "不符" in browser.evaluate("document.getElementById('refused').textContent")
-    browser.goto(f"{server.url}/t/{t['id']}#k={t['rate_token']}")
+    browser.goto(f"{server.url}/t/{t.id}#k={t.rate_token}")
     browser.wait_for("!!document.getElementById('rate-link')", what="the rate link on the ticket page")
     browser.evaluate("document.getElementById('rate-link').click()")
     browser.wait_for("window.page && page.ready === true && !document.getElementById('form').hidden",
@@ -134,7 +134,7 @@ def test_kiosk_rating_phone_addition_and_the_case_in_the_dashboard(
     browser.wait_for("document.querySelectorAll('.entry[data-role=addition]').length === 1", what="the addition")
     assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     browser.screenshot(art / "phone-addition.png")
-    entries = http.get(f"/api/v1/cases/{t['id']}").json()["ratings"]
+    entries = http.get(f"/api/v1/cases/{t.id}").json()["ratings"]
     assert [(e["role"], e["source"], e["level"]) for e in entries] == [("rating", "kiosk", 1),
                                                                        ("addition", "phone", None)]
 
@@ -143,11 +143,11 @@ def test_kiosk_rating_phone_addition_and_the_case_in_the_dashboard(
     browser_login(browser, server.url, "duty")
     browser.goto(f"{server.url}/cases")
     browser.wait_for("window.cs && cs.ready === true", what="the cases page")
-    row = f"document.querySelector('tr[data-case=\"{t['id']}\"]')"
+    row = f"document.querySelector('tr[data-case=\"{t.id}\"]')"
     browser.wait_for(f"!!{row}", what="the case in the list")
     assert browser.evaluate("document.getElementById('f-bad').textContent").endswith("1")
     browser.evaluate(f"{row}.click()")
-    browser.wait_for(f"cs.current && cs.current.id === '{t['id']}' && !document.getElementById('s-assign').hidden",
+    browser.wait_for(f"cs.current && cs.current.id === '{t.id}' && !document.getElementById('s-assign').hidden",
                      what="the case detail")
     browser.evaluate("document.getElementById('take').click()")
     browser.wait_for("!document.getElementById('s-phone').hidden", what="the phone button for the handler")
@@ -175,8 +175,8 @@ def test_kiosk_rating_phone_addition_and_the_case_in_the_dashboard(
     browser_login(browser, server.url, ADMIN)
     browser.goto(f"{server.url}/cases")
     browser.wait_for("window.cs && cs.ready === true", what="the cases page (admin)")
-    browser.evaluate(f"document.querySelector('tr[data-case=\"{t['id']}\"]').click()")
-    browser.wait_for(f"cs.current && cs.current.id === '{t['id']}' && !document.getElementById('s-recheck').hidden",
+    browser.evaluate(f"document.querySelector('tr[data-case=\"{t.id}\"]').click()")
+    browser.wait_for(f"cs.current && cs.current.id === '{t.id}' && !document.getElementById('s-recheck').hidden",
                      what="the re-check form")
     browser.evaluate("document.getElementById('recheck-note').value = '复核属实，已回告群众';"
                      "document.getElementById('recheck-ok').click()")
@@ -184,7 +184,7 @@ def test_kiosk_rating_phone_addition_and_the_case_in_the_dashboard(
     browser.evaluate("document.getElementById('filter').value = ''; document.getElementById('filter').onchange()")
     browser.wait_for("document.getElementById('f-fix').textContent.endsWith('100.0%')", what="the figures")
     browser.screenshot(art / "cases-closed.png")
-    done = http.get(f"/api/v1/cases/{t['id']}").json()
+    done = http.get(f"/api/v1/cases/{t.id}").json()
     assert [s["step"] for s in done["steps"]] == ["open", "assign", "callback", "verify", "action", "recheck"]
     assert [s["actor"] for s in done["steps"][1:]] == ["duty", "duty", "duty", "duty", ADMIN]
     assert done["resolution"] == "已约谈窗口人员，组织服务规范培训" and len(done["evidence"]) == 1

@@ -31,7 +31,7 @@ def test_take_a_number_prints_and_shows_it_large(kiosk, engine, virtual_printer)
     k.pump(until=lambda: "请取走号票" in k.screen.ids.status.text, timeout=30)
 
     ticket = engine.ticket("A001")
-    assert ticket["item"] == "A02" and ticket["state"] == "waiting" and ticket["printed"] == 1
+    assert ticket.item == "A02" and ticket.state == "waiting" and ticket.printed == 1
     assert k.screen.ids.number.text == "A001"
     assert k.screen.ids.number.font_size >= 150          # shown large
     printed = virtual_printer.wait_for_tickets(1)
@@ -56,7 +56,7 @@ def test_failed_print_keeps_number_on_screen_and_alerts_crew(kiosk, engine, sett
     number = k.screen.ids.number.text
     assert number.startswith("D") and number in k.screen.ids.status.text
     k.screenshot("resident-print-failed")
-    assert engine.ticket(number)["printed"] == 0                     # the ticket exists, unprinted
+    assert engine.ticket(number).printed == 0                     # the ticket exists, unprinted
     alerts = CrewAlerts(engine.db).open_alerts()
     assert alerts[-1]["number"] == number and "缺纸" in alerts[-1]["detail"]
     refused = events(engine, "request.refused")                      # unmet demand for headquarters
@@ -130,7 +130,7 @@ def test_appointment_check_in_by_code(kiosk, engine, clock, virtual_printer):
     k.pump(until=lambda: k.app.sm.current == "ticket")
     k.pump(until=lambda: "请取走号票" in k.screen.ids.status.text, timeout=30)
     number = k.screen.ids.number.text
-    assert engine.ticket(number)["appointment_id"] == "ap-1"
+    assert engine.ticket(number).appointment_id == "ap-1"
     assert [e.data["appointment_id"] for e in events(engine, "appointment.checked_in")] == ["ap-1"]
 
 
@@ -143,9 +143,9 @@ def test_rating_at_the_kiosk_by_ticket_number(kiosk, engine):
     k = kiosk("resident")
     k.tap_id("rate_button")
     k.tap_text("B")
-    for d in t["number"][1:]:
+    for d in t.number[1:]:
         k.tap(next(b for b in k.screen.ids.keypad.children if b.text == d))
-    assert k.screen.ids.number_display.text == t["number"]
+    assert k.screen.ids.number_display.text == t.number
     k.screenshot("resident-rate-number")
     k.tap_id("number_ok")
     k.settle()
@@ -154,7 +154,7 @@ def test_rating_at_the_kiosk_by_ticket_number(kiosk, engine):
     k.pump(until=lambda: "感谢" in k.screen.ids.thanks.text)
     with engine.db.read() as conn:
         rated = [e.data for e in outbox.pending(conn, 0, 1000) if e.type == "rating"]
-    assert rated[0]["number"] == t["number"] and rated[0]["level"] == 5 and rated[0]["reasons"] == []
+    assert rated[0]["number"] == t.number and rated[0]["level"] == 5 and rated[0]["reasons"] == []
     k.pump(until=lambda: k.app.sm.current == "home", timeout=10)
 
 
@@ -169,7 +169,7 @@ def test_bad_rating_with_a_callback_number_after_the_consent_text(kiosk, engine)
     k = kiosk("resident")
     k.tap_id("rate_button")
     k.tap_text("B")
-    for d in t["number"][1:]:
+    for d in t.number[1:]:
         k.tap(next(b for b in k.screen.ids.keypad.children if b.text == d))
     k.tap_id("number_ok")
     k.settle()
@@ -191,8 +191,8 @@ def test_bad_rating_with_a_callback_number_after_the_consent_text(kiosk, engine)
     callback = [e.data for e in pending if e.type == "rating.callback"]
     issued = [e.data for e in pending if e.type == "ticket.issued"]
     assert rated[0]["level"] == 1 and rated[0]["reasons"] == ["attitude"]
-    assert callback == [{"ticket_id": t["id"], "number": t["number"], "phone": "13912345678", "consent": "cb-1"}]
-    assert len(issued[0]["rate_token"]) >= 20 and issued[0]["rate_token"] not in t["id"]
+    assert callback == [{"ticket_id": t.id, "number": t.number, "phone": "13912345678", "consent": "cb-1"}]
+    assert len(issued[0]["rate_token"]) >= 20 and issued[0]["rate_token"] not in t.id
     k.pump(until=lambda: k.app.sm.current == "home", timeout=10)
 
 
@@ -211,7 +211,7 @@ def test_check_in_by_phone_digits_and_service(kiosk, engine, clock):
     k.tap_text("民生服务")
     k.tap_id("submit_button")
     k.pump(until=lambda: k.app.sm.current == "ticket")
-    assert engine.ticket(k.screen.ids.number.text)["appointment_id"] == "ap-2"
+    assert engine.ticket(k.screen.ids.number.text).appointment_id == "ap-2"
 
 
 def test_unknown_appointment_code_is_explained(kiosk, engine):
@@ -248,7 +248,7 @@ def test_unplugged_printer_through_the_real_driver(kiosk, engine, virtual_printe
     k.tap_id("take_button")
     k.pump(until=lambda: k.app.sm.current == "ticket" and "打印失败" in k.screen.ids.status.text, timeout=45)
     number = k.screen.ids.number.text
-    assert engine.ticket(number)["state"] == "waiting" and engine.ticket(number)["printed"] == 0
+    assert engine.ticket(number).state == "waiting" and engine.ticket(number).printed == 0
     assert [a["number"] for a in CrewAlerts(engine.db).open_alerts()].count(number) == 1
 
 
@@ -291,7 +291,7 @@ def test_suggestion_topics_are_sent_from_large_buttons(kiosk, engine):
     k.pump(until=lambda: "谢谢" in k.screen.ids.message.text, timeout=10)
     sent = events(engine, "suggestion")
     assert [e.data["topics"] for e in sent] == [["more_stops", "weekend"]]
-    assert sent[0].data["visit_id"] == engine.current_visit()["id"]
+    assert sent[0].data["visit_id"] == engine.current_visit().id
     assert min(b.height for b in k.buttons() if "停靠点" in b.text) >= 60   # large buttons
 
 

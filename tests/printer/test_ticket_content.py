@@ -16,15 +16,15 @@ from tests.printer.conftest import STOP_NAME
 def test_content_from_an_issued_ticket(engine, settings):
     ticket = engine.issue("A", item="A02")
     c = TicketContent.from_ticket(ticket, settings)
-    assert (c.number, c.service_zh, c.item_zh, c.item_en) == (ticket["number"], "市场主体登记", "公司登记",
+    assert (c.number, c.service_zh, c.item_zh, c.item_en) == (ticket.number, "市场主体登记", "公司登记",
                                                              "Company registration")
     assert c.stop_name == STOP_NAME and c.copy is False and c.priority is False and c.appointment is False
     # The rating secret rides in the fragment; it is the ticket's own random token, not its id.
-    assert c.qr_url == settings.bus.ticket_url.format(ticket_id=ticket["id"]) + "#k=" + ticket["rate_token"]
-    assert len(ticket["rate_token"]) >= 20 and engine.issue("A")["rate_token"] != ticket["rate_token"]
+    assert c.qr_url == settings.bus.ticket_url.format(ticket_id=ticket.id) + "#k=" + ticket.rate_token
+    assert len(ticket.rate_token) >= 20 and engine.issue("A").rate_token != ticket.rate_token
     assert c.issued_at.utcoffset().total_seconds() == 8 * 3600          # Asia/Shanghai, not UTC
-    engine.mark_printed(ticket["id"])
-    again = TicketContent.from_ticket(engine.ticket(ticket["id"]), settings)
+    engine.mark_printed(ticket.id)
+    again = TicketContent.from_ticket(engine.ticket(ticket.id), settings)
     assert again.copy is True                                            # printed before: a reprint is a copy
 
 

@@ -37,14 +37,14 @@ def test_issued_ticket_prints_with_number_chinese_text_and_qr(engine, settings, 
     assert decoded.png and decoded.png.endswith(".png")
     paper = Image.open(decoded.png)
     assert paper.width == PAPER_DOTS[width]
-    url = settings.bus.ticket_url.format(ticket_id=ticket["id"]) + "#k=" + ticket["rate_token"]
+    url = settings.bus.ticket_url.format(ticket_id=ticket.id) + "#k=" + ticket.rate_token
     assert decode_qr(paper) == url                        # the QR on paper reads back as the status URL
     assert decoded.unknown == []                          # every command the driver sent was understood
     assert status["paper"] == "ok" and status["state"] == "ok"
 
     if mode == "native":
         lines = decoded.lines()
-        number = next(i for i in decoded.items if isinstance(i, TextLine) and i.text == ticket["number"])
+        number = next(i for i in decoded.items if isinstance(i, TextLine) and i.text == ticket.number)
         assert number.width == 6 and number.height == 6 and number.bold and number.align == "center"
         assert "医保社保" in lines                          # the service in Chinese, every character right
         assert "Medical insurance and social security" in " ".join(lines)
@@ -61,7 +61,7 @@ def test_issued_ticket_prints_with_number_chinese_text_and_qr(engine, settings, 
         # The number and the Chinese hint are on the paper, pixel for pixel as the layout drew them
         # (the check is sharp: another number does not match).
         width_dots = PAPER_DOTS[width]
-        number = ink(_text_image(Text(ticket["number"], 6, True, "center"), width_dots))
+        number = ink(_text_image(Text(ticket.number, 6, True, "center"), width_dots))
         wrong = ink(_text_image(Text("B999", 6, True, "center"), width_dots))
         hint = ink(_text_image(Text("请留意叫号", 2, True, "center"), width_dots))
         service = ink(_text_image(Text("医保社保", 2, True, "center"), width_dots))

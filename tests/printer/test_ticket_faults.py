@@ -20,9 +20,9 @@ def _issue(engine, settings) -> tuple[dict, TicketContent]:
 
 
 def _still_valid(engine, ticket: dict) -> None:
-    row = engine.ticket(ticket["id"])
-    assert row["state"] == "waiting" and row["number"] == ticket["number"]
-    assert [t["number"] for t in engine.waiting()].count(ticket["number"]) == 1
+    row = engine.ticket(ticket.id)
+    assert row.state == "waiting" and row.number == ticket.number
+    assert [t.number for t in engine.waiting()].count(ticket.number) == 1
 
 
 def test_paper_out_before_the_job(engine, settings, sim):
@@ -53,12 +53,12 @@ def test_paper_runs_out_during_the_job_then_a_copy_is_reprinted(engine, settings
 
         sim.faults.paper = "ok"                                   # the crew put in a new roll
         printer.text_mode = "native"
-        engine.mark_printed(ticket["id"])                         # the spoiled one counts as printed
-        reprint = printer.submit(TicketContent.from_ticket(engine.ticket(ticket["id"]), settings))
+        engine.mark_printed(ticket.id)                         # the spoiled one counts as printed
+        reprint = printer.submit(TicketContent.from_ticket(engine.ticket(ticket.id), settings))
         assert reprint.wait(20) and reprint.state == "done", reprint.error
         assert printer.get_status()["state"] == "ok"
     [paper] = sim.wait_for_tickets(1)
-    assert "副本 COPY" in paper.lines() and ticket["number"] in paper.lines()
+    assert "副本 COPY" in paper.lines() and ticket.number in paper.lines()
 
 
 def test_cover_open(engine, settings, sim):
@@ -109,7 +109,7 @@ def test_serial_printer_that_drops_off_is_reopened_by_its_by_id_path(engine, set
     assert job.state == "done" and job.attempts == 2, job.error
     assert sim.pty_opened == 2                                      # it came back as a new device
     [paper] = sim.wait_for_tickets(1)
-    assert ticket["number"] in paper.lines()
+    assert ticket.number in paper.lines()
 
 
 def test_silent_printer_prints_but_its_status_is_unknown_not_ok(engine, settings, sim):
@@ -168,7 +168,7 @@ def test_slow_line_does_not_block_the_caller(engine, settings, sim):
         assert job.state in ("queued", "printing") and not job.finished   # submit returned at once
         assert job.wait(30) and job.state == "done", job.error
     [paper] = sim.wait_for_tickets(1)
-    assert ticket["number"] in paper.lines() and "请留意叫号" in paper.lines()
+    assert ticket.number in paper.lines() and "请留意叫号" in paper.lines()
 
 
 def test_closing_with_queued_jobs_reports_each_one(engine, settings, sim):

@@ -18,7 +18,6 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import yaml
@@ -31,7 +30,7 @@ from tests.scenario.link import CellularLink
 from tests.scenario.plan import STOPS, make_plan
 from tests.telemetry.conftest import BUS, REPO, Broker, Proc, api_up, free_port, settings_for, wait_for, write_config
 from ztc.db import open_database, outbox
-from ztc.domain.engine import QueueEngine
+from ztc.domain.engine import QueueEngine, Visit
 
 HQ_USER, HQ_PASSWORD = "dispatcher", "scenario-password-1"
 
@@ -147,22 +146,22 @@ class ServiceDay:
 
     # --- watching the day ------------------------------------------------------------------------
 
-    def wait_visit(self, stop: str) -> dict[str, Any]:
-        return wait_for(lambda: (v := self.engine.current_visit()) is not None and v["stop_id"] == stop and v,
+    def wait_visit(self, stop: str) -> Visit:
+        return wait_for(lambda: (v := self.engine.current_visit()) is not None and v.stop_id == stop and v,
                         self.size.timeout_s, f"the bus to arrive at {stop}: {self.agent.log()}")
 
-    def wait_issued(self, visit: dict[str, Any], share: float) -> int:
-        want = max(1, int(share * len(self.plan.at(visit["stop_id"]))))
+    def wait_issued(self, visit: Visit, share: float) -> int:
+        want = max(1, int(share * len(self.plan.at(visit.stop_id))))
         return wait_for(lambda: (n := self.issued(visit)) >= want and n, self.size.timeout_s,
-                        f"{want} tickets at {visit['stop_id']}: {self.driver.log()}")
+                        f"{want} tickets at {visit.stop_id}: {self.driver.log()}")
 
-    def issued(self, visit: dict[str, Any]) -> int:
+    def issued(self, visit: Visit) -> int:
         with self.db.read() as conn:
-            return conn.execute("SELECT COUNT(*) FROM tickets WHERE visit_id = ?", (visit["id"],)).fetchone()[0]
+            return conn.execute("SELECT COUNT(*) FROM tickets WHERE visit_id = ?", (visit.id,)).fetchone()[0]
 
-    def wait_crew_done(self, visit: dict[str, Any]) -> None:
-        wait_for(lambda: (self.done / visit["id"]).exists(), self.size.timeout_s * 2,
-                 f"the crew to finish at {visit['stop_id']}: {self.driver.log()}")
+    def wait_crew_done(self, visit: Visit) -> None:
+        wait_for(lambda: (self.done / visit.id).exists(), self.size.timeout_s * 2,
+                 f"the crew to finish at {visit.stop_id}: {self.driver.log()}")
 
     def wait_departed(self) -> None:
         wait_for(lambda: self.engine.current_visit() is None, self.size.timeout_s, "the bus to leave the stop")

@@ -22,14 +22,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from drivers.registry import open_ticket_printer
 from drivers.ticket_printer import TicketContent
 from drivers.ticket_printer.jobs import PrintJob
 from tests.scenario.plan import ITEMS, WINDOWS, DayPlan, Resident
 from ztc.db import open_database
-from ztc.domain.engine import QueueEngine, QueueError
+from ztc.domain.engine import QueueEngine, QueueError, Ticket, Visit
 from ztc.settings import Settings, load_settings
 
 log = logging.getLogger("kiosk-driver")
@@ -80,10 +79,10 @@ class KioskDriver:
             self.engine.open_window(number, f"crew-{number}", skills)
         while not stop:
             visit = self.engine.current_visit()
-            if visit is None or visit["closing"] or visit["stop_id"] not in {r.stop for r in self.plan.residents}:
+            if visit is None or visit.closing or visit.stop_id not in {r.stop for r in self.plan.residents}:
                 time.sleep(0.05)
                 continue
-            if visit["id"] != self.visit_id:
+            if visit.id != self.visit_id:
                 self._enter(visit)
             now = time.time()
             self._arrivals(now)
@@ -102,9 +101,9 @@ class KioskDriver:
 
     # --- arriving at a stop (or restarting at one) ------------------------------------------------
 
-    def _enter(self, visit: dict[str, Any]) -> None:
-        self.visit_id, self.opened_at = visit["id"], float(visit["opened_at"])
-        self.residents = self.plan.at(visit["stop_id"])
+    def _enter(self, visit: Visit) -> None:
+        self.visit_id, self.opened_at = visit.id, float(visit.opened_at)
+        self.residents = self.plan.at(visit.stop_id)
         with self.db.read() as conn:
             rows = conn.execute("SELECT id, transferred_from, state, printed FROM tickets WHERE visit_id = ? "
                                 "ORDER BY order_key, transferred_from IS NOT NULL", (self.visit_id,)).fetchall()
@@ -120,15 +119,15 @@ class KioskDriver:
             log.warning("重启后补打未确认的号票（副本）/ reprinting unconfirmed tickets as copies after a restart: %d",
                         len(unconfirmed))
             self.unprinted.update(unconfirmed)
-        log.info("visit %s at %s: %d of %d residents already have tickets", self.visit_id, visit["stop_id"],
+        log.info("visit %s at %s: %d of %d residents already have tickets", self.visit_id, visit.stop_id,
                  self.next_index, len(self.residents))
 
     def _resume_desk(self, number: int) -> Desk | None:
         t = self.engine.serving_ticket(number)
         if t is None:
             return None
-        resident, original = self.resident_of.get(t["id"], (None, False))
-        return Desk(t["id"], t["state"], time.time(), resident, original)
+        resident, original = self.resident_of.get(t.id, (None, False))
+        return Desk(t.id, t.state, time.time(), resident, original)
 
     # --- the resident screen --------------------------------------------------------------------
 
@@ -144,12 +143,12 @@ class KioskDriver:
             except QueueError as e:
                 log.warning("resident refused: %s / %s", e.zh, e.en)
                 continue
-            self.resident_of[ticket["id"]] = (r, True)
+            self.resident_of[ticket.id] = (r, True)
             self._print(ticket, copy=False)
             if r.behaviour == "cancel":
-                self.cancel_at[ticket["id"]] = now + 2 * self.minute_s
+                self.cancel_at[ticket.id] = now + 2 * self.minute_s
 
-    def _print(self, ticket: dict[str, Any], copy: bool) -> None:
+    def _print(self, ticket: Ticket, copy: bool) -> None:
         self.jobs.append(self.printer.submit(TicketContent.from_ticket(ticket, self.settings, copy=copy)))
 
     def _collect_jobs(self) -> None:
@@ -180,7 +179,7 @@ class KioskDriver:
             if now < at:
                 continue
             del self.cancel_at[ticket_id]
-            if self.engine.ticket(ticket_id)["state"] == "waiting":
+            if self.engine.ticket(ticket_id).state == "waiting":
                 self.engine.cancel(ticket_id)
 
     # --- the crew console -----------------------------------------------------------------------
@@ -191,8 +190,8 @@ class KioskDriver:
             if desk is None:
                 t = self.engine.call_next(number)
                 if t is not None:
-                    resident, original = self.resident_of.get(t["id"], (None, False))
-                    self.desks[number] = Desk(t["id"], "called", now + 0.5 * self.minute_s, resident, original)
+                    resident, original = self.resident_of.get(t.id, (None, False))
+                    self.desks[number] = Desk(t.id, "called", now + 0.5 * self.minute_s, resident, original)
             elif now >= desk.due:
                 self._step(number, desk, now)
         except QueueError as e:
@@ -204,7 +203,7 @@ class KioskDriver:
         if desk.phase == "called":
             if r is not None and desk.original and r.behaviour == "no_show":
                 t = self.engine.recall(number)
-                self.desks[number] = None if t["state"] == "no_show" else desk
+                self.desks[number] = None if t.state == "no_show" else desk
                 desk.due = now + self.minute_s
                 return
             self.engine.start(number)
@@ -214,12 +213,12 @@ class KioskDriver:
             return
         if r is not None and desk.original and r.behaviour == "transfer" and r.transfer_to:
             new = self.engine.transfer(desk.ticket_id, r.transfer_to)
-            self.resident_of[new["id"]] = (r, False)
+            self.resident_of[new.id] = (r, False)
             self._print(new, copy=False)
             self.desks[number] = None
             return
         ticket = self.engine.ticket(desk.ticket_id)
-        prefix = ticket["prefix"]
+        prefix = ticket.prefix
         item = r.item if r is not None and r.item[0] == prefix else ITEMS[prefix][0]
         self.engine.complete(number, item, "consulted" if prefix == "F" else "completed")
         self.desks[number] = None

@@ -62,7 +62,7 @@ def held(agent: Agent, kind: str) -> int | None:
 def test_documents_newer_and_valid_only(agent: Agent) -> None:
     deliver(agent, "schedule", SCHEDULE)
     assert held(agent, "schedule") == 3
-    assert [v["stop"] for v in agent.engine.planned()] == ["nanma-xincun"]
+    assert [v.stop for v in agent.engine.planned()] == ["nanma-xincun"]
     deliver(agent, "schedule", {**SCHEDULE, "version": 2, "visits": []})  # older: ignored
     assert held(agent, "schedule") == 3
     bad = {"version": 4, "visits": [{**SCHEDULE["visits"][0], "services": ["Z"]}]}  # unknown service

@@ -67,7 +67,7 @@ def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
 
 def migrate(conn: sqlite3.Connection, target: int | None = None) -> int:
     """Apply forward-only migrations up to ``target`` (default: latest). Returns the new version."""
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
     steps = [(v, sql) for v, sql in migrations() if v > current and (target is None or v <= target)]
     if current > latest_version():
         raise StorageError(f"database version {current} is newer than this ztc ({latest_version()}); "
@@ -230,7 +230,7 @@ class Database:
     def data_version(self) -> int:
         """Changes whenever another connection commits: a cheap 'anything new?' poll for the UI."""
         with self._lock:
-            return self._conn.execute("PRAGMA data_version").fetchone()[0]
+            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
 
     def close(self) -> None:
         with self._lock:
@@ -243,7 +243,7 @@ _RETRY_PAUSE_S = 0.25
 _BUSY_LOG_EVERY_S = 10.0
 
 
-def open_database(path: str | os.PathLike, wait_s: float = OPEN_WAIT_S) -> Database:
+def open_database(path: str | os.PathLike[str], wait_s: float = OPEN_WAIT_S) -> Database:
     """Open (creating, migrating or replacing a corrupt file) the bus database at ``path``.
 
     A lock held by another process is waited for (up to ``wait_s``, then StorageBusy): a busy file is

@@ -35,7 +35,9 @@ def append(conn: sqlite3.Connection, type_: str, data: dict[str, Any], ts: float
         (str(uuid.uuid4()), type_, ts, json.dumps(data, ensure_ascii=False, separators=(",", ":")),
          int(droppable)),
     )
-    return int(cur.lastrowid)
+    seq = cur.lastrowid
+    assert seq is not None  # set by every successful INSERT
+    return seq
 
 
 def pending(conn: sqlite3.Connection, after_seq: int = 0, limit: int = 100) -> list[Event]:

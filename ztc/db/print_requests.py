@@ -72,7 +72,7 @@ def expire_old(conn: Any, boot: str, uptime: float) -> int:
     cur = conn.execute("UPDATE print_requests SET state = 'expired', detail = ?, done_at = ? "
                        "WHERE state = 'pending' AND (boot != ? OR ? - uptime_s > ?)",
                        (LATE_DETAIL, time.time(), boot, uptime, EXPIRE_S))
-    return cur.rowcount
+    return int(cur.rowcount)
 
 
 def claim(db: Database, boot: str | None = None, uptime: float | None = None) -> PrintRequest | None:

@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 from contract.catalog import ServiceCategory, ServiceItem
 from ztc.domain.errors import QueueError
 from ztc.settings import Settings
+from ztc.text import Text
 
 _categories = TypeAdapter(list[ServiceCategory])
 
@@ -25,14 +26,14 @@ class Catalog:
         for c in self.categories:
             if c.code == prefix:
                 return c
-        raise QueueError("unknown_service", f"没有这项服务：{prefix}", f"no such service: {prefix}")
+        raise QueueError("unknown_service", Text(f"没有这项服务：{prefix}", f"no such service: {prefix}"))
 
     def item(self, code: str) -> ServiceItem:
         for c in self.categories:
             for i in c.items:
                 if i.code == code:
                     return i
-        raise QueueError("unknown_item", f"没有这个事项：{code}", f"unknown service item: {code}")
+        raise QueueError("unknown_item", Text(f"没有这个事项：{code}", f"unknown service item: {code}"))
 
     @property
     def prefixes(self) -> list[str]:

@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
 from ztc.db import Database
+from ztc.text import Text
 
 # OWASP's minimum argon2id parameters: a Pi-class CPU verifies a PIN in well under a second.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
@@ -25,6 +26,10 @@ class LoginResult:
     reason: str = ""          # "" | "wrong" | "locked" | "no_accounts"
     tries_left: int = 0
     locked_for_s: float = 0.0
+
+
+BAD_CREW_NUMBER = Text("工号是 1 到 8 位数字", "the crew number is 1 to 8 digits")
+BAD_PIN = Text("密码是 4 到 8 位数字", "the PIN is 4 to 8 digits")
 
 
 def valid_crew_number(crew: str) -> bool:
@@ -49,9 +54,9 @@ class CrewAccounts:
 
     def set_pin(self, crew: str, pin: str) -> None:
         if not valid_crew_number(crew):
-            raise ValueError("工号是 1 到 8 位数字 / the crew number is 1 to 8 digits")
+            raise ValueError(str(BAD_CREW_NUMBER))
         if not valid_pin(pin):
-            raise ValueError("密码是 4 到 8 位数字 / the PIN is 4 to 8 digits")
+            raise ValueError(str(BAD_PIN))
         pin_hash = _hasher.hash(pin)  # slow on purpose: outside the write lock
         with self.db.write() as conn:
             conn.execute("INSERT INTO crew(number, pin_hash, failures, locked_until, updated_at) VALUES (?,?,0,0,?) "
@@ -79,6 +84,7 @@ class CrewAccounts:
                 ok = _hasher.verify(pin_hash, pin)
         with self.db.write() as conn:
             if ok:
+                assert pin_hash is not None  # ok only after verifying this hash
                 new_hash = _hasher.hash(pin) if _hasher.check_needs_rehash(pin_hash) else pin_hash
                 conn.execute("UPDATE crew SET failures = 0, pin_hash = ?, updated_at = ? WHERE number = ?",
                              (new_hash, now, crew))

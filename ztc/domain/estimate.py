@@ -6,7 +6,8 @@ service of that kind today it falls back to the catalog's expected minutes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from ztc.domain.context import Ctx, loads
 
@@ -20,8 +21,8 @@ class Estimate:
     wait_s: float         # until this ticket is called
     finish_s: float       # until this ticket is done
 
-    def to_dict(self) -> dict:
-        return self.__dict__.copy()
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def mean_service_s(ctx: Ctx, prefix: str) -> float:
@@ -30,7 +31,7 @@ def mean_service_s(ctx: Ctx, prefix: str) -> float:
         (prefix, ctx.settings.queue.estimate_samples),
     ).fetchall()
     if rows:
-        return sum(r[0] for r in rows) / len(rows)
+        return float(sum(r[0] for r in rows) / len(rows))
     return ctx.catalog.category(prefix).minutes * 60.0
 
 

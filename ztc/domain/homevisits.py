@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ztc.domain import appointments, visits
+from ztc.domain import appointments, tickets, visits
 from ztc.domain.context import Ctx
 from ztc.domain.errors import QueueError
+from ztc.domain.models import HomeVisitOpened
 from ztc.domain.schedule import PlannedVisit, planned_visits
+from ztc.text import Text
 
 
 def _today(ctx: Ctx) -> list[PlannedVisit]:
@@ -35,37 +37,37 @@ def day_list(ctx: Ctx) -> list[dict[str, Any]]:
         for a in ctx.conn.execute("SELECT a.*, t.number, t.state FROM appointments a LEFT JOIN tickets t "
                                   "ON t.id = a.ticket_id WHERE a.stop = ? ORDER BY a.slot_start", (v.stop,)):
             try:
-                service = ctx.catalog.category(a["prefix"])
-                service_zh, service_en = service.name_zh, service.name_en
+                service = Text.named(ctx.catalog.category(a["prefix"]))
             except QueueError:
-                service_zh = service_en = a["prefix"]
+                service = Text(a["prefix"], a["prefix"])
             out.append({"appointment_id": a["id"], "code": a["code"], "stop": v.stop, "address": v.name,
                         "lat": v.lat, "lon": v.lon, "slot_start": a["slot_start"], "slot_end": a["slot_end"],
                         "slot": f"{_local(ctx, a['slot_start'])}–{_local(ctx, a['slot_end'])}",
-                        "service": a["prefix"], "service_zh": service_zh, "service_en": service_en,
+                        "service": a["prefix"], "service_zh": service.zh, "service_en": service.en,
                         "needs": a["needs"], "name_masked": a["name_masked"], "phone_last4": a["phone_last4"],
                         "number": a["number"], "state": a["state"]})
     return out
 
 
-def open_home_visit(ctx: Ctx, appointment_id: str, source: str) -> dict[str, Any]:
+def open_home_visit(ctx: Ctx, appointment_id: str, source: str) -> HomeVisitOpened:
     """Arrive at the home visit's address and check its appointment in: the ticket waits for a window."""
     appt = ctx.conn.execute("SELECT * FROM appointments WHERE id = ?", (appointment_id,)).fetchone()
     if appt is None:
-        raise QueueError("no_appointment", "没有这个上门预约", "no such home visit")
+        raise QueueError("no_appointment", Text("没有这个上门预约", "no such home visit"))
     plan = next((v for v in _today(ctx) if v.stop == appt["stop"] and v.kind == "home"), None)
     if plan is None:
-        raise QueueError("not_today", "这个上门服务不在今天的行程中", "this home visit is not on today's schedule")
+        raise QueueError("not_today",
+                         Text("这个上门服务不在今天的行程中", "this home visit is not on today's schedule"))
     visit = visits.current(ctx)
     if visit is None or visit["stop_id"] != plan.stop:
         visits.open_visit(ctx, plan.stop, plan.name, source, plan, adhoc=False)
         visit = visits.current(ctx)
     assert visit is not None
     if appt["ticket_id"] is not None:
-        ticket = ctx.conn.execute("SELECT * FROM tickets WHERE id = ?", (appt["ticket_id"],)).fetchone()
-        return {"visit": visits.public(visit), "ticket": dict(ticket) if ticket else None, "already": True}
+        row = ctx.conn.execute("SELECT * FROM tickets WHERE id = ?", (appt["ticket_id"],)).fetchone()
+        return HomeVisitOpened(visits.public(visit), tickets.public(ctx, row) if row else None, already=True)
     ticket = appointments.check_in(ctx, visit, appt)
-    return {"visit": visits.public(visits.current(ctx)), "ticket": ticket, "already": False}
+    return HomeVisitOpened(visits.public(visits.current_row(ctx)), ticket, already=False)
 
 
 def scheduled_stops(ctx: Ctx) -> list[dict[str, Any]]:

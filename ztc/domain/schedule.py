@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import sqlite3
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from ztc.settings import Settings
 
@@ -27,7 +28,7 @@ class PlannedVisit:
     theme: str | None = None
     kind: str = "stop"  # "home": a home visit (上门服务) booked at headquarters; name is the address
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["services"] = list(self.services)
         return d
@@ -45,12 +46,12 @@ def _template_for(settings: Settings, day: dt.date) -> list[PlannedVisit]:
         assert stop is not None, "validated by Settings.cross_reference_problems"
         arrive = dt.datetime.combine(day, v.arrive, settings.tz).timestamp()
         depart = dt.datetime.combine(day, v.depart, settings.tz).timestamp()
-        out.append(PlannedVisit(stop.id, stop.name_zh, stop.lat, stop.lon, stop.radius_m, arrive, depart,
+        out.append(PlannedVisit(stop.id, stop.name.zh, stop.lat, stop.lon, stop.radius_m, arrive, depart,
                                 tuple(v.services), v.theme))
     return out
 
 
-def _from_document(body: dict) -> list[PlannedVisit]:
+def _from_document(body: dict[str, Any]) -> list[PlannedVisit]:
     return [PlannedVisit(v["stop"], v["name"], float(v["lat"]), float(v["lon"]), float(v["radius_m"]),
                          float(v["arrive"]), float(v["depart"]), tuple(v["services"]), v.get("theme"),
                          v.get("kind", "stop"))

@@ -24,11 +24,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise SystemExit(2) from None
 
 
+def _jsonable(value: Any) -> Any:
+    """The JSON form of a read model (``to_dict()``, e.g. a ``Ticket``); anything else as text."""
+    to_dict = getattr(value, "to_dict", None)
+    return to_dict() if callable(to_dict) else str(value)
+
+
 def emit(args: argparse.Namespace, data: Any, text: str | None = None) -> None:
     """Print ``data`` as JSON with --json, else ``text`` (or a readable JSON dump)."""
     if getattr(args, "json", False) or text is None:
         print(json.dumps(data, ensure_ascii=False, indent=None if getattr(args, "json", False) else 2,
-                         default=str))
+                         default=_jsonable))
     else:
         print(text)
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ztc.db import StorageError, open_database
-from ztc.domain.engine import QueueEngine, QueueError
+from ztc.domain.engine import Departure, QueueEngine, QueueError, Ticket, Visit
 from ztc.domain.vocabulary import OUTCOMES, RATING_REASONS, SUGGESTION_TOPICS
 from ztc_cli.commands import add_json_flag, emit, fail, settings_from
 
@@ -42,11 +42,11 @@ def _later_text(later: list[dict] | None) -> str:
     return "\n后续可办理的站点 / later visits offering it:" + "".join(lines)
 
 
-def _ticket_text(t: dict | None) -> str:
+def _ticket_text(t: Ticket | None) -> str:
     if t is None:
         return "没有等候的人 / nobody waiting"
-    extra = f"  前面 {t['ahead']} 人 / {t['ahead']} ahead" if "ahead" in t else ""
-    return f"{t['number']}  {t['state']}  {t['id']}{extra}"
+    extra = f"  前面 {t.ahead} 人 / {t.ahead} ahead" if t.ahead is not None else ""
+    return f"{t.number}  {t.state}  {t.id}{extra}"
 
 
 def _parse_decisions(values: list[str]) -> dict[str, str]:
@@ -124,20 +124,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         (("topics",), {"nargs": "+", "choices": sorted(SUGGESTION_TOPICS)}))
 
 
-def _arrived(v: dict) -> tuple[dict, str]:
-    return v, f"已到站 / arrived: {v['stop_name']} ({v['stop_id']})  visit {v['id']}"
+def _arrived(v: Visit) -> tuple[Visit, str]:
+    return v, f"已到站 / arrived: {v.stop_name} ({v.stop_id})  visit {v.id}"
 
 
-def _departed(r: dict) -> tuple[dict, str]:
-    if r["closed"]:
-        return r, f"已离站 / departed: {r['visit']['stop_name']}  released {r['released']}, rebooked {r['rebooked']}"
-    return r, f"仍有未办结 / still open: {', '.join(r['remaining'])} — 本站停止取号 / no new tickets"
+def _departed(r: Departure) -> tuple[Departure, str]:
+    if r.closed:
+        stop = r.visit.stop_name if r.visit else ""
+        return r, f"已离站 / departed: {stop}  released {r.released}, rebooked {r.rebooked}"
+    return r, f"仍有未办结 / still open: {', '.join(r.remaining)} — 本站停止取号 / no new tickets"
 
 
 def _status(e: QueueEngine, a: argparse.Namespace) -> tuple[dict, str]:
-    data = {"queue": e.snapshot(), "visit": e.current_visit(), "windows": e.windows(), "tickets": e.waiting()}
-    v = data["visit"]
-    lines = [f"站点 / stop: {v['stop_name'] + ' (' + v['stop_id'] + ')' if v else '— 未到站 / not at a stop'}",
+    v = e.current_visit()
+    data = {"queue": e.snapshot().to_dict(), "visit": v.to_dict() if v else None,
+            "windows": [w.to_dict() for w in e.windows()], "tickets": [t.to_dict() for t in e.waiting()]}
+    lines = [f"站点 / stop: {v.stop_name + ' (' + v.stop_id + ')' if v else '— 未到站 / not at a stop'}",
              f"等候 / waiting: {data['queue']['waiting']} {data['queue']['by_service']}   "
              f"今日取号 / issued today: {data['queue']['issued_today']}   "
              f"已办结 / served: {data['queue']['served_today']}"]
@@ -156,4 +158,4 @@ def _window(e: QueueEngine, a: argparse.Namespace) -> tuple[Any, str]:
         return {"number": a.number, "open": False}, f"窗口 {a.number} 已关闭 / window {a.number} closed"
     else:
         w = e.pause_window(a.number, a.action == "pause")
-    return w, f"窗口 / window {w['number']}: open={w['open']} paused={w['paused']} skills={','.join(w['skills'])}"
+    return w, f"窗口 / window {w.number}: open={w.open} paused={w.paused} skills={','.join(w.skills)}"

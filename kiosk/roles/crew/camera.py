@@ -14,6 +14,7 @@ from kivy.clock import Clock
 from kivy.graphics.texture import Texture
 
 from kiosk.widgets import KioskScreen, load_kv
+from ztc.text import Text
 
 load_kv(__file__)
 
@@ -82,7 +83,7 @@ class CameraScreen(KioskScreen):
         state = status.get_status() if status is not None else {"state": "absent", "detail": ""}
         from kiosk.i18n import DEVICE_STATES, bilingual, pick
 
-        words = pick(DEVICE_STATES.get(state["state"], (state["state"],) * 2), self.app.lang)
+        words = pick(DEVICE_STATES.get(state["state"], Text(state["state"])), self.app.lang)
         detail = bilingual(str(state.get("detail", "")), self.app.lang)
         self.ids.status.text = f"{words} {detail}  ·  {self.t('pages_n', n=len(self.pages))}"
         self.ids.page_list.text = "  ".join(self.t("page_n", n=n) + (f"（{p.note}）" if p.note else "")
@@ -99,7 +100,7 @@ class CameraScreen(KioskScreen):
 
             page = process_frame(self.camera().capture(), "color")  # ~0.1 s of OpenCV: a worker's job
             ticket = self.app.engine.serving_ticket(window) if window else None
-            ticket_id = ticket["id"] if ticket is not None else None
+            ticket_id = ticket.id if ticket is not None else None
             if ticket_id != self.ticket_id:  # another resident: never mix their pages into this document
                 self.pages, self.scan, self.ticket_id = [], None, ticket_id
             self.pages.append(page)

@@ -15,39 +15,40 @@ class ConsoleScreen(KioskScreen):
         state, window = self.app.state, self.app.flow.get("window")
         if state is None:
             return None
-        return next((t for t in state.active if t["window"] == window and t["state"] in ("called", "serving")), None)
+        return next((t for t in state.active if t.window == window and t.state in ("called", "serving")), None)
 
     def my_window(self) -> dict[str, Any] | None:
         state, window = self.app.state, self.app.flow.get("window")
-        return next((w for w in state.windows if w["number"] == window), None) if state else None
+        return next((w for w in state.windows if w.number == window), None) if state else None
 
     def refresh(self) -> None:
         state, flow = self.app.state, self.app.flow
         if state is None or "window" not in flow:
             return
-        win = self.my_window() or {}
+        win = self.my_window()
+        skills, paused = (win.skills, win.paused) if win is not None else ((), False)
         self.ids.who.text = f"{self.t('window_n', n=flow['window'])} · {self.t('crew_number')} {flow.get('crew', '')}"
         rows = []
         for cat in state.categories:
-            waiting = state.snapshot.get("by_service", {}).get(cat.code, 0)
-            mark = "●" if cat.code in win.get("skills", []) else "○"
+            waiting = state.snapshot.by_service.get(cat.code, 0)
+            mark = "●" if cat.code in skills else "○"
             rows.append(self.label(f"{mark} {cat.code} {name_of(cat, self.app.lang)}: {waiting}", 22))
         self.fill(self.ids.waiting, rows)
         ticket = self.current()
         if ticket is None:
-            self.ids.current.text = self.t("paused") if win.get("paused") else self.t("no_current")
+            self.ids.current.text = self.t("paused") if paused else self.t("no_current")
         else:
-            st = pick(STATE_NAMES[ticket["state"]], self.app.lang)
-            extra = f" ×{ticket['calls']}" if ticket["state"] == "called" else ""
-            self.ids.current.text = self.t("current_ticket", number=ticket["number"], state=st + extra)
-        called = ticket is not None and ticket["state"] == "called"
-        self.ids.call_button.disabled = ticket is not None or bool(win.get("paused"))
+            st = pick(STATE_NAMES[ticket.state], self.app.lang)
+            extra = f" ×{ticket.calls}" if ticket.state == "called" else ""
+            self.ids.current.text = self.t("current_ticket", number=ticket.number, state=st + extra)
+        called = ticket is not None and ticket.state == "called"
+        self.ids.call_button.disabled = ticket is not None or paused
         self.ids.recall_button.disabled = not called
         self.ids.no_show_button.disabled = not called
         self.ids.start_button.disabled = not called
         self.ids.complete_button.disabled = ticket is None
         self.ids.transfer_button.disabled = ticket is None
-        self.ids.pause_button.text = self.t("resume") if win.get("paused") else self.t("pause")
+        self.ids.pause_button.text = self.t("resume") if paused else self.t("pause")
         self._show_alerts()
 
     def _show_alerts(self) -> None:
@@ -79,8 +80,8 @@ class ConsoleScreen(KioskScreen):
         self.app.bridge.call(calls[action], window, on_done=self._done, on_error=self._error)
 
     def toggle_pause(self) -> None:
-        win = self.my_window() or {}
-        self.app.bridge.call(self.app.engine.pause_window, self.app.flow["window"], not win.get("paused"),
+        win = self.my_window()
+        self.app.bridge.call(self.app.engine.pause_window, self.app.flow["window"], not (win and win.paused),
                              on_done=self._done, on_error=self._error)
 
     def _done(self, result: Any) -> None:

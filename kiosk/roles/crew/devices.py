@@ -12,6 +12,7 @@ from kivy.clock import Clock
 from kivy.utils import escape_markup
 
 from kiosk.widgets import KioskScreen, load_kv
+from ztc.text import Text
 
 load_kv(__file__)
 
@@ -93,7 +94,7 @@ class DevicesScreen(KioskScreen):
         colour = STATE_COLOURS.get(st.level, "ffffff")
         lines = [self.t("a4_state", state=f"[color={colour}]{st.en if lang == 'en' else st.zh}[/color]")]
         if st.jobs:
-            jobs = ", ".join(f"{job_id} {pick(A4_JOB_STATES.get(state, (state, state)), lang)}"
+            jobs = ", ".join(f"{job_id} {pick(A4_JOB_STATES.get(state, Text(state)), lang)}"
                              for job_id, state in st.jobs)
             lines.append(self.t("a4_jobs", jobs=jobs))
         elif st.level != "offline":
@@ -147,8 +148,8 @@ class DevicesScreen(KioskScreen):
                 continue   # the A4 lines below say the same, with the jobs
             state = str(st.get("state"))
             colour = STATE_COLOURS.get(state, "ffffff")
-            shown = pick(DEVICE_NAMES.get(name, (name, name)), lang)
-            words = pick(DEVICE_STATES.get(state, (state, state)), lang)
+            shown = pick(DEVICE_NAMES.get(name, Text(name)), lang)
+            words = pick(DEVICE_STATES.get(state, Text(state)), lang)
             detail = bilingual(str(st.get("detail", "")), lang)
             detail = "" if detail == words else escape_markup(detail)
             rows.append(self.label(f"[b]{shown}[/b]  [color={colour}]{words}[/color]  {detail}", 22, markup=True))
@@ -160,8 +161,8 @@ class DevicesScreen(KioskScreen):
             rows.append(self.label(line, 22))
         state = self.app.state
         if state is not None:
-            rows.append(self.label(self.t("queue_line", n=state.snapshot.get("waiting", 0),
-                                          issued=state.summary.get("issued", 0)), 20))
+            rows.append(self.label(self.t("queue_line", n=state.snapshot.waiting,
+                                          issued=state.summary.issued), 20))
         self.fill(self.ids.rows, rows)
 
     def test_print(self) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 from kiosk.i18n import STATE_NAMES, pick
 from kiosk.widgets import KioskScreen, load_kv
+from ztc.domain.models import HomeVisitOpened
+from ztc.text import Text
 
 load_kv(__file__)
 
@@ -35,7 +37,7 @@ class HomeVisitsScreen(KioskScreen):
                                           needs=v["needs"] or "-", who=v["name_masked"] or "-",
                                           last4=v["phone_last4"] or "-", code=v["code"]), 22))
             if v["number"]:
-                state = pick(STATE_NAMES.get(v["state"], (v["state"], v["state"])), self.app.lang)
+                state = pick(STATE_NAMES.get(v["state"], Text(v["state"])), self.app.lang)
                 rows.append(self.label(self.t("home_state", number=v["number"], state=state), 20))
             else:
                 rows.append(self.button(self.t("home_open", slot=v["slot"]),
@@ -48,7 +50,7 @@ class HomeVisitsScreen(KioskScreen):
         self.app.bridge.call(self.app.engine.open_home_visit, appointment_id, "crew", on_done=self._opened,
                              on_error=self._error)
 
-    def _opened(self, result: dict[str, Any]) -> None:
-        number = (result.get("ticket") or {}).get("number", "")
+    def _opened(self, result: HomeVisitOpened) -> None:
+        number = result.ticket.number if result.ticket is not None else ""
         self.ids.message.text = self.t("home_opened", number=number)
         self.load()

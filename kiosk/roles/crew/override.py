@@ -31,7 +31,7 @@ class OverrideScreen(KioskScreen):
         if state is None:
             return
         if self.issued is not None:
-            self.ids.title.text = self.t("override_issued", number=self.issued["number"])
+            self.ids.title.text = self.t("override_issued", number=self.issued.number)
             self.fill(self.ids.choices, [])
         elif self.chosen is None:
             self.ids.title.text = self.t("override_pick")
@@ -63,7 +63,7 @@ class OverrideScreen(KioskScreen):
         def work() -> tuple[dict[str, Any], str]:
             ticket = self.app.engine.issue(prefix, None, priority, override_cutoff=True)
             try:
-                ask_owner(self.app.engine.db, "override", ticket["id"], str(self.app.flow.get("crew", "")),
+                ask_owner(self.app.engine.db, "override", ticket.id, str(self.app.flow.get("crew", "")),
                           progress(self))
             except PrintFailed:
                 return ticket, "failed"
@@ -74,5 +74,5 @@ class OverrideScreen(KioskScreen):
     def _done(self, result: tuple[dict[str, Any], str]) -> None:
         ticket, printed = result
         self.issued, self.chosen = ticket, None
-        self.ids.message.text = self.t(f"override_{printed}", number=ticket["number"])
+        self.ids.message.text = self.t(f"override_{printed}", number=ticket.number)
         self.refresh()

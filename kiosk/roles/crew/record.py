@@ -21,8 +21,9 @@ class RecordScreen(KioskScreen):
     accepted = BooleanProperty(False)  # the keypad types the case number (受理), not an EMS number
 
     def on_pre_enter(self, *args: Any) -> None:
-        ticket = self.app.flow.get("ticket") or {}
-        self.record = {"item": ticket.get("item"), "outcome": "completed", "department": None, "days": None}
+        ticket = self.app.flow.get("ticket")
+        self.record = {"item": ticket.item if ticket is not None else None, "outcome": "completed",
+                       "department": None, "days": None}
         self.accepted = False
         self.ids.ems.value = ""
         self.ids.message.text = ""
@@ -32,9 +33,9 @@ class RecordScreen(KioskScreen):
         ticket, state = self.app.flow.get("ticket"), self.app.state
         if ticket is None or state is None:
             return
-        self.ids.title.text = f"{ticket['number']} · " + self.t("record_pages", s=ticket.get("pages_scanned", 0),
-                                                                 p=ticket.get("pages_printed", 0))
-        cat = next((c for c in state.categories if c.code == ticket["prefix"]), None)
+        self.ids.title.text = f"{ticket.number} · " + self.t("record_pages", s=ticket.pages_scanned,
+                                                               p=ticket.pages_printed)
+        cat = next((c for c in state.categories if c.code == ticket.prefix), None)
         items = []
         for item in cat.items if cat else ():
             b = self.button(name_of(item, self.app.lang), lambda c=item.code: self._set("item", c), role="choice")
@@ -77,7 +78,7 @@ class RecordScreen(KioskScreen):
         case: dict[str, Any] = {}
         if self.accepted:
             today = dt.datetime.fromtimestamp(self.app.clock(), self.app.settings.tz).date()
-            case = {"case_no": typed, "department": DEPARTMENTS[self.record["department"]][0],
+            case = {"case_no": typed, "department": DEPARTMENTS[self.record["department"]].zh,
                     "promised_date": (today + dt.timedelta(days=self.record["days"])).isoformat()}
             typed = None
         self.app.bridge.call(self.app.engine.complete, self.app.flow["window"], self.record["item"],
@@ -86,4 +87,4 @@ class RecordScreen(KioskScreen):
 
     def _saved(self, ticket: dict[str, Any]) -> None:
         # The console is turned round: the resident rates the service now.
-        self.app.sm.get_screen("rating").start(ticket["number"], return_to="console")
+        self.app.sm.get_screen("rating").start(ticket.number, return_to="console")

@@ -12,8 +12,8 @@ class SummaryScreen(KioskScreen):
         if state is None:
             return
         s = state.summary
-        avg = s.get("rating_avg")
-        lines = [self.t("summary_issued", n=s.get("issued", 0)), self.t("summary_served", n=s.get("served", 0)),
-                 self.t("summary_no_show", n=s.get("no_show", 0)), self.t("summary_wait", m=s.get("avg_wait_min", 0)),
-                 self.t("summary_rating", n=s.get("ratings", 0), avg="—" if avg is None else avg)]
+        avg = s.rating_avg
+        lines = [self.t("summary_issued", n=s.issued), self.t("summary_served", n=s.served),
+                 self.t("summary_no_show", n=s.no_show), self.t("summary_wait", m=s.avg_wait_min),
+                 self.t("summary_rating", n=s.ratings, avg="—" if avg is None else avg)]
         self.fill(self.ids.rows, [self.label(line, 30) for line in lines])

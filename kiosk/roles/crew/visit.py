@@ -7,6 +7,7 @@ from typing import Any
 
 from kiosk.widgets import KioskScreen, load_kv
 from ztc.domain.errors import QueueError
+from ztc.domain.models import Departure
 
 load_kv(__file__)
 
@@ -68,9 +69,9 @@ class VisitScreen(KioskScreen):
         self._call(self.app.engine.depart, "crew", decision)
 
     def _done(self, result: Any) -> None:
-        if isinstance(result, dict) and "closed" in result:
-            self.pending = tuple(result.get("remaining", []))
-            self.ids.message.text = self.t("departed") if result["closed"] else ""
+        if isinstance(result, Departure):
+            self.pending = result.remaining
+            self.ids.message.text = self.t("departed") if result.closed else ""
         else:
             self.pending, self.ids.message.text = (), ""
         self.refresh()

@@ -21,37 +21,37 @@ class CallingScreen(KioskScreen):
         if state is None:
             return
         self._announce_new(state)
-        calls = [c for c in state.recent_calls if c["state"] in ("called", "serving")]
+        calls = [c for c in state.recent_calls if c.state in ("called", "serving")]
         latest = calls[0] if calls else None
         if latest is not None:
-            self.ids.now_zh.text = t("now_calling", "zh", number=latest["number"], window=latest["window"])
-            self.ids.now_en.text = t("now_calling", "en", number=latest["number"], window=latest["window"])
+            self.ids.now_zh.text = t("now_calling", "zh", number=latest.number, window=latest.window)
+            self.ids.now_en.text = t("now_calling", "en", number=latest.number, window=latest.window)
         else:
             self.ids.now_zh.text, self.ids.now_en.text = "", ""
-        self.fill(self.ids.recent, [self.label(f"{c['number']}  →  {t('window_n', 'zh', n=c['window'])}", 30)
+        self.fill(self.ids.recent, [self.label(f"{c.number}  →  {t('window_n', 'zh', n=c.window)}", 30)
                                     for c in state.recent_calls[1:6]])
         cats = {c.code: c for c in state.categories}
-        waiting = [self.label(f"{p} {name_of(cats[p], 'zh')}  {state.snapshot.get('by_service', {}).get(p, 0)}", 26)
+        waiting = [self.label(f"{p} {name_of(cats[p], 'zh')}  {state.snapshot.by_service.get(p, 0)}", 26)
                    for p in state.offered() if p in cats]
         self.fill(self.ids.waiting, waiting)
         lines = [self.app.stop_line("zh", state)]
         for v in state.planned[:2]:
-            when = self.app.visit_when(v["arrive"], v["depart"], "zh")
-            lines.append(f"{when} {self.app.stop_name(v['stop'], v['name'], 'zh')}")
+            when = self.app.visit_when(v.arrive, v.depart, "zh")
+            lines.append(f"{when} {self.app.stop_name(v.stop, v.name, 'zh')}")
         self.ids.where.text = "\n".join(lines)
         note = state.announcement
-        self.ids.notice.text = (f"{t('announcement', 'zh')}：{note['text_zh']}  {note.get('text_en') or ''}"
+        self.ids.notice.text = (f"{t('announcement', 'zh')}：{note.text.zh}  {note.text.en}"
                                 if note else "")
 
     def _announce_new(self, state: BusState) -> None:
-        current = {(c["id"], c["calls"]): c for c in state.recent_calls if c["state"] == "called"}
+        current = {(c.id, c.calls): c for c in state.recent_calls if c.state == "called"}
         if self.seen is None:  # starting up: the calls already made are history, not news
             self.seen = set(current)
             return
         new = [c for key, c in current.items() if key not in self.seen]
-        for call in sorted(new, key=lambda c: c["called_at"]):
-            self.seen.add((call["id"], call["calls"]))
-            self.app.bridge.call(self.app.services["announcer"].announce, call["number"], call["window"],
+        for call in sorted(new, key=lambda c: c.called_at):
+            self.seen.add((call.id, call.calls))
+            self.app.bridge.call(self.app.services["announcer"].announce, call.number, call.window,
                                  changes=False)
         if new:
             self.flash()

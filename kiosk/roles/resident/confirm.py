@@ -18,12 +18,12 @@ class ConfirmScreen(KioskScreen):
             return
         cat = next((c for c in state.categories if c.code == prefix), None)
         item = next((i for i in cat.items if i.code == flow.get("item")), None) if cat else None
-        est = state.estimates.get(prefix, {})
+        est = state.estimates.get(prefix)
         lines = [f"{prefix}  {name_of(cat, self.app.lang)}" if cat else prefix]
         if item is not None:
             lines.append(name_of(item, self.app.lang))
-        lines.append(self.t("confirm_ahead", n=est.get("ahead", 0)))
-        lines.append(self.t("confirm_wait", m=math.ceil(est.get("wait_s", 0) / 60)))
+        lines.append(self.t("confirm_ahead", n=est.ahead if est else 0))
+        lines.append(self.t("confirm_wait", m=math.ceil((est.wait_s if est else 0) / 60)))
         self.ids.summary.text = "\n".join(lines)
         self.ids.priority_button.chosen = bool(flow.get("priority"))
         self.ids.take_button.disabled = False

@@ -23,7 +23,7 @@ class MessageScreen(KioskScreen):
             return
         if isinstance(e, QueueError):
             self.ids.code.text = e.code
-            lines = [e.en if self.app.lang == "en" else e.zh]
+            lines = [e.message.pick(self.app.lang)]
             later: list[dict[str, Any]] | None = e.details.get("later")
             if later is not None:
                 if later:

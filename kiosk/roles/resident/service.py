@@ -19,7 +19,7 @@ class ServiceScreen(KioskScreen):
         for cat in state.categories:
             if cat.code not in offered:
                 continue
-            waiting = state.snapshot.get("by_service", {}).get(cat.code, 0)
+            waiting = state.snapshot.by_service.get(cat.code, 0)
             text = f"{cat.code}  {name_of(cat, self.app.lang)}\n{self.t('service_waiting', n=waiting)}"
             buttons.append(self.button(text, lambda c=cat.code: self.choose(c)))
         self.fill(grid, buttons or [self.label(self.t("no_services"), 30)])
