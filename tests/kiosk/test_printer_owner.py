@@ -81,20 +81,20 @@ def test_reprint_and_override_keep_the_crews_semantics(settings, engine, virtual
     until(lambda: printer_state(engine.db)["state"] == "ok")
     virtual_printer.faults.paper = "out"
     until(lambda: printer_state(engine.db)["state"] == "error")
-    rid = print_requests.request(engine.db, "override", ticket["id"], "7")
+    rid = print_requests.request(engine.db, "override", ticket.id, "7")
     failed = until(lambda: finished(engine.db, rid), timeout=30)
     assert failed.state == "failed" and "缺纸" in failed.detail   # the reason, as the driver said it
     assert [a["kind"] for a in alerts.open_alerts()] == ["print_failed"]   # the crew alert, as for any ticket
-    assert engine.ticket(ticket["id"])["printed"] == 0
+    assert engine.ticket(ticket.id).printed == 0
 
     virtual_printer.faults.paper = "ok"
     until(lambda: printer_state(engine.db)["state"] == "ok")
-    rid = print_requests.request(engine.db, "reprint", ticket["id"], "7")
+    rid = print_requests.request(engine.db, "reprint", ticket.id, "7")
     done = until(lambda: finished(engine.db, rid), timeout=30)
-    assert done.state == "done" and done.detail == ticket["number"]
+    assert done.state == "done" and done.detail == ticket.number
     [paper] = virtual_printer.wait_for_tickets(1)
-    assert ticket["number"] in paper.text() and "副本" in paper.text()
-    assert engine.ticket(ticket["id"])["printed"] == 1 and alerts.open_alerts() == []
+    assert ticket.number in paper.text() and "副本" in paper.text()
+    assert engine.ticket(ticket.id).printed == 1 and alerts.open_alerts() == []
 
 
 def test_late_and_interrupted_requests_never_print(settings, engine, virtual_printer, start_owner):
