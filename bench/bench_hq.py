@@ -293,11 +293,18 @@ def one_run(n: int, seconds: int, broker: _Broker, tmp: Path, mode: str = "sqlit
     stop.set()
     reader.join(2)
     ws.close()
+    sub.loop_stop()
+    sub.disconnect()
+    # Clear this run's retained positions: the next run's HQ would otherwise receive them all on
+    # subscribing (8,000 at once after the largest N), overflow its dashboard queue and drop the
+    # benchmark's WebSocket before the run begins (seen once: a run that pushed nothing).
+    cleared = [pubs[i % PUBLISHERS].publish(f"ztc/v1/bus/{bus}/position", b"", qos=1, retain=True)
+               for i, bus in enumerate(buses)]
+    for info in cleared:
+        info.wait_for_publish(10)
     for p in pubs:
         p.loop_stop()
         p.disconnect()
-    sub.loop_stop()
-    sub.disconnect()
     hq.stop()
     delays = [pushed[k] - t0 for k, t0 in sent.items() if k in pushed]
     bare_delays = [bare[k] - t0 for k, t0 in sent.items() if k in bare]
