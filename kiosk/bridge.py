@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from kivy.clock import Clock
+from kivy.clock import Clock  # type: ignore[import-untyped]  # Kivy ships no type information
 
 from kiosk.state import BusState, read_state
 from ztc.db import StorageError
@@ -35,7 +35,7 @@ class Bridge:
         self.pending = 0  # calls not yet answered (tests wait for 0)
 
     def call(self, fn: Callable[..., Any], *args: Any, on_done: Done | None = None,
-             on_error: Failed | None = None, changes: bool = True, **kwargs: Any) -> Future:
+             on_error: Failed | None = None, changes: bool = True, **kwargs: Any) -> Future[Any]:
         """Run ``fn(*args, **kwargs)`` off the UI thread; ``changes``: poke the state poller after."""
         self.pending += 1
 

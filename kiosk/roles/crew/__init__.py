@@ -1,13 +1,16 @@
 """Crew role: the console the crew operate (log-in, window, queue, record, rating, devices, stop)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ztc.domain.alerts import CrewAlerts
 from ztc.domain.crew import CrewAccounts
 
+if TYPE_CHECKING:
+    from ztc.settings import Settings
 
-def idle_timeout_s(settings: Any) -> float:
+
+def idle_timeout_s(settings: Settings) -> float:
     """Automatic log-out after this long without a touch."""
     return settings.kiosk.crew_logout_s
 

@@ -40,7 +40,7 @@ def ask_owner(db: Any, kind: Kind, ticket_id: str | None = None, requested_by: s
 def progress(screen: Any) -> Callable[[PrintRequest], None]:
     """An ``on_state`` for ``ask_owner`` that shows "waiting…" / "printing…" in ``screen.ids.message``
     (called on the worker; the text is set on the UI thread)."""
-    from kivy.clock import Clock
+    from kivy.clock import Clock  # type: ignore[import-untyped]  # Kivy ships no type information
 
     def show(req: PrintRequest) -> None:
         key = PROGRESS.get(req.state)
