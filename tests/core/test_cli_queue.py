@@ -72,3 +72,18 @@ def test_an_accepted_matter_with_its_case_from_the_command_line(tmp_path):
     done = ok(tmp_path, "done", "-w", "1", "--item", "A01", "--outcome", "accepted", "--case-no", "SD0042",
               "--department", "县人社局", "--promised", promised)
     assert done["state"] == "served"
+
+
+def test_the_status_as_text(tmp_path):
+    ok(tmp_path, "arrive", "--adhoc", "王家庄村委会")
+    ok(tmp_path, "window", "open", "1", "--crew", "007", "--skills", "A,D")
+    ok(tmp_path, "issue", "A")
+    ok(tmp_path, "issue", "D", "--priority")
+    r = ztc(tmp_path, "status")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("站点 / stop: 王家庄村委会 (")
+    assert lines[1] == "等候 / waiting: 2 {'A': 1, 'D': 1}   今日取号 / issued today: 2   已办结 / served: 0"
+    assert lines[2] == "窗口 / window 1: 开 open  crew 007  skills A,D"
+    assert len(lines) == 5  # then the waiting tickets, the priority one marked P
+    assert lines[3].startswith("  A001  waiting    ") and lines[4].startswith("  D001  waiting  P ")

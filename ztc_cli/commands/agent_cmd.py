@@ -20,7 +20,7 @@ AGENT_OPEN_WAIT_S = 45.0
 log = logging.getLogger(__name__)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("agent", help="run the telemetry agent: GPS, stops, outbox drain, MQTT uplink")
     p.add_argument("--no-gps", action="store_true", help="run without gpsd (no positions, no stop detection)")
     p.set_defaults(func=agent_cmd)

@@ -11,7 +11,7 @@ from ztc.settings import ConfigError, load_settings, masked
 from ztc_cli.commands import add_json_flag
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("config", help="check and show the configuration")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     check = csub.add_parser("check", help="validate all layers; print the effective configuration (secrets masked)")

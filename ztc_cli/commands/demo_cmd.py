@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="run everything with simulated devices: broker, GPS, printer, HQ, agent, kiosks",
                        description="Start mosquitto, gpsd+gpsfake, the virtual ticket printer, HQ, the agent and "
                                    "the three kiosk roles; Ctrl-C stops them all.")

@@ -21,7 +21,7 @@ from ztc_cli.commands import add_json_flag, emit, settings_from
 log = logging.getLogger(__name__)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("devices", help="device status, test prints, device simulators")
     dsub = p.add_subparsers(dest="devices_command", metavar="ACTION", required=True)
 

@@ -29,7 +29,7 @@ KIND_TEXT = {
 }
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("gps", help="GPS receiver: watch fixes and detected stops")
     gsub = p.add_subparsers(dest="gps_command", metavar="ACTION", required=True)
     watch = gsub.add_parser("watch", help="print fixes and detected stop arrivals/departures (changes nothing)")

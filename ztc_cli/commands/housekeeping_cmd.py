@@ -9,7 +9,7 @@ from ztc.db import StorageError, open_database
 from ztc_cli.commands import add_json_flag, emit, fail, settings_from
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("housekeeping", help="purge expired scans and appointments, checkpoint and vacuum the "
                                             "bus database (run daily by ztc-housekeeping.timer)")
     add_json_flag(p)

@@ -17,7 +17,7 @@ from ztc_cli.commands import add_json_flag, emit, settings_from
 log = logging.getLogger(__name__)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("hq", help="run headquarters: ingest every bus over MQTT and serve the API and dashboard")
     p.add_argument("--ingest-only", action="store_true",
                    help="ingest only, no HTTP server (run N of them with hq.ingest_group set, on PostgreSQL)")

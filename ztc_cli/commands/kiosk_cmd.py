@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 STARTED = time.time()
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("kiosk", help="the touchscreen kiosk (resident, crew or display role)",
                        description="Run one role of the kiosk, fullscreen on the bus or --windowed for development.")
     p.add_argument("--role", choices=["resident", "crew", "display"], help="which screen this process drives")
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
     app = KioskApp(args.role, settings)
     if args.bench_first_frame:
-        from kivy.clock import Clock
+        from kivy.clock import Clock  # type: ignore[import-untyped]  # Kivy ships no type information
 
         def report(_dt: float) -> None:
             print(f"first_frame_s={time.time() - STARTED:.3f}", flush=True)

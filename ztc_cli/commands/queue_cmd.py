@@ -35,7 +35,7 @@ def _run(action: Callable[[QueueEngine, argparse.Namespace], tuple[Any, str]]) -
     return handler
 
 
-def _later_text(later: list[dict] | None) -> str:
+def _later_text(later: list[dict[str, Any]] | None) -> str:
     if not later:
         return ""
     lines = [f"\n  {v['name']} {v['arrive_local']}" for v in later]
@@ -57,11 +57,12 @@ def _parse_decisions(values: list[str]) -> dict[str, str]:
     return out
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("queue", help="the queue engine: stops, tickets, windows, calling")
     q = p.add_subparsers(dest="queue_command", metavar="ACTION", required=True)
 
-    def cmd(name: str, help_: str, action: Callable, *arguments: tuple[tuple, dict]) -> argparse.ArgumentParser:
+    def cmd(name: str, help_: str, action: Callable[[QueueEngine, argparse.Namespace], tuple[Any, str]],
+            *arguments: tuple[tuple[str, ...], dict[str, Any]]) -> argparse.ArgumentParser:
         parser = q.add_parser(name, help=help_, description=help_)
         for a, kw in arguments:
             parser.add_argument(*a, **kw)
@@ -135,18 +136,20 @@ def _departed(r: Departure) -> tuple[Departure, str]:
     return r, f"仍有未办结 / still open: {', '.join(r.remaining)} — 本站停止取号 / no new tickets"
 
 
-def _status(e: QueueEngine, a: argparse.Namespace) -> tuple[dict, str]:
+def _status(e: QueueEngine, a: argparse.Namespace) -> tuple[dict[str, Any], str]:
     v = e.current_visit()
-    data = {"queue": e.snapshot().to_dict(), "visit": v.to_dict() if v else None,
-            "windows": [w.to_dict() for w in e.windows()], "tickets": [t.to_dict() for t in e.waiting()]}
+    queue = e.snapshot().to_dict()
+    windows = [w.to_dict() for w in e.windows()]
+    tickets = [t.to_dict() for t in e.waiting()]
+    data = {"queue": queue, "visit": v.to_dict() if v else None, "windows": windows, "tickets": tickets}
     lines = [f"站点 / stop: {v.stop_name + ' (' + v.stop_id + ')' if v else '— 未到站 / not at a stop'}",
-             f"等候 / waiting: {data['queue']['waiting']} {data['queue']['by_service']}   "
-             f"今日取号 / issued today: {data['queue']['issued_today']}   "
-             f"已办结 / served: {data['queue']['served_today']}"]
-    for w in data["windows"]:
+             f"等候 / waiting: {queue['waiting']} {queue['by_service']}   "
+             f"今日取号 / issued today: {queue['issued_today']}   "
+             f"已办结 / served: {queue['served_today']}"]
+    for w in windows:
         state = "暂停 paused" if w["paused"] else ("开 open" if w["open"] else "关 closed")
         lines.append(f"窗口 / window {w['number']}: {state}  crew {w['crew'] or '-'}  skills {','.join(w['skills'])}")
-    lines += [f"  {t['number']:<6}{t['state']:<9}{'P' if t['priority'] else ' '} {t['id']}" for t in data["tickets"]]
+    lines += [f"  {t['number']:<6}{t['state']:<9}{'P' if t['priority'] else ' '} {t['id']}" for t in tickets]
     return data, "\n".join(lines)
 
 

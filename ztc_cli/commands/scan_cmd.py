@@ -13,7 +13,7 @@ from ztc.documents.modes import MODES
 from ztc_cli.commands import add_json_flag, emit, fail, settings_from
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("scan", help="扫描 / straighten photos of documents into one A4 PDF")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="photos (JPEG/PNG) of the pages, in order")
     p.add_argument("--output", "-o", required=True, metavar="OUT.pdf", help="the PDF to write")

@@ -17,7 +17,8 @@ def grab(display: str) -> Image.Image:
 
 def drawn(image: Image.Image) -> bool:
     """False while the screen is still one flat colour (the window has not drawn its first frame)."""
-    return any(lo != hi for lo, hi in image.convert("RGB").getextrema())
+    # An RGB image answers one (min, max) pair per band; Pillow's type also allows one image-wide pair.
+    return any(isinstance(band, tuple) and band[0] != band[1] for band in image.convert("RGB").getextrema())
 
 
 def save_when_drawn(display: str, path: Path, timeout_s: float = 90.0, settle_s: float = 3.0) -> bool:

@@ -1,10 +1,13 @@
 """Display role: the calling screen in the waiting area, with a voice announcement for each call."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ztc.settings import Settings
 
 
-def idle_timeout_s(settings: Any) -> float:
+def idle_timeout_s(settings: Settings) -> float:
     """Nobody touches the waiting-area screen: no idle reset."""
     return 0.0
 

@@ -1,13 +1,16 @@
 """Resident role: the touchscreen at the door (take a number, check in, rate, guide, suggestions)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.printing import TicketPrinting, default_printer
 from ztc.domain.alerts import CrewAlerts
 
+if TYPE_CHECKING:
+    from ztc.settings import Settings
 
-def idle_timeout_s(settings: Any) -> float:
+
+def idle_timeout_s(settings: Settings) -> float:
     """A resident who walks away leaves the next one a clean home screen."""
     return settings.kiosk.resident_idle_s
 
