@@ -6,18 +6,19 @@ from typing import Any
 from kiosk.i18n import STATE_NAMES, name_of, pick
 from kiosk.roles.crew.clock_line import read_clock
 from kiosk.widgets import KioskScreen, load_kv
+from ztc.domain.models import Ticket, Window
 
 load_kv(__file__)
 
 
 class ConsoleScreen(KioskScreen):
-    def current(self) -> dict[str, Any] | None:
+    def current(self) -> Ticket | None:
         state, window = self.app.state, self.app.flow.get("window")
         if state is None:
             return None
         return next((t for t in state.active if t.window == window and t.state in ("called", "serving")), None)
 
-    def my_window(self) -> dict[str, Any] | None:
+    def my_window(self) -> Window | None:
         state, window = self.app.state, self.app.flow.get("window")
         return next((w for w in state.windows if w.number == window), None) if state else None
 

@@ -13,13 +13,14 @@ from typing import Any
 from kiosk.i18n import name_of
 from kiosk.printing import PrintFailed
 from kiosk.widgets import KioskScreen, load_kv
+from ztc.domain.models import Ticket
 
 load_kv(__file__)
 
 
 class OverrideScreen(KioskScreen):
     chosen: str | None = None          # the service prefix picked, waiting for the confirm
-    issued: dict[str, Any] | None = None
+    issued: Ticket | None = None
 
     def on_pre_enter(self, *args: Any) -> None:
         self.chosen, self.issued = None, None
@@ -60,7 +61,7 @@ class OverrideScreen(KioskScreen):
 
         from kiosk.roles.crew.print_request import ask_owner, progress
 
-        def work() -> tuple[dict[str, Any], str]:
+        def work() -> tuple[Ticket, str]:
             ticket = self.app.engine.issue(prefix, None, priority, override_cutoff=True)
             try:
                 ask_owner(self.app.engine.db, "override", ticket.id, str(self.app.flow.get("crew", "")),
@@ -71,7 +72,7 @@ class OverrideScreen(KioskScreen):
 
         self.app.bridge.call(work, on_done=self._done, on_error=self._error)
 
-    def _done(self, result: tuple[dict[str, Any], str]) -> None:
+    def _done(self, result: tuple[Ticket, str]) -> None:
         ticket, printed = result
         self.issued, self.chosen = ticket, None
         self.ids.message.text = self.t(f"override_{printed}", number=ticket.number)
