@@ -15,7 +15,7 @@ import os
 def configure(fullscreen: bool, width: int = 1280, height: int = 800, multisamples: int = 0) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
-    from kivy.config import Config
+    from kivy.config import Config  # type: ignore[import-untyped]  # Kivy ships no type information
 
     Config.set("kivy", "exit_on_escape", "0")  # residents cannot leave the application
     Config.set("kivy", "pause_on_minimize", "0")
