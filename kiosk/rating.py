@@ -36,6 +36,7 @@ class RatingScreen(KioskScreen):
     ref: str | None = None
     level: int | None = None
     return_to: str | None = None  # screen after thanks; None: home
+    reasons: set[str]  # the reasons ticked; set by start() or on first entry
 
     def on_kv_post(self, *args: object) -> None:
         # Only one of the two parts is in the tree at a time (a hidden widget would still take touches).
@@ -57,7 +58,7 @@ class RatingScreen(KioskScreen):
 
     def on_pre_enter(self, *args: Any) -> None:
         if not hasattr(self, "reasons"):
-            self.reasons: set[str] = set()
+            self.reasons = set()
         self.ids.keypad.value = ""
         self.ids.phone_keypad.value = ""
         self.asking_callback = False
