@@ -84,6 +84,7 @@ class KioskApp(App):
     def on_start(self) -> None:
         reader = QueueEngine(open_database(self.settings.db_path), self.settings, self.clock)
         self.poller = StatePoller(reader, self._deliver_state)
+        assert self.bridge is not None  # build() made it; Kivy calls on_start after build
         self.bridge.on_change = self.poller.poke
         self.poller.start()
         self.poller.poke()
@@ -155,7 +156,7 @@ class KioskApp(App):
         return i18n.t(key, lang, **values)
 
     def fs(self, size: float, large: bool) -> float:
-        return sp(size * (LARGE_SCALE if large else 1.0))
+        return float(sp(size * (LARGE_SCALE if large else 1.0)))  # Kivy's sp() is untyped
 
     def toggle_lang(self) -> None:
         self.lang = "en" if self.lang == "zh" else "zh"

@@ -48,7 +48,7 @@ class CheckinScreen(KioskScreen):
     def submit(self) -> None:
         value = self.ids.keypad.value
         if self.mode == "code":
-            args: tuple = (value, None, None)
+            args: tuple[str | None, str | None, str | None] = (value, None, None)
         else:
             args = (None, value, self.app.flow.get("checkin_service"))
         self.app.bridge.call(self.app.engine.check_in, *args, on_done=self._checked_in,
