@@ -12,6 +12,7 @@ from kivy.properties import BooleanProperty
 
 from kiosk.i18n import name_of, pick
 from kiosk.widgets import KioskScreen, load_kv
+from ztc.domain.models import Ticket
 from ztc.domain.vocabulary import DEPARTMENTS, OUTCOMES, PROMISE_DAYS
 
 load_kv(__file__)
@@ -85,6 +86,6 @@ class RecordScreen(KioskScreen):
                              self.record["outcome"], typed, on_done=lambda _t: self._saved(ticket),
                              on_error=self._error, **case)
 
-    def _saved(self, ticket: dict[str, Any]) -> None:
+    def _saved(self, ticket: Ticket) -> None:
         # The console is turned round: the resident rates the service now.
         self.app.sm.get_screen("rating").start(ticket.number, return_to="console")
