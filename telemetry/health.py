@@ -16,6 +16,7 @@ from typing import Any
 from telemetry.track import track_usage
 from ztc.db import Database, StorageError, outbox
 from ztc.settings import Settings
+from ztc.text import Text
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,8 @@ DOCUMENT_KINDS = ("catalog", "schedule", "appointments")
 PROBLEM_KEY = "document_problem.{kind}"
 
 DeviceStatus = dict[str, dict[str, Any]]
+
+DEVICE_STATUS_FAILED = Text("设备状态读取失败", "device status failed: {error}")
 
 
 def registry_statuses(settings: Settings, db: Database | None = None) -> DeviceStatus:
@@ -39,7 +42,7 @@ def registry_statuses(settings: Settings, db: Database | None = None) -> DeviceS
         result = fn(settings, db=db)
     except Exception as e:  # one broken driver must not take the health report down
         log.warning("device status failed: %s", e)
-        return {"devices": {"state": "error", "detail": f"设备状态读取失败 / device status failed: {e}"}}
+        return {"devices": {"state": "error", "detail": str(DEVICE_STATUS_FAILED.format(error=e))}}
     return dict(result)
 
 
