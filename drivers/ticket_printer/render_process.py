@@ -47,16 +47,16 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from multiprocessing import connection
 
 from drivers.ticket_printer.layout import Layout, Qr, Rule, Text
-from ztc import text as bilingual
+from ztc import text as ztc_text
 
 log = logging.getLogger(__name__)
 
-# Log lines (``bilingual.Text``: this module's ``Text`` is the layout's text element).
-LOG_BACK = bilingual.Text("号票渲染进程已恢复", "ticket render process is back")
-LOG_UNAVAILABLE = bilingual.Text("号票渲染进程不可用，改在打印线程内渲染，%.0f 秒后重试",
-                                 "ticket render process unavailable (%s); drawing tickets in the printer thread, "
-                                 "retrying in %.0f s")
-LOG_KILLING = bilingual.Text("号票渲染进程 %d 未退出，强制结束", "ticket render process %d did not exit; killing it")
+# Log lines (``ztc_text.Text``: this module's ``Text`` is the layout's text element).
+LOG_BACK = ztc_text.Text("号票渲染进程已恢复", "ticket render process is back")
+LOG_UNAVAILABLE = ztc_text.Text("号票渲染进程不可用，改在打印线程内渲染，%.0f 秒后重试",
+                                "ticket render process unavailable (%s); drawing tickets in the printer thread, "
+                                "retrying in %.0f s")
+LOG_KILLING = ztc_text.Text("号票渲染进程 %d 未退出，强制结束", "ticket render process %d did not exit; killing it")
 
 # A tiny ticket that touches every code path of the raster renderer: both font weights, a scaled
 # line, an inverted mark, a rule and a QR code.
