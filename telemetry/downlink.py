@@ -33,6 +33,9 @@ INVALID_ANNOUNCEMENT = Text("公告无效", "invalid announcement: {error}")
 ANNOUNCEMENT_NOT_STORED = Text("公告未保存", "announcement not stored: {error}")
 ANNOUNCEMENT_SHOWN = Text("已显示", "shown")
 UNKNOWN_COMMAND = Text("未知命令", "unknown command: {name}")
+# A refused document, as health shows it.
+VERSION_REFUSED = Text("收到的版本 {version} 无效，继续使用版本 {held}",
+                       "version {version} refused, keeping version {held}: {why}")
 
 ANNOUNCEMENT_KEY = "announcement"
 # Headquarters numbers each document 1, 2, 3, … (hq/documents.py). A version outside these bounds is
@@ -121,8 +124,8 @@ class Downlink:
         if version is not None and held is not None and version <= held:
             log.info("old invalid %s version %s ignored", kind, version)
             return "invalid"
-        note = (f"收到的版本 {version if version is not None else '?'} 无效，继续使用版本 {held or 0} / "
-                f"version {version if version is not None else '?'} refused, keeping version {held or 0}: {why}")[:500]
+        shown = version if version is not None else "?"
+        note = str(VERSION_REFUSED.format(version=shown, held=held or 0, why=why))[:500]
         log.warning("%s: %s", kind, note)
         try:
             with self.db.write() as conn:

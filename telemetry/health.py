@@ -26,6 +26,8 @@ PROBLEM_KEY = "document_problem.{kind}"
 DeviceStatus = dict[str, dict[str, Any]]
 
 DEVICE_STATUS_FAILED = Text("设备状态读取失败", "device status failed: {error}")
+TRACK_PRESSURE = Text("定位记录存储接近上限，旧记录已丢弃 {dropped} 条",
+                      "recorded-position storage near its limit; {dropped} old rows dropped")
 
 
 def registry_statuses(settings: Settings, db: Database | None = None) -> DeviceStatus:
@@ -88,8 +90,7 @@ def health_payload(db: Database, settings: Settings, sw: str, now: float,
     track["limit_kb"] = limit_kb
     track["pressure"] = bool(track.get("dropped")) or track.get("kb", 0) > 0.8 * limit_kb
     if track["pressure"]:
-        problems.append(f"定位记录存储接近上限，旧记录已丢弃 {track.get('dropped', 0)} 条 / "
-                        f"recorded-position storage near its limit; {track.get('dropped', 0)} old rows dropped")
+        problems.append(str(TRACK_PRESSURE.format(dropped=track.get("dropped", 0))))
     for kind, doc in documents.items():
         if "problem" in doc:
             problems.append(f"{kind}: {doc['problem']}")
