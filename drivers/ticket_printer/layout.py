@@ -142,6 +142,10 @@ NOBODY_AHEAD = ztc_text.Text("前面没有人", "nobody ahead of you")
 EST_WAIT = ztc_text.Text("预计等候约 {min} 分钟", "about {min} min")
 STOP_LABEL = ztc_text.Text("站点", "Stop")
 TIME_LABEL = ztc_text.Text("时间", "Time")
+# The marks print "中文 ENGLISH" (a space, no slash: they are short and printed inverted).
+COPY_MARK = ztc_text.Text("副本", "COPY")
+PRIORITY_MARK = ztc_text.Text("优先", "PRIORITY")
+APPOINTMENT_MARK = ztc_text.Text("预约", "APPOINTMENT")
 SCAN_HINT = ztc_text.Text("扫码查看排队进度", "Scan to check your place")
 HOTLINE_LABEL = ztc_text.Text("服务热线", "Hotline")
 
@@ -154,14 +158,15 @@ def ticket_layout(t: TicketContent, paper_width_mm: int) -> Layout:
     b += lines(t.bus_name_zh, cols, fit_scale(t.bus_name_zh, cols, 2), bold=True, align="center")
     b += lines(t.bus_name_en, cols, align="center")
     b.append(Rule())
-    marks = []
+    marks: list[ztc_text.Text] = []
     if t.copy:
-        marks.append("副本 COPY")
+        marks.append(COPY_MARK)
     if t.priority:
-        marks.append("优先 PRIORITY")
+        marks.append(PRIORITY_MARK)
     if t.appointment:
-        marks.append("预约 APPOINTMENT")
-    for mark in marks:
+        marks.append(APPOINTMENT_MARK)
+    for text in marks:
+        mark = f"{text.zh} {text.en}"
         b += lines(mark, cols, fit_scale(mark, cols, 2), bold=True, align="center", invert=True)
     b += lines(str(YOUR_NUMBER), cols, align="center")
     b += lines(t.number, cols, fit_scale(t.number, cols, 6), bold=True, align="center")
