@@ -14,6 +14,12 @@ from pathlib import Path
 
 from PIL import ImageFont
 
+from ztc.text import Text
+
+FONT_MISSING = Text("找不到简体中文字体 {family}",
+                    "no {family} font installed "
+                    "(install the Debian package fonts-noto-cjk, or set ZTC_FONT=path#index)")
+
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
 SC_FAMILY = "Noto Sans CJK SC"
 SC_MONO_FAMILY = "Noto Sans Mono CJK SC"   # Latin exactly half a Chinese character wide, like a printer font
@@ -68,8 +74,7 @@ def find_face(family: str = SC_FAMILY, bold: bool = False) -> FontFace:
                 fallback = fallback or face
     if fallback is not None:
         return fallback
-    raise FontNotFound(f"找不到简体中文字体 {family} / no {family} font installed "
-                       "(install the Debian package fonts-noto-cjk, or set ZTC_FONT=path#index)")
+    raise FontNotFound(str(FONT_MISSING.format(family=family)))
 
 
 @functools.cache

@@ -27,8 +27,12 @@ from drivers.ticket_printer.transports import (
 from drivers.ticket_printer.worker import TicketPrinter
 from ztc.db import Database
 from ztc.settings import Settings
+from ztc.text import Text
 
 log = logging.getLogger(__name__)
+
+STATUS_READ_FAILED = Text("状态读取失败", "status read failed: {error}")
+STATUS_CHECK_FAILED = Text("状态检查失败", "status check failed: {error}")
 
 TICKET_PRINTER_TRANSPORTS: dict[str, type[UsbTransport | SerialTransport | NetworkTransport | FileTransport]] = {
     "usb": UsbTransport,
@@ -111,7 +115,7 @@ def device_statuses(settings: Settings, db: Database | None = None,
             out.update(owned_statuses(settings, db))
         except Exception as e:
             log.exception("owned device health")
-            failed = {"state": "error", "detail": f"状态读取失败 / status read failed: {e}"}
+            failed = {"state": "error", "detail": str(STATUS_READ_FAILED.format(error=e))}
             out.update({name: dict(failed) for name in OWNED})
         probes = PROVIDERS
     for name, probe in probes:
@@ -119,5 +123,5 @@ def device_statuses(settings: Settings, db: Database | None = None,
             out[name] = probe(settings)
         except Exception as e:
             log.exception("status of %s", name)
-            out[name] = {"state": "error", "detail": f"状态检查失败 / status check failed: {e}"}
+            out[name] = {"state": "error", "detail": str(STATUS_CHECK_FAILED.format(error=e))}
     return out

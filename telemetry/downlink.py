@@ -28,6 +28,15 @@ from ztc.text import Text
 
 log = logging.getLogger(__name__)
 
+# Command replies: the crew reads these in headquarters' console.
+INVALID_ANNOUNCEMENT = Text("公告无效", "invalid announcement: {error}")
+ANNOUNCEMENT_NOT_STORED = Text("公告未保存", "announcement not stored: {error}")
+ANNOUNCEMENT_SHOWN = Text("已显示", "shown")
+UNKNOWN_COMMAND = Text("未知命令", "unknown command: {name}")
+# A refused document, as health shows it.
+VERSION_REFUSED = Text("收到的版本 {version} 无效，继续使用版本 {held}",
+                       "version {version} refused, keeping version {held}: {why}")
+
 ANNOUNCEMENT_KEY = "announcement"
 # Headquarters numbers each document 1, 2, 3, … (hq/documents.py). A version outside these bounds is
 # a fault, not an edit: 10**30 does not fit an SQLite integer, and 2**63-1 held once would make every
@@ -115,8 +124,8 @@ class Downlink:
         if version is not None and held is not None and version <= held:
             log.info("old invalid %s version %s ignored", kind, version)
             return "invalid"
-        note = (f"收到的版本 {version if version is not None else '?'} 无效，继续使用版本 {held or 0} / "
-                f"version {version if version is not None else '?'} refused, keeping version {held or 0}: {why}")[:500]
+        shown = version if version is not None else "?"
+        note = str(VERSION_REFUSED.format(version=shown, held=held or 0, why=why))[:500]
         log.warning("%s: %s", kind, note)
         try:
             with self.db.write() as conn:
@@ -152,7 +161,7 @@ class Downlink:
                 msg = protocol.validate(protocol.Announce, data)
             except protocol.ProtocolError as e:
                 self.invalid["cmd"] += 1
-                return False, f"公告无效 / invalid announcement: {e}"
+                return False, str(INVALID_ANNOUNCEMENT.format(error=e))
             value = {"text_zh": msg.text_zh, "text_en": msg.text_en, "until": msg.until, "ts": self.clock(),
                      "id": msg.id}
             try:
@@ -160,10 +169,10 @@ class Downlink:
                     conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
                                  (ANNOUNCEMENT_KEY, json.dumps(value, ensure_ascii=False)))
             except StorageError as e:
-                return False, f"公告未保存 / announcement not stored: {e}"
-            return True, "已显示 / shown"
+                return False, str(ANNOUNCEMENT_NOT_STORED.format(error=e))
+            return True, str(ANNOUNCEMENT_SHOWN)
         self.invalid["cmd"] += 1
-        return False, f"未知命令 / unknown command: {name[:32]}"
+        return False, str(UNKNOWN_COMMAND.format(name=name[:32]))
 
 
 def _check_version(version: object, held: int | None) -> None:

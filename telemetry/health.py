@@ -16,6 +16,7 @@ from typing import Any
 from telemetry.track import track_usage
 from ztc.db import Database, StorageError, outbox
 from ztc.settings import Settings
+from ztc.text import Text
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,10 @@ DOCUMENT_KINDS = ("catalog", "schedule", "appointments")
 PROBLEM_KEY = "document_problem.{kind}"
 
 DeviceStatus = dict[str, dict[str, Any]]
+
+DEVICE_STATUS_FAILED = Text("设备状态读取失败", "device status failed: {error}")
+TRACK_PRESSURE = Text("定位记录存储接近上限，旧记录已丢弃 {dropped} 条",
+                      "recorded-position storage near its limit; {dropped} old rows dropped")
 
 
 def registry_statuses(settings: Settings, db: Database | None = None) -> DeviceStatus:
@@ -39,7 +44,7 @@ def registry_statuses(settings: Settings, db: Database | None = None) -> DeviceS
         result = fn(settings, db=db)
     except Exception as e:  # one broken driver must not take the health report down
         log.warning("device status failed: %s", e)
-        return {"devices": {"state": "error", "detail": f"设备状态读取失败 / device status failed: {e}"}}
+        return {"devices": {"state": "error", "detail": str(DEVICE_STATUS_FAILED.format(error=e))}}
     return dict(result)
 
 
@@ -85,8 +90,7 @@ def health_payload(db: Database, settings: Settings, sw: str, now: float,
     track["limit_kb"] = limit_kb
     track["pressure"] = bool(track.get("dropped")) or track.get("kb", 0) > 0.8 * limit_kb
     if track["pressure"]:
-        problems.append(f"定位记录存储接近上限，旧记录已丢弃 {track.get('dropped', 0)} 条 / "
-                        f"recorded-position storage near its limit; {track.get('dropped', 0)} old rows dropped")
+        problems.append(str(TRACK_PRESSURE.format(dropped=track.get("dropped", 0))))
     for kind, doc in documents.items():
         if "problem" in doc:
             problems.append(f"{kind}: {doc['problem']}")

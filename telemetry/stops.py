@@ -27,11 +27,25 @@ from ztc.domain.errors import QueueError
 from ztc.domain.models import Departure, Visit
 from ztc.domain.schedule import PlannedVisit, planned_visits
 from ztc.settings import Settings, StopDetectionSettings
+from ztc.text import Text
 
 log = logging.getLogger(__name__)
 
 PLAN_REFRESH_S = 60.0     # re-read the schedule this often (fix time): headquarters may push a new one
 DEPART_RETRY_S = 30.0     # a departure waiting for the crew's decision is retried this often
+
+# What the crew and the logs read (log lines keep their %s placeholders for lazy formatting).
+LOG_STOP_EVENT = Text("站点", "stop: %s %s (%s)%s")
+LOG_ARRIVAL_NOT_RECORDED = Text("GPS 到站未能记录", "GPS arrival not recorded at %s: %s")
+LOG_DEPARTURE_NOT_RECORDED = Text("GPS 离站未能记录", "GPS departure not recorded at %s: %s")
+LOG_DEPARTURE_FAILED = Text("GPS 离站失败", "GPS departure failed at %s: %s")
+LOG_RETURN_NOT_RECORDED = Text("GPS 回站未能记录", "return to stop not recorded at %s: %s")
+LOG_BACK_AT = Text("GPS 回站", "back at %s: %s")
+LOG_PLAN_UNREADABLE = Text("无法读取站点计划", "cannot read the stop plan: %s")
+VISIT_OPEN_ELSEWHERE = Text("已在 {stop} 服务", "a visit at {stop} is open")
+VISIT_OPENED_BY_CREW = Text("站点已由工作人员开启", "visit already opened by the crew")
+BACK_AT_STOP = Text("车辆回到本站，恢复取号", "back at the stop; taking numbers again")
+CREW_ENDED_STOP = Text("工作人员已结束本站", "the crew ended this stop")
 
 
 class VisitEngine(Protocol):
@@ -129,7 +143,7 @@ class StopDetector:
         elif st.inside is not None and st.inside.stop != st.suppressed:
             out += self._check_arrival(fix)
         for event in out:
-            log.info("站点 / stop: %s %s (%s)%s", event.kind, event.stop, event.name,
+            log.info(str(LOG_STOP_EVENT), event.kind, event.stop, event.name,
                      f": {event.detail}" if event.detail else "")
         st.events += out
         return out
@@ -165,16 +179,16 @@ class StopDetector:
                 # their visit stands; GPS does not try again until the bus has left this circle.
                 st.suppressed = fence.stop
                 return [StopEvent("arrival_skipped", fence.stop, fence.name, fix.ts, late, current.id,
-                                  f"已在 {current.stop_name} 服务 / a visit at {current.stop_name} is open")]
+                                  str(VISIT_OPEN_ELSEWHERE.format(stop=current.stop_name)))]
             visit = current if current is not None else self.engine.arrive(fence.stop, source="gps")
         except QueueError as e:
             st.suppressed = fence.stop
             return [StopEvent("arrival_skipped", fence.stop, fence.name, fix.ts, late, None, str(e))]
         except (StorageError, sqlite3.Error) as e:  # database busy or full: try again with the next fix
-            log.warning("GPS 到站未能记录 / GPS arrival not recorded at %s: %s", fence.stop, e)
+            log.warning(str(LOG_ARRIVAL_NOT_RECORDED), fence.stop, e)
             return []
         st.arrived, st.outside_since, st.pending_since = fence, None, None
-        detail = "" if current is None else "站点已由工作人员开启 / visit already opened by the crew"
+        detail = "" if current is None else str(VISIT_OPENED_BY_CREW)
         return [StopEvent("arrived", fence.stop, fence.name, fix.ts, late, visit.id, detail)]
 
     def _check_departure(self, fix: Fix) -> list[StopEvent]:
@@ -199,7 +213,7 @@ class StopDetector:
         try:
             result = self.engine.depart(source="gps")
         except (StorageError, sqlite3.Error) as e:
-            log.warning("GPS 离站未能记录 / GPS departure not recorded at %s: %s", fence.stop, e)
+            log.warning(str(LOG_DEPARTURE_NOT_RECORDED), fence.stop, e)
             st.pending_since = fix.ts
             return []
         except QueueError as e:
@@ -212,7 +226,7 @@ class StopDetector:
             if e.code == "no_visit":  # closed meanwhile (by the crew): nothing left to do
                 st.arrived, st.pending_since = None, None
                 return [StopEvent("crew_closed", fence.stop, fence.name, fix.ts, late, None, str(e))]
-            log.warning("GPS 离站失败 / GPS departure failed at %s: %s", fence.stop, e)
+            log.warning(str(LOG_DEPARTURE_FAILED), fence.stop, e)
             st.pending_since = fix.ts
             return []
         st.arrived, st.pending_since = None, None
@@ -224,14 +238,14 @@ class StopDetector:
         try:
             visit = self.engine.stay()
         except (StorageError, sqlite3.Error) as e:
-            log.warning("GPS 回站未能记录 / return to stop not recorded at %s: %s", fence.stop, e)
+            log.warning(str(LOG_RETURN_NOT_RECORDED), fence.stop, e)
             return []
         except QueueError as e:  # closed by the crew meanwhile: _notice_crew_close handles it
-            log.info("GPS 回站 / back at %s: %s", fence.stop, e)
+            log.info(str(LOG_BACK_AT), fence.stop, e)
             return []
         self.state.pending_since = None
         return [StopEvent("returned", fence.stop, fence.name, fix.ts, None, visit.id,
-                          "车辆回到本站，恢复取号 / back at the stop; taking numbers again")]
+                          str(BACK_AT_STOP))]
 
     def _notice_crew_close(self, fix: Fix) -> list[StopEvent]:
         """The crew closed (or replaced) the visit GPS opened: GPS follows, and stays out until exit."""
@@ -248,7 +262,7 @@ class StopDetector:
         if st.inside is not None and st.inside.stop == fence.stop:
             st.suppressed = fence.stop
         return [StopEvent("crew_closed", fence.stop, fence.name, fix.ts, None, None,
-                          "工作人员已结束本站 / the crew ended this stop")]
+                          str(CREW_ENDED_STOP))]
 
     # --- schedule ----------------------------------------------------------------------------
 
@@ -259,7 +273,7 @@ class StopDetector:
         try:
             planned = self.plan(now)
         except Exception as e:  # a broken schedule must not stop GPS; keep the last good one
-            log.warning("无法读取站点计划 / cannot read the stop plan: %s", e)
+            log.warning(str(LOG_PLAN_UNREADABLE), e)
             self._plan_loaded_at = now
             return
         self._planned, self._fences, self._plan_loaded_at = planned, geofences(planned), now

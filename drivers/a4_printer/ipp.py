@@ -10,6 +10,8 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from ztc.text import Text
+
 PRINTER_ATTRS = ("printer-state,printer-state-reasons,printer-state-message,"
                  "printer-is-accepting-jobs,queued-job-count")
 GET_PRINTER = """{
@@ -72,24 +74,29 @@ GET_JOBS = """{
 
 FINAL_JOB_STATES = {"completed", "canceled", "aborted"}
 
-# printer-state-reasons (RFC 8011 / PWG 5100.x) the crew can act on: reason → (health, zh, en).
-REASONS: dict[str, tuple[str, str, str]] = {
-    "media-empty": ("error", "打印机缺纸", "printer out of paper"),
-    "media-needed": ("error", "打印机缺纸", "printer out of paper"),
-    "media-jam": ("error", "打印机卡纸", "paper jam"),
-    "media-low": ("degraded", "纸张不多", "paper low"),
-    "toner-empty": ("error", "墨粉用完", "toner empty"),
-    "marker-supply-empty": ("error", "墨粉（墨水）用完", "toner/ink empty"),
-    "toner-low": ("degraded", "墨粉不足", "toner low"),
-    "marker-supply-low": ("degraded", "墨粉（墨水）不足", "toner/ink low"),
-    "door-open": ("error", "打印机盖板打开", "printer door open"),
-    "cover-open": ("error", "打印机盖板打开", "printer cover open"),
-    "input-tray-missing": ("error", "纸盒未插好", "paper tray missing"),
-    "offline-report": ("offline", "打印机离线", "printer offline"),
-    "connecting-to-device": ("offline", "正在连接打印机", "connecting to the printer"),
-    "paused": ("error", "打印队列已停止", "print queue stopped"),
-    "shutdown": ("offline", "打印机已关机", "printer shut down"),
+# printer-state-reasons (RFC 8011 / PWG 5100.x) the crew can act on: reason → (health, text).
+REASONS: dict[str, tuple[str, Text]] = {
+    "media-empty": ("error", Text("打印机缺纸", "printer out of paper")),
+    "media-needed": ("error", Text("打印机缺纸", "printer out of paper")),
+    "media-jam": ("error", Text("打印机卡纸", "paper jam")),
+    "media-low": ("degraded", Text("纸张不多", "paper low")),
+    "toner-empty": ("error", Text("墨粉用完", "toner empty")),
+    "marker-supply-empty": ("error", Text("墨粉（墨水）用完", "toner/ink empty")),
+    "toner-low": ("degraded", Text("墨粉不足", "toner low")),
+    "marker-supply-low": ("degraded", Text("墨粉（墨水）不足", "toner/ink low")),
+    "door-open": ("error", Text("打印机盖板打开", "printer door open")),
+    "cover-open": ("error", Text("打印机盖板打开", "printer cover open")),
+    "input-tray-missing": ("error", Text("纸盒未插好", "paper tray missing")),
+    "offline-report": ("offline", Text("打印机离线", "printer offline")),
+    "connecting-to-device": ("offline", Text("正在连接打印机", "connecting to the printer")),
+    "paused": ("error", Text("打印队列已停止", "print queue stopped")),
+    "shutdown": ("offline", Text("打印机已关机", "printer shut down")),
 }
+PRINTER_STOPPED = Text("打印机已停止", "printer stopped")
+NOT_ACCEPTING = Text("打印队列拒绝新任务", "queue is not accepting jobs")
+OK_WORDS = {"idle": Text("空闲", "idle"), "processing": Text("正在打印", "printing")}
+OK_WORD = Text("正常", "ok")
+
 _RANK = {"ok": 0, "degraded": 1, "offline": 2, "error": 3}
 
 
@@ -114,7 +121,7 @@ class PrinterState:
     def health(self) -> dict[str, str]:
         """``{"state": ok|degraded|error|offline, "detail": "中文 / English"}`` for PROTOCOL.md health."""
         level, zh, en = self.describe()
-        return {"state": level, "detail": f"{zh} / {en}"}
+        return {"state": level, "detail": str(Text(zh, en))}
 
     def describe(self) -> tuple[str, str, str]:
         """(health level, Chinese, English) of the queue's condition."""
@@ -125,23 +132,23 @@ class PrinterState:
             if known is None:
                 continue
             if reason.endswith("-warning") and known[0] == "error":
-                known = ("degraded", *known[1:])
+                known = ("degraded", known[1])
             level = max(level, known[0], key=_RANK.__getitem__)
-            zh.append(known[1])
-            en.append(known[2])
+            zh.append(known[1].zh)
+            en.append(known[1].en)
         if self.state == "stopped" and "paused" not in self.reasons:
             level = "error"
-            zh.append("打印机已停止")
-            en.append("printer stopped")
+            zh.append(PRINTER_STOPPED.zh)
+            en.append(PRINTER_STOPPED.en)
         if not self.accepting:
             level = "error"
-            zh.append("打印队列拒绝新任务")
-            en.append("queue is not accepting jobs")
+            zh.append(NOT_ACCEPTING.zh)
+            en.append(NOT_ACCEPTING.en)
         if self.message and level != "ok":
             en.append(self.message)
         if level == "ok":
-            word = {"idle": ("空闲", "idle"), "processing": ("正在打印", "printing")}.get(self.state, ("正常", "ok"))
-            return "ok", word[0], word[1]
+            word = OK_WORDS.get(self.state, OK_WORD)
+            return "ok", word.zh, word.en
         return level, "，".join(dict.fromkeys(zh)), "; ".join(dict.fromkeys(en))
 
     @classmethod

@@ -19,8 +19,13 @@ import numpy as np
 
 from drivers.camera.errors import CameraError
 from drivers.camera.reader import FrameReader
+from ztc.text import Text
 
 log = logging.getLogger(__name__)
+
+NOT_STARTED = Text("未启动", "not started")
+OPENING = Text("正在打开", "opening")
+STOPPED = Text("已停止", "stopped")
 
 FIRST_BACKOFF_S = 0.5
 
@@ -43,7 +48,7 @@ class Camera:
         self._preview: np.ndarray | None = None
         self._seq = 0
         self._state = "absent"
-        self._detail = "未启动 / not started"
+        self._detail = str(NOT_STARTED)
         self._size: tuple[int, int] | None = None
         self._error = CameraError("高拍仪未启动", "camera not started")
         self.open_attempts = 0
@@ -53,7 +58,7 @@ class Camera:
         if self._thread and self._thread.is_alive():
             return
         self._stop.clear()
-        self._set_state("offline", "正在打开 / opening")
+        self._set_state("offline", str(OPENING))
         self._thread = threading.Thread(target=self._run, name=f"camera {self.reader.name}", daemon=True)
         self._thread.start()
 
@@ -65,7 +70,7 @@ class Camera:
             self._thread.join(timeout=5)
         self._thread = None
         self.reader.close()
-        self._set_state("absent", "已停止 / stopped")
+        self._set_state("absent", str(STOPPED))
 
     def __enter__(self) -> Camera:
         self.start()

@@ -12,6 +12,12 @@ from typing import Any
 
 from drivers.camera.source import IMAGE_SUFFIXES, VIDEO_SUFFIXES, default_sim_path, parse_source
 from ztc.settings import CameraSettings
+from ztc.text import Text
+
+SIM_CAMERA = Text("模拟高拍仪：{name}", "simulated camera: {name}")
+SIM_SOURCE_MISSING = Text("模拟图像不存在", "simulator source missing: {path}")
+CONNECTED = Text("已连接", "connected: {device}")
+NOT_CONNECTED = Text("高拍仪未连接", "document camera not connected: {device}")
 
 
 def camera_presence(cam: CameraSettings) -> dict[str, Any]:
@@ -21,10 +27,10 @@ def camera_presence(cam: CameraSettings) -> dict[str, Any]:
         usable = path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES
         if path.exists() and usable:
             # The folder's name only: this text is shown on the crew's screen and sent to HQ.
-            return {"state": "ok", "detail": f"模拟高拍仪：{path.name} / simulated camera: {path.name}"}
-        return {"state": "error", "detail": f"模拟图像不存在 / simulator source missing: {path}"}
+            return {"state": "ok", "detail": str(SIM_CAMERA.format(name=path.name))}
+        return {"state": "error", "detail": str(SIM_SOURCE_MISSING.format(path=path))}
     source = parse_source(cam.source)
     device = f"/dev/video{source}" if isinstance(source, int) else source
     if os.path.exists(device):
-        return {"state": "ok", "detail": f"已连接 / connected: {device}"}
-    return {"state": "offline", "detail": f"高拍仪未连接 / document camera not connected: {device}"}
+        return {"state": "ok", "detail": str(CONNECTED.format(device=device))}
+    return {"state": "offline", "detail": str(NOT_CONNECTED.format(device=device))}

@@ -33,11 +33,31 @@ from typing import Any
 from gpsdclient.client import GPSDClient  # the package re-exports it implicitly only
 
 from drivers.gps.epoch import EpochAssembler
-from drivers.gps.filters import FixFilter
+from drivers.gps.filters import SO_FAR, FixFilter
 from drivers.gps.fix import BadReport, Fix, NoTime, fix_from_tpv
 from drivers.gps.ratelimit import WarnLimiter
+from ztc.text import Text
 
 log = logging.getLogger(__name__)
+
+# What the crew and headquarters read in ``get_status()`` and the journal (log lines keep %s).
+GPSD_CLOSED = Text("gpsd 关闭了连接", "gpsd closed the connection")
+GPSD_SILENT = Text("gpsd {s:g} 秒无数据", "nothing from gpsd for {s:g} s")
+GPSD_FAILED = Text("gpsd 连接失败", "gpsd connection failed: {error}")
+NO_TIME = Text("GPS 定位没有时间，已忽略", "GPS position without a time ignored")
+BAD_REPORT = Text("GPS 报文无效", "invalid GPS report: {error}: {report}")
+NOT_CONNECTED = Text("未连接 gpsd", "not connected to gpsd at {host}:{port}")
+NO_RECEIVER = Text("gpsd 未发现接收器", "no GPS receiver attached to gpsd")
+NO_FIX = Text("无定位", "no GPS fix")
+FIX_OK = Text("{mode}D 定位正常", "{mode}D fix")
+SATS = Text(", {n} 颗卫星", "sats")   # appended to FIX_OK: "3D 定位正常 / 3D fix, 8 颗卫星 / sats"
+DATE_BEFORE_FLOOR = Text("GPS 接收器日期不可信（{when}，早于 {floor}），改用系统时间",
+                         "receiver date {when} is before the floor date: using the system time")
+DATE_UNTRUSTED = Text("接收器日期不可信，已改用系统时间", "receiver date not trusted, system time used")
+CLOCK_DRIFT = Text("系统时钟与GPS相差 {drift:+.0f} 秒", "system clock off GPS time by {drift:+.0f} s")
+LOG_CONNECTED = Text("已连接 gpsd", "connected to gpsd at %s:%s")
+LOG_RECONNECTING = Text("%s (%s:%s); 将重连", "reconnecting in %.1f s")
+LOG_UNPARSEABLE = Text("gpsd 发来无法解析的数据", "unparseable line from gpsd: %r")
 
 FIX_STALE_S = 10.0      # no accepted fix for this long: health says "no fix"
 DRIFT_WARN_S = 5.0      # system clock further than this from GPS time: health says so
@@ -93,7 +113,7 @@ class GpsdSource:
         while not self._stop.is_set():
             client = GPSDClient(host=self.host, port=self.port, timeout=self.timeout_s)
             self._client = client
-            problem = "gpsd 关闭了连接 / gpsd closed the connection"
+            problem = str(GPSD_CLOSED)
             try:
                 for line in client.json_stream():
                     if self._stop.is_set():
@@ -102,13 +122,13 @@ class GpsdSource:
                     if report is None:
                         continue
                     if not self.connected:
-                        log.info("已连接 gpsd / connected to gpsd at %s:%s", self.host, self.port)
+                        log.info(str(LOG_CONNECTED), self.host, self.port)
                     self.connected, self.last_error, backoff = True, "", BACKOFF_START_S
                     yield report
             except TimeoutError:
-                problem = f"gpsd {self.timeout_s:g} 秒无数据 / nothing from gpsd for {self.timeout_s:g} s"
+                problem = str(GPSD_SILENT.format(s=self.timeout_s))
             except (OSError, ValueError) as e:
-                problem = f"gpsd 连接失败 / gpsd connection failed: {e}"
+                problem = str(GPSD_FAILED.format(error=e))
             finally:
                 client.close()  # type: ignore[no-untyped-call]  # gpsdclient leaves close() unannotated
                 self._client = None
@@ -116,7 +136,7 @@ class GpsdSource:
                 break
             yield {"class": _STREAM_END}
             if self.connected or problem != self.last_error:
-                log.warning("%s (%s:%s); 将重连 / reconnecting in %.1f s", problem, self.host, self.port, backoff)
+                log.warning(str(LOG_RECONNECTING), problem, self.host, self.port, backoff)
             self.connected, self.last_error = False, problem
             self.reconnects += 1
             self._stop.wait(backoff)
@@ -150,13 +170,12 @@ class GpsdSource:
             return fix_from_tpv(report)
         except NoTime:
             self.no_time += 1
-            self._warn.warn("no_time", f"GPS 定位没有时间，已忽略 / GPS position without a time ignored "
-                                       f"(共 {self.no_time} 次 / {self.no_time} so far)")
+            self._warn.warn("no_time", f"{NO_TIME} ({SO_FAR.format(n=self.no_time)})")
         except BadReport as e:
             self.bad_reports += 1
             # Rate-limited per kind of problem ("lat is not a number", …): a new problem is news.
             self._warn.warn(f"bad:{str(e).split(':')[0]}",
-                            f"GPS 报文无效 / invalid GPS report: {e}: {str(report)[:200]}")
+                            str(BAD_REPORT.format(error=e, report=str(report)[:200])))
         return None
 
     def _accepted(self, fixes: list[Fix]) -> Iterator[Fix]:
@@ -170,10 +189,9 @@ class GpsdSource:
             if not trusted:
                 self.untrusted_time += 1
                 when = datetime.fromtimestamp(fix.ts, UTC).strftime("%Y-%m-%d")
-                self._warn.warn("untrusted_time", f"GPS 接收器日期不可信（{when}，早于 "
-                                f"{datetime.fromtimestamp(RECEIVER_DATE_FLOOR, UTC):%Y-%m-%d}），改用系统时间 / "
-                                f"receiver date {when} is before the floor date: using the system time "
-                                f"(共 {self.untrusted_time} 次 / {self.untrusted_time} so far)")
+                floor = datetime.fromtimestamp(RECEIVER_DATE_FLOOR, UTC).strftime("%Y-%m-%d")
+                self._warn.warn("untrusted_time", f"{DATE_BEFORE_FLOOR.format(when=when, floor=floor)} "
+                                                  f"({SO_FAR.format(n=self.untrusted_time)})")
                 fix = replace(fix, ts=now)
             self._last_untrusted = not trusted
             self.sats = fix.sats
@@ -187,7 +205,7 @@ class GpsdSource:
             report = None
         if not isinstance(report, dict):
             self.bad_reports += 1
-            log.warning("gpsd 发来无法解析的数据 / unparseable line from gpsd: %r", line[:200])
+            log.warning(str(LOG_UNPARSEABLE), line[:200])
             return None
         return report
 
@@ -215,22 +233,22 @@ class GpsdSource:
         drift = self.clock_drift_s
         if not self.connected:
             state = "error"
-            detail = self.last_error or f"未连接 gpsd / not connected to gpsd at {self.host}:{self.port}"
+            detail = self.last_error or str(NOT_CONNECTED.format(host=self.host, port=self.port))
         elif self.receivers == 0:
-            state, detail = "offline", "gpsd 未发现接收器 / no GPS receiver attached to gpsd"
+            state, detail = "offline", str(NO_RECEIVER)
         elif fix is None or age is None or age > FIX_STALE_S:
-            state, detail = "degraded", "无定位 / no GPS fix"
+            state, detail = "degraded", str(NO_FIX)
         else:
             state = "ok"
-            sats = f", {fix.sats} 颗卫星 / sats" if fix.sats is not None else ""
-            detail = f"{fix.mode}D 定位正常 / {fix.mode}D fix{sats}"
+            sats = str(SATS.format(n=fix.sats)) if fix.sats is not None else ""
+            detail = str(FIX_OK.format(mode=fix.mode)) + sats
         if state == "ok" and self._last_untrusted:
             state = "degraded"
-            detail += "; 接收器日期不可信，已改用系统时间 / receiver date not trusted, system time used"
+            detail += f"; {DATE_UNTRUSTED}"
         if drift is not None and abs(drift) > DRIFT_WARN_S:
             if state == "ok":
                 state = "degraded"
-            detail += f"; 系统时钟与GPS相差 {drift:+.0f} 秒 / system clock off GPS time by {drift:+.0f} s"
+            detail += f"; {CLOCK_DRIFT.format(drift=drift)}"
         return {
             "state": state, "detail": detail, "connected": self.connected, "receivers": self.receivers,
             "mode": fix.mode if fix else None, "sats": fix.sats if fix else self.sats,

@@ -19,18 +19,23 @@ from dataclasses import dataclass
 from drivers.gps.fix import Fix
 from drivers.gps.geo import distance_m
 from drivers.gps.ratelimit import WarnLimiter
+from ztc.text import Text
 
 log = logging.getLogger(__name__)
 
 # Reasons, as stable keys (health shows the counts) with a bilingual text for people.
-REASONS = {
-    "no_fix": "无定位 / no fix (mode < 2)",
-    "null_island": "坐标为 (0, 0) / position is (0, 0)",
-    "not_finite": "坐标无效 / coordinates are not numbers",
-    "future": "定位时间超前于系统时钟 / fix dated in the future",
-    "duplicate": "重复或过时的定位 / fix not newer than the last one",
-    "jump": "位置跳变，速度不可能 / jump implies an impossible speed",
+REASONS: dict[str, Text] = {
+    "no_fix": Text("无定位", "no fix (mode < 2)"),
+    "null_island": Text("坐标为 (0, 0)", "position is (0, 0)"),
+    "not_finite": Text("坐标无效", "coordinates are not numbers"),
+    "future": Text("定位时间超前于系统时钟", "fix dated in the future"),
+    "duplicate": Text("重复或过时的定位", "fix not newer than the last one"),
+    "jump": Text("位置跳变，速度不可能", "jump implies an impossible speed"),
 }
+FIX_REJECTED = Text("GPS 定位被拒绝", "GPS fix rejected")
+SO_FAR = Text("共 {n} 次", "{n} so far")
+LOG_REANCHORED = Text("GPS 重新定位",
+                      "GPS re-anchored: %d consecutive fixes agree on a position %.0f m from the last accepted one")
 
 
 @dataclass(frozen=True)
@@ -91,8 +96,7 @@ class FixFilter:
         speed = dist / (fix.ts - last.ts)
         if speed > self.max_speed_ms:
             if self._streak_agrees(fix):
-                log.warning("GPS 重新定位 / GPS re-anchored: %d consecutive fixes agree on a position %.0f m "
-                            "from the last accepted one", self.reanchor_after, dist)
+                log.warning(str(LOG_REANCHORED), self.reanchor_after, dist)
                 return Verdict(True, None, "re-anchored")
             return Verdict(False, "jump", f"{dist:.0f} m in {fix.ts - last.ts:.1f} s = {speed * 3.6:.0f} km/h")
         return Verdict(True)
@@ -114,8 +118,8 @@ class FixFilter:
 
     def _log_refusal(self, fix: Fix, verdict: Verdict) -> None:
         reason = verdict.reason or "?"
-        text = (f"GPS 定位被拒绝 / GPS fix rejected: {REASONS.get(reason, reason)} ({verdict.detail}; "
-                f"共 {self.counts[reason]} 次 / {self.counts[reason]} so far)")
+        text = (f"{FIX_REJECTED}: {REASONS.get(reason, reason)} ({verdict.detail}; "
+                f"{SO_FAR.format(n=self.counts[reason])})")
         if reason == "duplicate":
             log.debug(text)
         else:

@@ -11,6 +11,10 @@ import logging
 import time
 from collections.abc import Callable
 
+from ztc.text import Text
+
+MORE_SINCE = Text("另有 {n} 次未记录", "{n} more since the last warning")
+
 
 class WarnLimiter:
     def __init__(self, logger: logging.Logger, every_s: float = 60.0, clock: Callable[[], float] = time.monotonic):
@@ -29,7 +33,7 @@ class WarnLimiter:
             self.logger.debug(text)
             return False
         held = self._held.pop(kind, 0)
-        suffix = f" (另有 {held} 次未记录 / {held} more since the last warning)" if held else ""
+        suffix = f" ({MORE_SINCE.format(n=held)})" if held else ""
         self.logger.warning(text + suffix)
         self._last[kind] = now
         return True

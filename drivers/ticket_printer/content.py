@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ztc.settings import Settings
+from ztc.text import Text
 
 
 class HasToDict(Protocol):
@@ -22,8 +23,8 @@ class HasToDict(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
 
 
-HINT_ZH = "请留意叫号"
-HINT_EN = "Please listen for your number"
+HINT = Text("请留意叫号", "Please listen for your number")
+HINT_ZH, HINT_EN = HINT.zh, HINT.en   # printed on two lines, the Chinese larger
 
 
 @dataclass(frozen=True)

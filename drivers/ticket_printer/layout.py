@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from drivers.ticket_printer.content import HINT_EN, HINT_ZH, TicketContent
+from ztc import text as ztc_text
 from ztc.wallclock import FLOOR_TS
 
 CELL_W = 12          # dots per half-width character (Font A); a Chinese character is two cells
@@ -125,12 +126,28 @@ def lines(text: str, columns: int, scale: int = 1, bold: bool = False, align: Al
     return [Text(t, scale, bold, align, invert) for t in wrap(text, columns // scale)]
 
 
-def bilingual(zh: str, en: str, columns: int, sep: str = " / ", align: Align = "left") -> list[Text]:
+def bilingual(text: ztc_text.Text, columns: int, sep: str = " / ", align: Align = "left") -> list[Text]:
     """"zh / en" on one line when it fits, else Chinese first and English below (never split mid-phrase)."""
+    zh, en = text.zh, text.en
     one = f"{zh}{sep}{en}"
     if cells(one) <= columns:
         return [Text(one, align=align)]
     return lines(zh, columns, align=align) + lines(en, columns, align=align)
+
+
+# What the resident reads on the ticket (``ztc_text.Text``: ``Text`` here is a printed line).
+YOUR_NUMBER = ztc_text.Text("您的号码", "Your number")
+AHEAD = ztc_text.Text("前面还有 {n} 人", "{n} ahead of you")
+NOBODY_AHEAD = ztc_text.Text("前面没有人", "nobody ahead of you")
+EST_WAIT = ztc_text.Text("预计等候约 {min} 分钟", "about {min} min")
+STOP_LABEL = ztc_text.Text("站点", "Stop")
+TIME_LABEL = ztc_text.Text("时间", "Time")
+# The marks print "中文 ENGLISH" (a space, no slash: they are short and printed inverted).
+COPY_MARK = ztc_text.Text("副本", "COPY")
+PRIORITY_MARK = ztc_text.Text("优先", "PRIORITY")
+APPOINTMENT_MARK = ztc_text.Text("预约", "APPOINTMENT")
+SCAN_HINT = ztc_text.Text("扫码查看排队进度", "Scan to check your place")
+HOTLINE_LABEL = ztc_text.Text("服务热线", "Hotline")
 
 
 def ticket_layout(t: TicketContent, paper_width_mm: int) -> Layout:
@@ -141,37 +158,38 @@ def ticket_layout(t: TicketContent, paper_width_mm: int) -> Layout:
     b += lines(t.bus_name_zh, cols, fit_scale(t.bus_name_zh, cols, 2), bold=True, align="center")
     b += lines(t.bus_name_en, cols, align="center")
     b.append(Rule())
-    marks = []
+    marks: list[ztc_text.Text] = []
     if t.copy:
-        marks.append("副本 COPY")
+        marks.append(COPY_MARK)
     if t.priority:
-        marks.append("优先 PRIORITY")
+        marks.append(PRIORITY_MARK)
     if t.appointment:
-        marks.append("预约 APPOINTMENT")
-    for mark in marks:
+        marks.append(APPOINTMENT_MARK)
+    for text in marks:
+        mark = f"{text.zh} {text.en}"
         b += lines(mark, cols, fit_scale(mark, cols, 2), bold=True, align="center", invert=True)
-    b += lines("您的号码 / Your number", cols, align="center")
+    b += lines(str(YOUR_NUMBER), cols, align="center")
     b += lines(t.number, cols, fit_scale(t.number, cols, 6), bold=True, align="center")
     b += lines(t.service_zh, cols, fit_scale(t.service_zh, cols, 2), bold=True, align="center")
     b += lines(t.service_en, cols, align="center")
     if t.item_zh:
-        b += bilingual(t.item_zh, t.item_en or "", cols, align="center")
+        b += bilingual(ztc_text.Text(t.item_zh, t.item_en or ""), cols, align="center")
     b.append(Rule())
     if t.ahead:
-        b += bilingual(f"前面还有 {t.ahead} 人", f"{t.ahead} ahead of you", cols)
+        b += bilingual(AHEAD.format(n=t.ahead), cols)
     else:
-        b += bilingual("前面没有人", "nobody ahead of you", cols)
+        b += bilingual(NOBODY_AHEAD, cols)
     if t.est_wait_min:
-        b += bilingual(f"预计等候约 {t.est_wait_min} 分钟", f"about {t.est_wait_min} min", cols)
+        b += bilingual(EST_WAIT.format(min=t.est_wait_min), cols)
     if t.stop_name:
-        b += lines(f"站点 / Stop：{t.stop_name}", cols)
+        b += lines(f"{STOP_LABEL}：{t.stop_name}", cols)
     if t.issued_at.timestamp() >= FLOOR_TS:  # a clock still at 1970 after boot prints no date at all
-        b += lines(f"时间 / Time：{t.issued_at:%Y-%m-%d %H:%M}", cols)
+        b += lines(f"{TIME_LABEL}：{t.issued_at:%Y-%m-%d %H:%M}", cols)
     b.append(Rule())
     b.append(Qr(t.qr_url, module=8 if width >= 576 else 6))
-    b += bilingual("扫码查看排队进度", "Scan to check your place", cols, align="center")
+    b += bilingual(SCAN_HINT, cols, align="center")
     if t.hotline:
-        b += lines(f"服务热线 / Hotline：{t.hotline}", cols, align="center")
+        b += lines(f"{HOTLINE_LABEL}：{t.hotline}", cols, align="center")
     b += lines(HINT_ZH, cols, fit_scale(HINT_ZH, cols, 2), bold=True, align="center")
     b += lines(HINT_EN, cols, align="center")
     b.append(Feed(2))

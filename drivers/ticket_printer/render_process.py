@@ -47,8 +47,16 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from multiprocessing import connection
 
 from drivers.ticket_printer.layout import Layout, Qr, Rule, Text
+from ztc import text as ztc_text
 
 log = logging.getLogger(__name__)
+
+# Log lines (``ztc_text.Text``: this module's ``Text`` is the layout's text element).
+LOG_BACK = ztc_text.Text("号票渲染进程已恢复", "ticket render process is back")
+LOG_UNAVAILABLE = ztc_text.Text("号票渲染进程不可用，改在打印线程内渲染，%.0f 秒后重试",
+                                "ticket render process unavailable (%s); drawing tickets in the printer thread, "
+                                "retrying in %.0f s")
+LOG_KILLING = ztc_text.Text("号票渲染进程 %d 未退出，强制结束", "ticket render process %d did not exit; killing it")
 
 # A tiny ticket that touches every code path of the raster renderer: both font weights, a scaled
 # line, an inverted mark, a rule and a QR code.
@@ -161,7 +169,7 @@ class RenderProcess:
                     data = pool.submit(render_raster, layout).result(timeout=self.render_timeout_s)
                     self.processed += 1
                     if self._outage is not None:
-                        log.info("号票渲染进程已恢复 / ticket render process is back")
+                        log.info(str(LOG_BACK))
                         self._outage = None
                     return data
             except FutureTimeout as e:
@@ -189,8 +197,7 @@ class RenderProcess:
             self._pool, self._ready = None, None
         self._retry_at = time.monotonic() + self.retry_after_s
         if self._outage is None:
-            log.warning("号票渲染进程不可用，改在打印线程内渲染，%.0f 秒后重试 / ticket render process unavailable "
-                        "(%s); drawing tickets in the printer thread, retrying in %.0f s",
+            log.warning(str(LOG_UNAVAILABLE),
                         self.retry_after_s, why, self.retry_after_s)
         self._outage = why
         if pool is not None:
@@ -210,7 +217,7 @@ def _stop(pool: ProcessPoolExecutor, grace_s: float) -> None:
         except ValueError:                   # the handle is closed: it was reaped already
             continue
         if not exited:                       # not exited, so not reaped: the pid is still this child's
-            log.warning("号票渲染进程 %d 未退出，强制结束 / ticket render process %d did not exit; killing it",
+            log.warning(str(LOG_KILLING),
                         proc.pid, proc.pid)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(proc.pid, signal.SIGKILL)

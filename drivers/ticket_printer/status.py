@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from drivers.ticket_printer.transports import Transport
+from ztc.text import Text
 
 log = logging.getLogger(__name__)
 
@@ -21,14 +22,20 @@ PRINTER, OFFLINE_CAUSE, ERROR_CAUSE, PAPER_SENSOR = 1, 2, 3, 4
 Paper = Literal["ok", "near_end", "out", "unknown"]
 Cover = Literal["open", "closed", "unknown"]
 
-MESSAGES = {
-    "paper_out": "打印机缺纸 / printer out of paper",
-    "paper_near_end": "打印纸将用完 / printer paper near end",
-    "cover_open": "打印机盖未关 / printer cover open",
-    "offline": "打印机离线 / printer offline",
-    "unknown": "状态未知（打印机不回答状态查询）/ status unknown (printer does not answer status queries)",
-    "ok": "正常 / ok",
+MESSAGES: dict[str, Text] = {
+    "paper_out": Text("打印机缺纸", "printer out of paper"),
+    "paper_near_end": Text("打印纸将用完", "printer paper near end"),
+    "cover_open": Text("打印机盖未关", "printer cover open"),
+    "offline": Text("打印机离线", "printer offline"),
+    "unknown": Text("状态未知（打印机不回答状态查询）", "status unknown (printer does not answer status queries)"),
+    "ok": Text("正常", "ok"),
 }
+PRINTER_NOT_CONNECTED = Text("打印机未连接", "printer not connected: {error}")
+NOT_CONTACTED = Text("尚未连接", "not contacted yet")
+LOG_UNRECOGNISED_REPLY = Text("%s: 状态回复无法识别", "unrecognised status reply %r")
+# Health has always sent this one without the space before "/" (the full-width bracket stands in for
+# it); kept byte for byte, so headquarters sees no change.
+UNKNOWN_STATUS_DETAIL = f"{MESSAGES['unknown'].zh}/ {MESSAGES['unknown'].en}"
 
 
 def query_byte(n: int) -> bytes:
@@ -99,14 +106,14 @@ def read_status(transport: Transport, timeout_s: float) -> StatusReading:
     first, junk = _ask(transport, PRINTER, timeout_s)
     if first is None:
         if junk:
-            log.warning("%s: 状态回复无法识别 / unrecognised status reply %r", transport.name, junk)
+            log.warning(str(LOG_UNRECOGNISED_REPLY), transport.name, junk)
         return StatusReading(answered=False, garbage=junk)
     offline, junk2 = _ask(transport, OFFLINE_CAUSE, timeout_s)
     paper, junk4 = _ask(transport, PAPER_SENSOR, timeout_s)
     reading = decode(first, offline, paper)
     garbage = junk2 + junk4
     if garbage:
-        log.warning("%s: 状态回复无法识别 / unrecognised status reply %r", transport.name, garbage)
+        log.warning(str(LOG_UNRECOGNISED_REPLY), transport.name, garbage)
     return StatusReading(reading.answered, reading.online, reading.paper, reading.cover, garbage)
 
 
@@ -135,22 +142,22 @@ class PrinterStatus:
     def health(self) -> dict[str, str]:
         """PROTOCOL.md ``health.devices.<name>``: ``{"state", "detail"}``, Chinese first."""
         if self.connected is False:
-            return {"state": "offline", "detail": f"打印机未连接 / printer not connected: {self.last_error or ''}"}
+            return {"state": "offline", "detail": str(PRINTER_NOT_CONNECTED.format(error=self.last_error or ''))}
         if self.paper == "out":
-            return {"state": "error", "detail": MESSAGES["paper_out"]}
+            return {"state": "error", "detail": str(MESSAGES["paper_out"])}
         if self.cover == "open":
-            return {"state": "error", "detail": MESSAGES["cover_open"]}
+            return {"state": "error", "detail": str(MESSAGES["cover_open"])}
         if self.online is False:
-            return {"state": "error", "detail": MESSAGES["offline"]}
+            return {"state": "error", "detail": str(MESSAGES["offline"])}
         if self.last_error:
             return {"state": "error", "detail": self.last_error}
         if self.paper == "near_end":
-            return {"state": "degraded", "detail": MESSAGES["paper_near_end"]}
+            return {"state": "degraded", "detail": str(MESSAGES["paper_near_end"])}
         if self.connected is None:
-            return {"state": "degraded", "detail": "尚未连接 / not contacted yet"}
+            return {"state": "degraded", "detail": str(NOT_CONTACTED)}
         if not self.answers_status:
-            return {"state": "degraded", "detail": MESSAGES["unknown"]}
-        return {"state": "ok", "detail": MESSAGES["ok"]}
+            return {"state": "degraded", "detail": UNKNOWN_STATUS_DETAIL}
+        return {"state": "ok", "detail": str(MESSAGES["ok"])}
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -19,7 +19,11 @@ import termios
 from abc import ABC, abstractmethod
 from typing import Any
 
+from ztc.text import Text
+
 log = logging.getLogger(__name__)
+
+CLOSED_BY_PRINTER = Text("连接被打印机关闭", "connection closed by the printer")
 
 # What a dead link raises: sockets and pyserial raise OSError subclasses, pyusb USBError (an OSError
 # too), pyserial sometimes ValueError (closed port) or termios.error (a tty that went away).
@@ -162,7 +166,7 @@ class NetworkTransport(Transport):
         except (TimeoutError, BlockingIOError):
             return b""
         if not data:
-            raise TransportError(f"{self.name}: 连接被打印机关闭 / connection closed by the printer")
+            raise TransportError(f"{self.name}: {CLOSED_BY_PRINTER}")
         return data
 
     def _close_device(self) -> None:

@@ -27,10 +27,20 @@ from drivers.ticket_printer.content import TicketContent
 from drivers.ticket_printer.jobs import PrinterFault, PrintJob
 from drivers.ticket_printer.layout import ticket_layout
 from drivers.ticket_printer.render_process import RenderProcess
-from drivers.ticket_printer.status import MESSAGES, PrinterStatus, read_status
+from drivers.ticket_printer.status import MESSAGES, PRINTER_NOT_CONNECTED, PrinterStatus, read_status
 from drivers.ticket_printer.transports import Transport, TransportError
+from ztc.text import Text
 
 log = logging.getLogger(__name__)
+
+# Why a job failed, as the crew and headquarters read it (PrintJob.error, status last_job).
+CLOSED_BEFORE_PRINTED = Text("打印机已关闭，票未打印", "printer closed before the ticket was printed")
+SOFTWARE_ERROR = Text("打印程序出错", "printer software error: {error}")
+LAYOUT_FAILED = Text("票面排版失败", "could not lay out the ticket: {error}")
+LINK_LOST = Text("打印失败：与打印机的连接中断", "print failed, printer link lost: {error}")
+PAPER_RAN_OUT = Text("打印中缺纸，票可能不完整", "paper ran out while printing; the ticket may be incomplete")
+JOB_PRINTED = Text("{label} 已打印", "printed")
+JOB_FAILED = Text("{label} 失败", "failed: {error}")
 
 TextMode = Literal["raster", "native"]
 DEFAULT_BACKOFF_S = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
@@ -166,7 +176,7 @@ class TicketPrinter:
             except queue.Empty:
                 return
             if isinstance(item, PrintJob):
-                self._failed(item, "打印机已关闭，票未打印 / printer closed before the ticket was printed")
+                self._failed(item, str(CLOSED_BEFORE_PRINTED))
             elif isinstance(item, _StatusRequest):
                 item.done.set()
 
@@ -196,7 +206,7 @@ class TicketPrinter:
             except Exception as e:   # the worker must survive anything: report, keep serving
                 log.exception("ticket printer worker: unexpected error")
                 if isinstance(item, PrintJob) and not item.finished:
-                    self._failed(item, f"打印程序出错 / printer software error: {e}")
+                    self._failed(item, str(SOFTWARE_ERROR.format(error=e)))
                 elif isinstance(item, _StatusRequest):
                     item.done.set()
 
@@ -228,7 +238,7 @@ class TicketPrinter:
                 job.data = self._render(job.content)
             except Exception as e:
                 log.exception("rendering ticket %s", job.label)
-                self._failed(job, f"票面排版失败 / could not lay out the ticket: {e}")
+                self._failed(job, str(LAYOUT_FAILED.format(error=e)))
                 return
         attempts = 1 + self.retries
         for attempt in range(1, attempts + 1):
@@ -244,7 +254,7 @@ class TicketPrinter:
                     log.warning("ticket %s: %s; retrying (%d/%d)", job.label, e, attempt, self.retries)
                     time.sleep(self._backoff())
                     continue
-                self._failed(job, f"打印失败：与打印机的连接中断 / print failed, printer link lost: {e}")
+                self._failed(job, str(LINK_LOST.format(error=e)))
                 return
             finally:
                 if not self.transport.keep_open:
@@ -269,7 +279,7 @@ class TicketPrinter:
                 self._status.apply(before)
             fault = before.blocking_fault
             if fault:
-                raise PrinterFault(MESSAGES[fault])
+                raise PrinterFault(str(MESSAGES[fault]))
         t.write(data)
         job.bytes_sent = len(data)
         if t.can_read and self._status.answers_status:
@@ -281,10 +291,9 @@ class TicketPrinter:
                 with self._lock:
                     self._status.apply(after)
                 if after.paper == "out":
-                    raise PrinterFault("打印中缺纸，票可能不完整 / paper ran out while printing; "
-                                       "the ticket may be incomplete")
+                    raise PrinterFault(str(PAPER_RAN_OUT))
                 if after.blocking_fault:
-                    raise PrinterFault(MESSAGES[after.blocking_fault])
+                    raise PrinterFault(str(MESSAGES[after.blocking_fault]))
             else:
                 log.warning("ticket %s sent, but the printer did not confirm it", job.label)
 
@@ -297,14 +306,14 @@ class TicketPrinter:
         self.transport.close()
         with self._lock:
             self._status.connected = False
-            self._status.last_error = f"打印机未连接 / printer not connected: {e}"
+            self._status.last_error = str(PRINTER_NOT_CONNECTED.format(error=e))
         log.warning("ticket printer: %s", e)
 
     def _succeeded(self, job: PrintJob) -> None:
         self._losses = 0
         with self._lock:
             self._status.last_error = None
-            self._status.last_job = f"{job.label} 已打印 / printed"
+            self._status.last_job = str(JOB_PRINTED.format(label=job.label))
         job.finish()
         log.info("ticket %s printed (%d bytes, %d attempt(s))", job.label, job.bytes_sent, job.attempts)
         self._notify(job)
@@ -312,7 +321,7 @@ class TicketPrinter:
     def _failed(self, job: PrintJob, error: str) -> None:
         with self._lock:
             self._status.last_error = error
-            self._status.last_job = f"{job.label} 失败 / failed: {error}"
+            self._status.last_job = str(JOB_FAILED.format(label=job.label, error=error))
         job.finish(error)
         self.failed.append(job)
         log.error("ticket %s NOT printed: %s", job.label, error)
