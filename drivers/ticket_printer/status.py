@@ -33,9 +33,9 @@ MESSAGES: dict[str, Text] = {
 PRINTER_NOT_CONNECTED = Text("打印机未连接", "printer not connected: {error}")
 NOT_CONTACTED = Text("尚未连接", "not contacted yet")
 LOG_UNRECOGNISED_REPLY = Text("%s: 状态回复无法识别", "unrecognised status reply %r")
-# Health has always sent this one without the space before "/" (the full-width bracket stands in for
-# it); kept byte for byte, so headquarters sees no change.
-UNKNOWN_STATUS_DETAIL = f"{MESSAGES['unknown'].zh}/ {MESSAGES['unknown'].en}"
+# Sent before without the space before "/", which the crew console's bilingual() could not split (both
+# languages on one line); now the same "zh / en" form as every other detail.
+UNKNOWN_STATUS_DETAIL = str(MESSAGES["unknown"])
 
 
 def query_byte(n: int) -> bytes:
