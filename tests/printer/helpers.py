@@ -8,6 +8,7 @@ from PIL import Image
 from drivers.ticket_printer.transports import NetworkTransport, SerialTransport, Transport
 from drivers.ticket_printer.virtual import VirtualPrinter
 from drivers.ticket_printer.worker import TicketPrinter
+from tests.qr import decode_qr  # noqa: F401  (the printer tests read their tickets with it)
 
 
 def transport_to(sim: VirtualPrinter) -> Transport:
@@ -22,21 +23,6 @@ def printer_for(sim: VirtualPrinter, mode: str = "native", width_mm: int = 80, r
     options = {"status_timeout_s": 0.5, "io_timeout_s": 5.0, "poll_interval_s": None, "backoff_s": (0.05,)}
     options.update(kw)
     return TicketPrinter(transport_to(sim), paper_width_mm=width_mm, text_mode=mode, retries=retries, **options)
-
-
-def decode_qr(img: Image.Image) -> str:
-    """Read a QR code from a picture with OpenCV (an independent decoder, not our encoder)."""
-    gray = np.array(img.convert("L"))
-    # OpenCV's finder is picky about module size and nearby text, so try a few views of the picture;
-    # whatever decodes is compared with the expected URL by the caller, so this cannot cause a false pass.
-    for scale in (1, 2, 3):
-        arr = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST) if scale > 1 else gray
-        arr = cv2.copyMakeBorder(arr, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=255)
-        for detector in (cv2.QRCodeDetector(), cv2.QRCodeDetectorAruco()):
-            data, _, _ = detector.detectAndDecode(arr)
-            if data:
-                return data
-    return ""
 
 
 def best_match(haystack: Image.Image, needle: Image.Image) -> float:
